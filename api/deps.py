@@ -1,0 +1,96 @@
+"""Dependencies as Annotated aliases. Clients are built once in the lifespan (api/main.py)
+and kept on app.state; tests override them with `app.dependency_overrides`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+import redis.asyncio as aioredis
+from celery import Celery
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import OAuth2PasswordBearer
+
+from config import Settings
+from utils.audio_cache import AudioCache
+from utils.jobs import JobStore
+from utils.security import InvalidToken, subject_of
+from utils.storage import Storage
+from utils.users import UserStore
+from workers.providers import ProviderRegistry
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="token", auto_error=False)
+
+
+def _state(request: Request):
+    return request.app.state
+
+
+def get_app_settings(request: Request) -> Settings:
+    """The settings the app was built with (create_app(settings)), not the process default."""
+    return _state(request).settings
+
+
+def get_async_redis(request: Request) -> aioredis.Redis:
+    return _state(request).aredis
+
+
+def get_cache(request: Request) -> AudioCache | None:
+    return _state(request).cache
+
+
+def get_jobs(request: Request) -> JobStore:
+    return _state(request).jobs
+
+
+def get_users(request: Request) -> UserStore:
+    return _state(request).users
+
+
+def get_storage(request: Request) -> Storage:
+    return _state(request).storage
+
+
+def get_providers(request: Request) -> ProviderRegistry:
+    return _state(request).providers
+
+
+def get_celery(request: Request) -> Celery:
+    return _state(request).celery
+
+
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+AsyncRedisDep = Annotated[aioredis.Redis, Depends(get_async_redis)]
+CacheDep = Annotated[AudioCache | None, Depends(get_cache)]
+JobsDep = Annotated[JobStore, Depends(get_jobs)]
+UsersDep = Annotated[UserStore, Depends(get_users)]
+StorageDep = Annotated[Storage, Depends(get_storage)]
+ProvidersDep = Annotated[ProviderRegistry, Depends(get_providers)]
+CeleryDep = Annotated[Celery, Depends(get_celery)]
+
+
+@dataclass(frozen=True)
+class User:
+    username: str
+
+
+def get_current_user(
+    token: Annotated[str | None, Depends(oauth2_scheme)], settings: SettingsDep, users: UsersDep
+) -> User:
+    unauthorized = HTTPException(
+        status_code=status.HTTP_401_UNAUTHORIZED,
+        detail="missing, invalid or expired token",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+    if not token:
+        raise unauthorized
+    try:
+        username = subject_of(token, settings)
+    except InvalidToken:
+        raise unauthorized from None
+    if not users.exists(username):
+        raise unauthorized
+    return User(username)
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi.security import OAuth2PasswordRequestForm
+
+from api.deps import SettingsDep, UsersDep
+from api.rate_limits import limiter, token_limit
+from utils.schemas import TokenOut
+from utils.security import create_access_token
+
+router = APIRouter(tags=["auth"])
+
+
+@router.post("/token", response_model=TokenOut)
+@limiter.limit(token_limit)
+def issue_token(
+    request: Request,
+    response: Response,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    users: UsersDep,
+    settings: SettingsDep,
+) -> TokenOut:
+    """Exchange a username and password (OAuth2 password form) for a bearer token."""
+    if not users.authenticate(form.username, form.password):
+        raise HTTPException(
+            status_code=status.HTTP_401_UNAUTHORIZED,
+            detail="incorrect username or password",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    token = create_access_token(form.username, settings)
+    return TokenOut(access_token=token.token, expires_in=token.expires_in)

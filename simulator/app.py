@@ -1,0 +1,182 @@
+"""The simulator's HTTP API: the upstream endpoints the SDKs call, and `/_sim/*` controls."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from dataclasses import fields
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+
+from simulator.audio import render, tone
+from simulator.state import Fault, Knobs, SimState
+
+ELEVENLABS_VOICES = [
+    {
+        "voice_id": "21m00Tcm4TlvDq8ikWAM",
+        "name": "Rachel",
+        "category": "premade",
+        "labels": {"accent": "american", "gender": "female"},
+        "description": "calm",
+    },
+    {
+        "voice_id": "AZnzlk1XvdvUeBnXmlld",
+        "name": "Domi",
+        "category": "premade",
+        "labels": {"accent": "american", "gender": "female"},
+        "description": "strong",
+    },
+    {
+        "voice_id": "ErXwobaYiN019PkySvjV",
+        "name": "Antoni",
+        "category": "premade",
+        "labels": {"accent": "american", "gender": "male"},
+        "description": "well-rounded",
+    },
+]
+ELEVENLABS_FORMATS = {"mp3": "mp3", "pcm": "pcm", "wav": "wav"}
+MEDIA_TYPES = {"mp3": "audio/mpeg", "pcm": "application/octet-stream", "wav": "audio/wav"}
+
+
+def _error(status: int, message: str, retry_after_s: float | None = None) -> JSONResponse:
+    headers = {"Retry-After": f"{retry_after_s:g}"} if retry_after_s is not None else None
+    body = {
+        "detail": {"status": "simulated_error", "message": message},
+        "error": {"message": message, "type": "simulated_error", "code": status},
+    }
+    return JSONResponse(status_code=status, content=body, headers=headers)
+
+
+def create_simulator() -> FastAPI:
+    app = FastAPI(title="upstream simulator")
+    state = SimState()
+    app.state.sim = state
+
+    async def speak(request: Request, key: str | None, record: dict, make_audio) -> Response:
+        knobs = state.knobs
+        if not key or (knobs.api_key is not None and key != knobs.api_key):
+            return _error(401, "invalid API key")
+        fault = state.take_fault(request.url.path)
+        if not state.enter(record):
+            return _error(429, "too many concurrent requests", retry_after_s=0.1)
+        try:
+            if knobs.latency_ms:
+                await asyncio.sleep(knobs.latency_ms / 1000)
+            if fault is not None:
+                return _error(fault.status, fault.message, fault.retry_after_s)
+            content, media_type = make_audio()
+            return Response(content, media_type=media_type)
+        finally:
+            state.leave()
+
+    @app.post("/v1/text-to-speech/{voice_id}")
+    async def elevenlabs_tts(voice_id: str, request: Request) -> Response:
+        body = await request.json()
+        output_format = request.query_params.get("output_format", "mp3_44100_128")
+        kind, rate, *kbps = output_format.split("_")
+        record = {
+            "api": "elevenlabs",
+            "voice": voice_id,
+            "text": body.get("text"),
+            "previous_text": body.get("previous_text"),
+            "next_text": body.get("next_text"),
+            "model_id": body.get("model_id"),
+            "output_format": output_format,
+            "t": time.monotonic(),
+        }
+
+        def make_audio():
+            samples = tone(body["text"], voice_id, int(rate))
+            encoding = ELEVENLABS_FORMATS[kind]
+            audio = render(samples, encoding, int(rate), int(kbps[0]) if kbps else 128)
+            return audio, MEDIA_TYPES[kind]
+
+        return await speak(request, request.headers.get("xi-api-key"), record, make_audio)
+
+    @app.get("/v1/voices")
+    async def elevenlabs_voices(request: Request) -> Response:
+        if not request.headers.get("xi-api-key"):
+            return _error(401, "invalid API key")
+        state.voice_listings += 1
+        return JSONResponse({"voices": ELEVENLABS_VOICES})
+
+    @app.post("/v1/audio/speech")
+    async def openai_speech(request: Request) -> Response:
+        body = await request.json()
+        auth = request.headers.get("authorization", "")
+        key = auth.removeprefix("Bearer ").strip() or None
+        response_format = body.get("response_format", "mp3")
+        record = {
+            "api": "openai",
+            "voice": body.get("voice"),
+            "text": body.get("input"),
+            "model": body.get("model"),
+            "response_format": response_format,
+            "t": time.monotonic(),
+        }
+
+        def make_audio():
+            samples = tone(body["input"], body["voice"], 24000, float(body.get("speed") or 1.0))
+            encoding = response_format if response_format in MEDIA_TYPES else "mp3"
+            return render(samples, encoding, 24000, 64), MEDIA_TYPES[encoding]
+
+        return await speak(request, key, record, make_audio)
+
+    @app.post("/v1_1/{cloud}/{resource_type}/upload")
+    async def cloudinary_upload(cloud: str, resource_type: str, request: Request) -> Response:
+        form = await request.form()
+        if not form.get("api_key") or not form.get("signature"):
+            return _error(401, "missing api_key or signature")
+        upload = form["file"]
+        data = await upload.read() if hasattr(upload, "read") else bytes(str(upload), "utf-8")
+        public_id = str(form.get("public_id") or uuid.uuid4().hex)
+        version = int(time.time())
+        state.uploads[public_id] = data
+        base = str(request.base_url).rstrip("/")
+        path = f"/cloudinary/{cloud}/{resource_type}/upload/v{version}/{public_id}"
+        return JSONResponse(
+            {
+                "public_id": public_id,
+                "version": version,
+                "resource_type": resource_type,
+                "type": "upload",
+                "bytes": len(data),
+                "format": public_id.rsplit(".", 1)[-1],
+                "url": f"{base}{path}",
+                "secure_url": f"{base}{path}",
+            }
+        )
+
+    @app.get("/cloudinary/{cloud}/{resource_type}/upload/v{version}/{public_id:path}")
+    async def cloudinary_delivery(
+        cloud: str, resource_type: str, version: str, public_id: str
+    ) -> Response:
+        if public_id not in state.uploads:
+            return _error(404, "resource not found")
+        return Response(state.uploads[public_id], media_type="audio/mpeg")
+
+    @app.post("/_sim/reset")
+    async def reset() -> dict:
+        fresh = SimState()
+        for item in fields(fresh):
+            if item.name != "lock":
+                setattr(state, item.name, getattr(fresh, item.name))
+        return {"ok": True}
+
+    @app.post("/_sim/knobs")
+    async def set_knobs(knobs: dict) -> dict:
+        state.knobs = Knobs(**{**vars(state.knobs), **knobs})
+        return vars(state.knobs)
+
+    @app.post("/_sim/faults")
+    async def add_fault(fault: dict) -> dict:
+        state.faults.append(Fault(**fault))
+        return {"ok": True}
+
+    @app.get("/_sim/stats")
+    async def stats() -> dict:
+        return state.stats()
+
+    return app

@@ -1,0 +1,97 @@
+"""Every rejected job: 422, the block index, the field and the allowed values; nothing queued."""
+
+import pytest
+
+from config import get_settings
+
+SETTINGS = get_settings()
+
+
+def ok_block(**changes):
+    return {"text": "Hello.", **changes}
+
+
+CASES = {
+    "empty list": ({"blocks": []}, "blocks", "at least one block"),
+    "too many blocks": (
+        {"blocks": [ok_block()] * (SETTINGS.MAX_BLOCKS + 1)},
+        "blocks",
+        f"at most {SETTINGS.MAX_BLOCKS} blocks",
+    ),
+    "empty text": (
+        {"blocks": [ok_block(), ok_block(text="   ")]},
+        "blocks[1].text",
+        "must not be empty",
+    ),
+    "text too long": (
+        {"blocks": [ok_block(text="a" * (SETTINGS.MAX_BLOCK_CHARS + 1))]},
+        "blocks[0].text",
+        f"at most {SETTINGS.MAX_BLOCK_CHARS} characters",
+    ),
+    "negative pause": (
+        {"blocks": [ok_block(wait_after_ms=-1)]},
+        "blocks[0].wait_after_ms",
+        "between 0 and 10000 ms, got -1",
+    ),
+    "pause too long": (
+        {"blocks": [ok_block(), ok_block(), ok_block(wait_after_ms=10001)]},
+        "blocks[2].wait_after_ms",
+        "between 0 and 10000 ms, got 10001",
+    ),
+    "unknown provider": (
+        {"blocks": [ok_block(provider="acme")]},
+        "blocks[0].provider",
+        "unknown provider 'acme'; allowed: bulk, elevenlabs, limited, local-llm, openai, piper",
+    ),
+    "unknown voice": (
+        {"blocks": [ok_block(), ok_block(voice="nobody")]},
+        "blocks[1].voice",
+        "unknown voice 'nobody' for provider 'piper'; allowed: en_US-joe-medium",
+    ),
+    "unknown output format": (
+        {"blocks": [ok_block()], "output_format": "ogg"},
+        "output_format",
+        "unknown format 'ogg'; allowed: mp3_22050_32",
+    ),
+    "speed out of range": (
+        {"blocks": [ok_block(speed=3)]},
+        "blocks[0].speed",
+        "between 0.5 and 2.0",
+    ),
+    "pause not a number": (
+        {"blocks": [ok_block(wait_after_ms="soon")]},
+        "blocks[0].wait_after_ms",
+        "integer",
+    ),
+    "missing text": ({"blocks": [{"voice": "x"}]}, "blocks[0].text", "required"),
+    "unknown field": ({"blocks": [ok_block(pause=3)]}, "blocks[0].pause", "not a known field"),
+}
+
+
+@pytest.mark.parametrize("body, field, message", CASES.values(), ids=CASES.keys())
+def test_rejected_jobs_name_the_field_and_queue_nothing(
+    app, alice, service_redis, body, field, message
+):
+    queued_before = service_redis.llen("tts.combine")
+    response = app.post("/tts", headers=alice, json=body)
+    assert response.status_code == 422, response.text
+    errors = {e["field"]: e["msg"] for e in response.json()["detail"]}
+    assert field in errors, errors
+    assert message in errors[field]
+    assert errors[field].startswith(f"{field}: ")
+    assert service_redis.llen("tts.combine") == queued_before
+    assert not list(service_redis.scan_iter("tts:job:*"))
+
+
+def test_all_problems_are_reported_at_once(app, alice):
+    body = {"blocks": [ok_block(text=""), ok_block(wait_after_ms=20000, voice="nobody")]}
+    fields = {e["field"] for e in app.post("/tts", headers=alice, json=body).json()["detail"]}
+    assert fields == {"blocks[0].text", "blocks[1].wait_after_ms", "blocks[1].voice"}
+
+
+def test_a_malformed_job_id_is_refused_before_it_reaches_redis(app, alice):
+    response = app.get("/status/..%2F..%2Fetc%2Fpasswd", headers=alice)
+    assert response.status_code in (404, 422)
+    response = app.get("/status/not-a-uuid", headers=alice)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["field"] == "job_id"

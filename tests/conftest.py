@@ -1,0 +1,227 @@
+"""Test session: a real Redis (the bundled redis-server on a free port), real settings.
+
+The environment is set before any project module is imported, so every process of the
+session (this one and the Celery worker it starts) sees the same Redis and directories.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from utils.redis_server import EmbeddedRedis, free_port
+
+_SESSION_DIR = Path(tempfile.mkdtemp(prefix="tts-tests-"))
+_REDIS_PORT = free_port()
+_SIMULATOR_PORT = free_port()
+SIMULATOR_URL = f"http://127.0.0.1:{_SIMULATOR_PORT}"
+TEST_API_KEY = "sk-test-secret-0123456789abcdef"
+# The cloud providers, configured as a user would, but pointed at the simulator.
+PROVIDERS = {
+    "piper": {"type": "piper", "concurrency": None},
+    "elevenlabs": {
+        "type": "elevenlabs",
+        "api_key": TEST_API_KEY,
+        "base_url": SIMULATOR_URL,
+        "concurrency": 4,
+        "timeout_s": 10,
+    },
+    "openai": {
+        "type": "openai",
+        "api_key": TEST_API_KEY,
+        "base_url": f"{SIMULATOR_URL}/v1",
+        "concurrency": 4,
+        "timeout_s": 10,
+    },
+    "local-llm": {
+        "type": "openai",
+        "api_key": "other-key",
+        "base_url": f"{SIMULATOR_URL}/v1",
+        "model": "kokoro",
+        "voices": ["af_bella", "am_adam"],
+        "concurrency": 2,
+        "timeout_s": 10,
+    },
+    # A roomy account for the load test.
+    "bulk": {
+        "type": "openai",
+        "api_key": TEST_API_KEY,
+        "base_url": f"{SIMULATOR_URL}/v1",
+        "concurrency": 64,
+        "timeout_s": 10,
+    },
+    # An account that allows 5 requests in flight, for the limiter's measurements.
+    "limited": {
+        "type": "openai",
+        "api_key": TEST_API_KEY,
+        "base_url": f"{SIMULATOR_URL}/v1",
+        "concurrency": 5,
+        "timeout_s": 10,
+    },
+}
+os.environ.update(
+    {
+        "ENVIRONMENT": "development",
+        "REDIS_URL": f"redis://127.0.0.1:{_REDIS_PORT}/0",
+        "DATA_DIR": str(_SESSION_DIR / "data"),
+        "TEMP_DIR": str(_SESSION_DIR / "temp"),
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+        "ADMIN_PASSWORD": "admin-password",
+        "STORAGE_BACKEND": "local",
+        "PROVIDERS": json.dumps(PROVIDERS),
+        "RETRY_BACKOFF_BASE_S": "0.1",
+        "PROVIDER_MAX_RETRIES": "3",
+    }
+)
+
+import pytest  # noqa: E402
+import redis  # noqa: E402
+
+from simulator import SimulatorServer  # noqa: E402
+from tests.helpers import bearer  # noqa: E402
+from tests.worker_process import WorkerProcess  # noqa: E402
+from utils.redis_keys import PREFIX  # noqa: E402
+
+JOB_STORE_TEST_DB = 1  # unit tests of Redis code flush this db; the worker's queues live in 0
+
+
+@pytest.fixture(scope="session")
+def session_dir() -> Path:
+    return _SESSION_DIR
+
+
+@pytest.fixture(scope="session", autouse=True)
+def redis_server(session_dir):
+    server = EmbeddedRedis(_REDIS_PORT, session_dir / "redis", persistent=False).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def simulator_server():
+    with SimulatorServer(_SIMULATOR_PORT) as server:
+        yield server
+
+
+@pytest.fixture
+def simulator(simulator_server):
+    """The upstream simulator, with knobs and counters reset for each test."""
+    simulator_server.reset()
+    return simulator_server
+
+
+@pytest.fixture
+def redis_db(redis_server):
+    """A Redis database of its own, flushed before each test."""
+    client = redis.Redis(port=redis_server.port, db=JOB_STORE_TEST_DB, decode_responses=True)
+    client.flushdb()
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def service_redis(redis_server):
+    """The service's own database (shared with the worker); job and user keys cleared per test.
+
+    Only our keys (and the rate limiter's counts) are cleared: the broker's queue bindings
+    must survive between tests.
+    """
+    client = redis.Redis.from_url(os.environ["REDIS_URL"], decode_responses=True)
+    keys = [*client.scan_iter(f"{PREFIX}:*", count=1000), *client.scan_iter("LIMITS:*")]
+    if keys:
+        client.delete(*keys)
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def worker(redis_server, simulator_server, session_dir):
+    """A real Celery worker in its own process, consuming the service's queues."""
+    process = WorkerProcess(session_dir / "worker.log").start().wait_ready()
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def app(service_redis):
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+
+    with TestClient(create_app()) as client:
+        yield client
+
+
+@pytest.fixture
+def users(service_redis):
+    from utils.users import UserStore
+
+    store = UserStore(service_redis)
+    for name in ("alice", "bob"):
+        store.set_password(name, f"{name}-password")
+    return store
+
+
+@pytest.fixture
+def alice(app, users):
+    return bearer(app, "alice")
+
+
+@pytest.fixture
+def bob(app, users):
+    return bearer(app, "bob")
+
+
+@pytest.fixture
+def isolated_service(redis_server, simulator, session_dir, request):
+    """Start a service of its own (API client + worker processes) on another Redis database.
+
+    Returns a function: start(db, env, workers, concurrency, pool) -> (client, alice headers).
+    Its workers share nothing with the session's worker, as if on other machines.
+    """
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from config import Settings
+    from utils.users import UserStore
+
+    started: list = []
+
+    def start(
+        db: int = 0,
+        env: dict[str, str] | None = None,
+        workers: int = 1,
+        concurrency: int = 2,
+        pool: str = "prefork",
+        api_env: dict | None = None,
+        redis_url: str | None = None,
+    ):
+        url = redis_url or f"redis://127.0.0.1:{redis_server.port}/{db}"
+        client = redis.Redis.from_url(url, decode_responses=True)
+        client.flushdb()
+        UserStore(client).set_password("alice", "alice-password")
+        env = {"REDIS_URL": url, **(env or {})}
+        processes = [
+            WorkerProcess(
+                session_dir / f"{request.node.name}-{i}.log", env, concurrency, pool, name=f"w{i}"
+            ).start()
+            for i in range(workers)
+        ]
+        started.extend(processes)
+        for process in processes:
+            process.wait_ready()
+        settings = Settings(**{**env, **(api_env or {})})
+        api = TestClient(create_app(settings))
+        api.__enter__()
+        started.append(api)
+        start.workers = processes
+        return api, bearer(api, "alice")
+
+    yield start
+    for item in started:
+        if isinstance(item, WorkerProcess):
+            item.stop()
+        else:
+            item.__exit__(None, None, None)

@@ -1,0 +1,92 @@
+"""The account limiter against a real Redis server."""
+
+import threading
+import time
+
+from utils.limiter import AccountLimiter, holder_id
+from utils.redis_keys import leases_key, waiting_key
+
+LEASE_S = 60
+
+
+def test_slots_up_to_the_limit_then_waiters_in_order(redis_db):
+    limiter = AccountLimiter(redis_db)
+    granted = [limiter.acquire("acct", f"h{i}", 3, LEASE_S) for i in range(5)]
+    assert [g.granted for g in granted] == [True, True, True, False, False]
+    assert redis_db.lrange(waiting_key("acct"), 0, -1) == ["h3", "h4"]
+    assert limiter.in_use("acct") == 3
+
+    # releasing hands the slot straight to the oldest waiter
+    assert limiter.release("acct", "h1", 3, LEASE_S) == ["h3"]
+    assert limiter.in_use("acct") == 3
+    # ... whose resent task finds it already held, without taking another
+    assert limiter.acquire("acct", "h3", 3, LEASE_S).granted
+    assert limiter.in_use("acct") == 3
+    # a newcomer queues behind the one still waiting
+    assert not limiter.acquire("acct", "h5", 3, LEASE_S).granted
+    assert redis_db.lrange(waiting_key("acct"), 0, -1) == ["h4", "h5"]
+
+
+def test_a_waiter_is_queued_once_however_often_it_asks(redis_db):
+    limiter = AccountLimiter(redis_db)
+    limiter.acquire("acct", "a", 1, LEASE_S)
+    for _ in range(3):
+        assert not limiter.acquire("acct", "b", 1, LEASE_S).granted
+    assert redis_db.lrange(waiting_key("acct"), 0, -1) == ["b"]
+
+
+def test_a_crashed_holders_slot_frees_itself_when_its_lease_runs_out(redis_db):
+    limiter = AccountLimiter(redis_db)
+    assert limiter.acquire("acct", "crashed", 1, 0.2).granted
+    assert not limiter.acquire("acct", "waiter", 1, LEASE_S).granted
+    time.sleep(0.3)
+    # the next caller finds the lease expired: the slot goes to the one already waiting
+    late = limiter.acquire("acct", "late", 1, LEASE_S)
+    assert not late.granted and late.dispatch == ["waiter"]
+    assert redis_db.zrange(leases_key("acct"), 0, -1) == ["waiter"]
+
+
+def test_accounts_are_limited_separately(redis_db):
+    limiter = AccountLimiter(redis_db)
+    assert limiter.acquire("a", "x", 1, LEASE_S).granted
+    assert limiter.acquire("b", "x", 1, LEASE_S).granted
+
+
+def test_racing_holders_never_exceed_the_limit_and_every_waiter_runs_once(redis_db):
+    """Holders as the workers use them: a waiter handed a slot is re-run, as its task is resent."""
+    limiter = AccountLimiter(redis_db)
+    peak, current, ran = [0], [0], []
+    lock = threading.Lock()
+    threads: list[threading.Thread] = []
+
+    def spawn(holder: str) -> None:
+        thread = threading.Thread(target=run, args=(holder,))
+        with lock:
+            threads.append(thread)
+        thread.start()
+
+    def run(holder: str) -> None:
+        acquired = limiter.acquire("acct", holder, 4, LEASE_S)
+        for handed in acquired.dispatch:
+            spawn(handed)
+        if not acquired.granted:
+            return
+        with lock:
+            current[0] += 1
+            peak[0] = max(peak[0], current[0])
+            ran.append(holder)
+        time.sleep(0.01)
+        with lock:
+            current[0] -= 1
+        for handed in limiter.release("acct", holder, 4, LEASE_S):
+            spawn(handed)
+
+    for i in range(40):
+        spawn(holder_id("job", i))
+    deadline = time.monotonic() + 30
+    while any(t.is_alive() for t in list(threads)) or len(ran) < 40:
+        assert time.monotonic() < deadline, f"only {len(ran)} of 40 ran: a waiter was lost"
+        time.sleep(0.01)
+    assert peak[0] == 4
+    assert sorted(ran) == sorted(holder_id("job", i) for i in range(40))
+    assert limiter.in_use("acct") == 0 and redis_db.llen(waiting_key("acct")) == 0

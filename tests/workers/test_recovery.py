@@ -1,0 +1,96 @@
+"""Jobs that stop, and jobs that are resumed: stall detection and POST /tts/{id}/retry."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.helpers import create_job_behind_the_api, wait_for_job
+from utils.jobs import BlockSpec
+from utils.redis_keys import job_key
+from workers.context import worker_context
+from workers.purge import fail_stalled_jobs
+
+pytestmark = pytest.mark.pipeline
+
+RACHEL = "21m00Tcm4TlvDq8ikWAM"
+
+
+def test_a_job_whose_tasks_were_lost_is_failed_as_stalled_then_resumed(
+    app, alice, service_redis, worker, monkeypatch
+):
+    """As if the broker lost every message: beat's check fails it, retry finishes it."""
+    specs = [
+        BlockSpec("Lost once.", "piper", "en_US-joe-medium", 200),
+        BlockSpec("Found again.", "piper", "en_US-joe-medium"),
+    ]
+    job_id = create_job_behind_the_api(service_redis, "alice", specs)
+    ctx = worker_context()
+    assert fail_stalled_jobs(ctx) == []  # within JOB_STALL_TIMEOUT: left alone
+    monkeypatch.setattr(ctx.settings, "JOB_STALL_TIMEOUT", 1)
+    time.sleep(1.2)
+    assert fail_stalled_jobs(ctx) == [job_id]
+    status = app.get(f"/status/{job_id}", headers=alice).json()
+    assert status["status"] == "failed"
+    assert status["error"] == "stalled: no progress for more than 1 s"
+
+    response = app.post(f"/tts/{job_id}/retry", headers=alice)
+    assert response.status_code == 202, response.text
+    assert response.json()["retried_blocks"] == [0, 1]
+    status = wait_for_job(app, job_id, alice)
+    assert status["status"] == "completed" and "error" not in status
+    assert fail_stalled_jobs(ctx) == []  # a finished job is no longer watched
+
+
+def test_retry_reruns_only_the_failed_blocks(app, alice, bob, simulator, worker):
+    simulator.fault(401, times=1, path="/v1/text-to-speech")
+    simulator.knobs(latency_ms=2000)  # the refusal comes after block 0 is well under way
+    blocks = [
+        {"text": "Kept as it is.", "wait_after_ms": 100},
+        {"text": "Refused the first time.", "provider": "elevenlabs", "voice": RACHEL},
+    ]
+    job_id = app.post("/tts", headers=alice, json={"blocks": blocks}).json()["job_id"]
+    assert wait_for_job(app, job_id, alice)["status"] == "failed"
+    # a block already being spoken when the job failed still finishes, and is kept
+    deadline = time.monotonic() + 30
+    while app.get(f"/status/{job_id}", headers=alice).json()["blocks"][0]["status"] != "completed":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    simulator.knobs(latency_ms=0)
+
+    assert app.post(f"/tts/{job_id}/retry", headers=bob).status_code == 404  # not bob's
+    response = app.post(f"/tts/{job_id}/retry", headers=alice)
+    assert response.json()["retried_blocks"] == [1]
+    done = wait_for_job(app, job_id, alice)
+    assert done["status"] == "completed"
+    assert [b["attempts"] for b in done["blocks"]] == [1, 2]  # block 0 reused, not re-spoken
+    assert simulator.stats()["tts_requests"] == 2
+    again = app.post(f"/tts/{job_id}/retry", headers=alice)
+    assert again.status_code == 409 and again.json()["status"] == "completed"
+
+
+def test_a_job_whose_combine_failed_is_retried_by_combining_again(
+    app, alice, service_redis, worker
+):
+    job_id = app.post(
+        "/tts",
+        headers=alice,
+        json={
+            "blocks": [
+                {"text": "Made once.", "wait_after_ms": 100},
+                {"text": "Kept for the retry."},
+            ]
+        },
+    ).json()["job_id"]
+    done = wait_for_job(app, job_id, alice)
+    assert done["status"] == "completed"
+    # as if the combine had failed after every block was made
+    service_redis.hset(job_key(job_id), mapping={"status": "failed", "error": "combine failed"})
+
+    response = app.post(f"/tts/{job_id}/retry", headers=alice)
+    assert response.status_code == 202 and response.json()["retried_blocks"] == []
+    again = wait_for_job(app, job_id, alice)
+    assert again["status"] == "completed"
+    assert [b["attempts"] for b in again["blocks"]] == [1, 1]  # nothing spoken twice
+    assert service_redis.hget(job_key(job_id), "combine_runs") == "2"

@@ -1,0 +1,123 @@
+"""Content-hash cache of block audio: the same words, voice and settings are spoken once.
+
+    tts:cache:{sha256}   hash: key (storage key of the cached MP3), url, n_samples, n_frames,
+                         duration_ms; expires CACHE_TTL after its last use
+
+The hash covers everything that changes the audio: provider (the configured name, so two
+accounts or servers never share), model, voice, speed, the job's output format, and the text.
+A hit copies the cached object to the block's own key (a hard link on local disk), so job
+audio and cached audio are purged independently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+
+import redis
+
+from utils.errors import StorageError
+from utils.redis_keys import cache_key
+from utils.storage import Storage, block_audio_key
+
+CACHE_FIELDS = ("n_samples", "n_frames", "duration_ms")
+
+
+CACHE_FOLDER = "cache"  # in storage; the purge looks here
+
+
+def cached_audio_key(digest: str) -> str:
+    return f"{CACHE_FOLDER}/{digest[:2]}/{digest}.mp3"
+
+
+def content_digest(provider, spec, output_format: str) -> str:
+    """The cache identity of a block (a BlockSpec) spoken by `provider` (a TTSProvider)."""
+    identity = [
+        provider.name,
+        provider.model or "",
+        spec.voice,
+        f"{spec.speed:.4f}",
+        output_format,
+        spec.text,
+    ]
+    return hashlib.sha256(json.dumps(identity, ensure_ascii=False).encode()).hexdigest()
+
+
+def build_audio_cache(client: redis.Redis, storage: Storage, settings) -> AudioCache | None:
+    """The cache, or None where AUDIO_CACHE_TTL is 0 (turned off)."""
+    return (
+        AudioCache(client, storage, settings.AUDIO_CACHE_TTL) if settings.AUDIO_CACHE_TTL else None
+    )
+
+
+class AudioCache:
+    def __init__(self, client: redis.Redis, storage: Storage, ttl_s: int):
+        self.redis = client
+        self.storage = storage
+        self.ttl_s = ttl_s
+
+    def lookup(self, digests: list[str]) -> list[dict[str, str] | None]:
+        """The cache entries for many blocks, in one round trip (one cheap one on a miss)."""
+        if not self.redis.exists(*(cache_key(d) for d in digests)):
+            return [None] * len(digests)  # new words, the usual case: no pipeline needed
+        with self.redis.pipeline(transaction=False) as pipe:
+            for digest in digests:
+                pipe.hgetall(cache_key(digest))
+            return [entry or None for entry in pipe.execute()]
+
+    def restore(
+        self, digest: str, block_key: str, entry: dict[str, str] | None = None
+    ) -> dict[str, str | int] | None:
+        """Put cached audio at `block_key`; the block's result fields, or None on a miss."""
+        entry = entry or self.lookup([digest])[0]
+        if not entry:
+            return None
+        try:
+            url = self.storage.copy(entry["key"], block_key, entry.get("url") or None)
+        except StorageError:
+            self.redis.delete(cache_key(digest))  # its audio is gone: forget it
+            return None
+        self._touch(digest, entry["key"])
+        return {
+            **{name: int(entry[name]) for name in CACHE_FIELDS},
+            "location": block_key,
+            "url": url or "",
+            "cached": 1,
+        }
+
+    def remember(self, digest: str, block_key: str, result: dict[str, str | int]) -> None:
+        key = cached_audio_key(digest)
+        try:
+            url = self.storage.copy(block_key, key, result.get("url") or None)
+        except StorageError:
+            return  # caching is an optimization; the block itself is stored
+        with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(
+                cache_key(digest),
+                mapping={"key": key, "url": url or "", **{n: result[n] for n in CACHE_FIELDS}},
+            )
+            pipe.expire(cache_key(digest), self.ttl_s)
+            pipe.execute()
+
+    def _touch(self, digest: str, key: str) -> None:
+        self.redis.expire(cache_key(digest), self.ttl_s)
+        path = self.storage.local_path(key)
+        if path is not None:
+            os.utime(path)  # the purge keeps cached audio for CACHE_TTL after its last use
+
+
+def fill_from_cache(cache: AudioCache, jobs, job, digests: list[str]) -> tuple[list[int], bool]:
+    """Finish the blocks of a new job whose audio is cached, before any task is sent.
+
+    Returns the blocks still to synthesize, and whether every block is now done (the caller
+    then enqueues the combine itself).
+    """
+    pending, all_done = [], False
+    for index, (digest, entry) in enumerate(zip(digests, cache.lookup(digests), strict=True)):
+        hit = cache.restore(digest, block_audio_key(job.id, index), entry) if entry else None
+        if hit is None:
+            pending.append(index)
+        else:
+            all_done = jobs.finish_block(job, index, hit) or all_done
+    return pending, all_done

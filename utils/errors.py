@@ -1,0 +1,92 @@
+"""The service's exceptions, in one tree. api/errors.py maps each branch to HTTP once.
+
+    ServiceError
+    ├── InvalidRequest        a request names something we cannot do (422), with field errors
+    ├── NotFound              unknown id, or an id that belongs to someone else (404)
+    ├── NotReady              a result asked for before the job completed (409)
+    ├── Unavailable           a dependency (the job queue) is down; nothing was accepted (503)
+    ├── ProviderError         a TTS provider could not synthesize
+    │   ├── ProviderRetryable     429, 5xx, timeouts, connection errors: try again later
+    │   └── ProviderRejected      400/401/403/422 and the like: retrying cannot help
+    ├── StorageError          audio could not be stored or read
+    └── ConfigurationError    the service is configured in a way that cannot work
+
+SDK, Redis and filesystem errors are translated into these at the boundary (`raise ... from`),
+so callers never depend on a third-party exception type, and messages never carry secrets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class ServiceError(Exception):
+    """Base of every error the service raises on purpose."""
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem with one field of a request, e.g. loc=("blocks", 2, "voice")."""
+
+    loc: tuple[str | int, ...]
+    message: str
+
+    @property
+    def field(self) -> str:
+        """A JSON-path-like name a person can read: blocks[2].voice."""
+        name = ""
+        for part in self.loc:
+            name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else part)
+        return name
+
+
+class InvalidRequest(ServiceError):
+    def __init__(self, errors: list[FieldError]):
+        self.errors = errors
+        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
+
+
+class NotFound(ServiceError):
+    pass
+
+
+class NotReady(ServiceError):
+    def __init__(self, message: str, status: str):
+        self.status = status
+        super().__init__(message)
+
+
+class Unavailable(ServiceError):
+    pass
+
+
+class ProviderError(ServiceError):
+    def __init__(self, provider: str, message: str, status_code: int | None = None):
+        self.provider = provider
+        self.status_code = status_code
+        prefix = f"{provider}: HTTP {status_code}" if status_code else provider
+        super().__init__(f"{prefix}: {message}" if message else prefix)
+
+
+class ProviderRetryable(ProviderError):
+    def __init__(
+        self,
+        provider: str,
+        message: str,
+        status_code: int | None = None,
+        retry_after_s: float | None = None,
+    ):
+        self.retry_after_s = retry_after_s
+        super().__init__(provider, message, status_code)
+
+
+class ProviderRejected(ProviderError):
+    pass
+
+
+class StorageError(ServiceError):
+    pass
+
+
+class ConfigurationError(ServiceError):
+    pass

@@ -1,0 +1,119 @@
+"""What a job and its blocks are, as read from Redis (utils/jobs.py stores them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    COMBINING = "combining"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+    @property
+    def finished(self) -> bool:
+        return self in (JobStatus.COMPLETED, JobStatus.FAILED)
+
+
+class BlockStatus(StrEnum):
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class BlockSpec:
+    """What the client asked of one block, after defaults are applied."""
+
+    text: str
+    provider: str
+    voice: str
+    wait_after_ms: int = 0
+    speed: float = 1.0
+
+
+@dataclass
+class BlockRecord:
+    index: int
+    spec: BlockSpec
+    status: BlockStatus
+    attempts: int = 0
+    location: str | None = None
+    url: str | None = None
+    n_samples: int | None = None
+    n_frames: int | None = None
+    duration_ms: int | None = None
+    start_ms: int | None = None
+    end_ms: int | None = None
+    error: str | None = None
+    cached: bool = False
+
+    @classmethod
+    def from_hash(cls, index: int, raw: dict[str, str]) -> BlockRecord:
+        def num(name: str) -> int | None:
+            return int(raw[name]) if raw.get(name) not in (None, "") else None
+
+        spec = BlockSpec(
+            text=raw["text"],
+            provider=raw["provider"],
+            voice=raw["voice"],
+            wait_after_ms=int(raw.get("wait_after_ms", 0)),
+            speed=float(raw.get("speed", 1.0)),
+        )
+        return cls(
+            index=index,
+            spec=spec,
+            status=BlockStatus(raw["status"]),
+            attempts=int(raw.get("attempts", 0)),
+            location=raw.get("location") or None,
+            url=raw.get("url") or None,
+            n_samples=num("n_samples"),
+            n_frames=num("n_frames"),
+            duration_ms=num("duration_ms"),
+            start_ms=num("start_ms"),
+            end_ms=num("end_ms"),
+            error=raw.get("error") or None,
+            cached=raw.get("cached") == "1",
+        )
+
+
+@dataclass
+class JobRecord:
+    id: str
+    owner: str
+    status: JobStatus
+    n_blocks: int
+    output_format: str
+    created_at: str
+    updated_at: str
+    expires_at: int
+    location: str | None = None
+    url: str | None = None
+    duration_ms: int | None = None
+    error: str | None = None
+    blocks: list[BlockRecord] = field(default_factory=list)
+
+    @property
+    def done_count(self) -> int:
+        return sum(b.status == BlockStatus.COMPLETED for b in self.blocks)
+
+    @classmethod
+    def from_hash(cls, job_id: str, raw: dict[str, str]) -> JobRecord:
+        return cls(
+            id=job_id,
+            owner=raw["owner"],
+            status=JobStatus(raw["status"]),
+            n_blocks=int(raw["n_blocks"]),
+            output_format=raw["output_format"],
+            created_at=raw["created_at"],
+            updated_at=raw["updated_at"],
+            expires_at=int(raw["expires_at"]),
+            location=raw.get("location") or None,
+            url=raw.get("url") or None,
+            duration_ms=int(raw["duration_ms"]) if raw.get("duration_ms") else None,
+            error=raw.get("error") or None,
+        )

@@ -1,0 +1,267 @@
+"""Job state in Redis: every read and write of a job goes through JobStore (key names are in
+utils/redis_keys.py, statuses in utils/job_models.py).
+
+    tts:job:{id}               hash: owner, status, n_blocks, output_format, timestamps,
+                               location, duration_ms, error, expires_at
+    tts:job:{id}:block:{i}     hash: the block's request (text, provider, voice, speed,
+                               wait_after_ms) and its progress (status, attempts, location,
+                               n_samples, n_frames, duration_ms, start_ms, end_ms, error)
+    tts:job:{id}:done          set of finished block indices
+    tts:job:{id}:combine       marker: SET NX by the one task that enqueues the combine
+    tts:jobs:active            zset: job id -> created time, for jobs not yet finished
+                               (where the stall check looks)
+
+Finishing a block is SADD, then SCARD == n_blocks, then SET NX on the marker, so a redelivered
+task adds the same index again (the count never runs ahead) and exactly one task enqueues the
+combine however many race. Every key of a job expires at the same instant (`expires_at`).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+import redis
+
+from utils.errors import NotFound
+from utils.job_models import BlockRecord, BlockSpec, BlockStatus, JobRecord, JobStatus
+from utils.redis_keys import (
+    active_jobs_key,
+    block_key,
+    combine_marker_key,
+    done_key,
+    job_key,
+)
+
+__all__ = ["BlockRecord", "BlockSpec", "BlockStatus", "JobRecord", "JobStatus", "JobStore"]
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class JobStore:
+    """Reads and writes job state; one instance per process, shared by its requests or tasks."""
+
+    def __init__(self, client: redis.Redis, ttl_s: int):
+        self.redis = client
+        self.ttl_s = ttl_s
+        self._queued_to_processing = client.register_script(
+            "if redis.call('HGET', KEYS[1], 'status') == 'queued' then "
+            "redis.call('HSET', KEYS[1], 'status', 'processing', 'updated_at', ARGV[1]) end"
+        )
+
+    def create(
+        self, job_id: str, owner: str, output_format: str, blocks: list[BlockSpec]
+    ) -> JobRecord:
+        stamp, expires_at = now_iso(), int(time.time()) + self.ttl_s
+        fields = {
+            "owner": owner,
+            "status": JobStatus.QUEUED.value,
+            "n_blocks": len(blocks),
+            "output_format": output_format,
+            "created_at": stamp,
+            "updated_at": stamp,
+            "expires_at": expires_at,
+        }
+        with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(job_key(job_id), mapping=fields)
+            pipe.expireat(job_key(job_id), expires_at)
+            pipe.zadd(active_jobs_key(), {job_id: time.time()})
+            for index, spec in enumerate(blocks):
+                key = block_key(job_id, index)
+                pipe.hset(
+                    key,
+                    mapping={
+                        "text": spec.text,
+                        "provider": spec.provider,
+                        "voice": spec.voice,
+                        "wait_after_ms": spec.wait_after_ms,
+                        "speed": spec.speed,
+                        "status": BlockStatus.QUEUED.value,
+                        "attempts": 0,
+                    },
+                )
+                pipe.expireat(key, expires_at)
+            pipe.execute()
+        return JobRecord.from_hash(job_id, {k: str(v) for k, v in fields.items()})
+
+    def delete(self, job_id: str, n_blocks: int) -> None:
+        keys = [job_key(job_id), done_key(job_id), combine_marker_key(job_id)]
+        with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(*keys, *(block_key(job_id, i) for i in range(n_blocks)))
+            pipe.zrem(active_jobs_key(), job_id)
+            pipe.execute()
+
+    def get(self, job_id: str, owner: str | None = None, with_blocks: bool = True) -> JobRecord:
+        """The job, or NotFound; a job owned by someone else is reported as not found too."""
+        raw = self.redis.hgetall(job_key(job_id))
+        if not raw or (owner is not None and raw.get("owner") != owner):
+            raise NotFound(f"job {job_id} not found")
+        job = JobRecord.from_hash(job_id, raw)
+        if with_blocks:
+            with self.redis.pipeline(transaction=False) as pipe:
+                for index in range(job.n_blocks):
+                    pipe.hgetall(block_key(job_id, index))
+                job.blocks = [
+                    BlockRecord.from_hash(i, b) for i, b in enumerate(pipe.execute()) if b
+                ]
+        return job
+
+    def get_with_block(self, job_id: str, index: int) -> tuple[JobRecord, BlockRecord]:
+        """The job (without its other blocks) and one block, in one round trip."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(job_key(job_id))
+            pipe.hgetall(block_key(job_id, index))
+            job_raw, block_raw = pipe.execute()
+        if not job_raw or not block_raw:
+            raise NotFound(f"block {index} of job {job_id} not found")
+        return JobRecord.from_hash(job_id, job_raw), BlockRecord.from_hash(index, block_raw)
+
+    def neighbours(self, job: JobRecord, index: int) -> tuple[BlockRecord | None, ...]:
+        """The blocks just before and after `index` (None at either end)."""
+        wanted = [i for i in (index - 1, index + 1) if 0 <= i < job.n_blocks]
+        with self.redis.pipeline(transaction=False) as pipe:
+            for i in wanted:
+                pipe.hgetall(block_key(job.id, i))
+            found = dict(zip(wanted, pipe.execute(), strict=True))
+        return tuple(
+            BlockRecord.from_hash(i, found[i]) if found.get(i) else None
+            for i in (index - 1, index + 1)
+        )
+
+    def start_block(self, job: JobRecord, index: int) -> None:
+        stamp = now_iso()
+        with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(block_key(job.id, index), "status", BlockStatus.PROCESSING.value)
+            pipe.hincrby(block_key(job.id, index), "attempts", 1)
+            pipe.hset(job_key(job.id), "updated_at", stamp)
+            pipe.execute()
+        if job.status == JobStatus.QUEUED:
+            self._mark_processing(job.id)
+
+    def finish_block(self, job: JobRecord, index: int, result: dict[str, str | int]) -> bool:
+        """Record a finished block; True for exactly one caller once every block is done."""
+        with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(
+                block_key(job.id, index),
+                mapping={**result, "status": BlockStatus.COMPLETED.value, "error": ""},
+            )
+            pipe.hsetnx(block_key(job.id, index), "finished_at", now_iso())
+            pipe.sadd(done_key(job.id), index)
+            pipe.expireat(done_key(job.id), job.expires_at)
+            pipe.scard(done_key(job.id))
+            pipe.hset(job_key(job.id), "updated_at", now_iso())
+            done = pipe.execute()[4]
+        if done < job.n_blocks:
+            return False
+        marker = combine_marker_key(job.id)
+        return bool(self.redis.set(marker, "1", nx=True, exat=job.expires_at))
+
+    def fail_block(self, job_id: str, index: int, error: str) -> None:
+        self.redis.hset(
+            block_key(job_id, index), mapping={"status": BlockStatus.FAILED.value, "error": error}
+        )
+        self.fail(job_id, f"block {index}: {error}")
+
+    def set_combining(self, job_id: str) -> None:
+        """Mark the combine as started; `combine_runs` counts how often (once, normally)."""
+        self._set_status_unless_finished(job_id, JobStatus.COMBINING)
+        self.redis.hincrby(job_key(job_id), "combine_runs", 1)
+
+    def complete(
+        self,
+        job: JobRecord,
+        location: str,
+        url: str | None,
+        duration_ms: int,
+        offsets: list[tuple[int, int]],
+    ) -> None:
+        with self.redis.pipeline(transaction=True) as pipe:
+            for index, (start_ms, end_ms) in enumerate(offsets):
+                pipe.hset(
+                    block_key(job.id, index), mapping={"start_ms": start_ms, "end_ms": end_ms}
+                )
+            pipe.hset(
+                job_key(job.id),
+                mapping={
+                    "status": JobStatus.COMPLETED.value,
+                    "location": location,
+                    "url": url or "",
+                    "duration_ms": duration_ms,
+                    "updated_at": now_iso(),
+                },
+            )
+            pipe.zrem(active_jobs_key(), job.id)
+            pipe.execute()
+
+    def fail(self, job_id: str, error: str) -> None:
+        """Mark the job failed, keeping the first reason; a completed job stays completed."""
+        key = job_key(job_id)
+
+        def mark(pipe: redis.client.Pipeline) -> None:
+            if pipe.hget(key, "status") in (None, JobStatus.COMPLETED.value):
+                return
+            pipe.multi()
+            pipe.hsetnx(key, "error", error)
+            pipe.hset(key, mapping={"status": JobStatus.FAILED.value, "updated_at": now_iso()})
+            pipe.zrem(active_jobs_key(), job_id)
+
+        self.redis.transaction(mark, key)
+
+    def stalled(self, timeout_s: float, now: float | None = None) -> list[str]:
+        """Unfinished jobs with no progress (no block started or finished) for `timeout_s`."""
+        now = now or time.time()
+        job_ids = self.redis.zrange(active_jobs_key(), 0, -1)
+        with self.redis.pipeline(transaction=False) as pipe:
+            for job_id in job_ids:
+                pipe.hmget(job_key(job_id), "status", "updated_at")
+            rows = pipe.execute()
+        stalled = []
+        for job_id, (status, updated_at) in zip(job_ids, rows, strict=True):
+            if status is None:  # expired: nothing left to fail
+                self.redis.zrem(active_jobs_key(), job_id)
+            elif not JobStatus(status).finished and now - _epoch(updated_at) > timeout_s:
+                stalled.append(job_id)
+        return stalled
+
+    def reset_for_retry(self, job: JobRecord) -> list[int]:
+        """Put a failed job's unfinished blocks back in the queue state; their indices.
+
+        Finished blocks are kept and reused; the combine marker is cleared so the block that
+        now finishes last enqueues the combine again.
+        """
+        retry = [b.index for b in job.blocks if b.status != BlockStatus.COMPLETED]
+        with self.redis.pipeline(transaction=True) as pipe:
+            for index in retry:
+                pipe.hset(
+                    block_key(job.id, index),
+                    mapping={"status": BlockStatus.QUEUED.value, "error": ""},
+                )
+            pipe.delete(combine_marker_key(job.id))
+            pipe.hdel(job_key(job.id), "error")
+            status = JobStatus.PROCESSING if len(retry) < job.n_blocks else JobStatus.QUEUED
+            pipe.hset(job_key(job.id), mapping={"status": status.value, "updated_at": now_iso()})
+            pipe.zadd(active_jobs_key(), {job.id: time.time()})
+            pipe.execute()
+        return retry
+
+    def _mark_processing(self, job_id: str) -> None:
+        """queued -> processing, in one round trip: every block's first task asks."""
+        self._queued_to_processing(keys=[job_key(job_id)], args=[now_iso()])
+
+    def _set_status_unless_finished(self, job_id: str, new: JobStatus) -> None:
+        key = job_key(job_id)
+
+        def move(pipe: redis.client.Pipeline) -> None:
+            current = pipe.hget(key, "status")
+            if current is None or JobStatus(current).finished:
+                return
+            pipe.multi()
+            pipe.hset(key, mapping={"status": new.value, "updated_at": now_iso()})
+
+        self.redis.transaction(move, key)
+
+
+def _epoch(iso: str) -> float:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()

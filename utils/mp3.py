@@ -1,0 +1,206 @@
+"""Frame-level MP3 stitching: the combine copies frames, it never decodes.
+
+Why this is exact. Every block is encoded alone by LAME, so its decoded stream is
+`ENCODER_DELAY` samples of lead-in, the speech, then padding up to a whole frame. Concatenating
+such streams plays each one's padding and the next one's lead-in at the boundary; we absorb both
+into the requested pause by inserting whole frames of digital silence, chosen so the silence
+heard between two blocks is within half a frame (12 ms at 24 kHz) of the pause asked for. Where
+the pause asked for is shorter than padding + lead-in, at most that (70 ms at 24 kHz) is added.
+The pieces are bare CBR frames of one format (no ID3, no Xing/Info header), so the result is one
+valid constant-bitrate stream whose duration players compute correctly from its size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from utils.audio import OutputFormat, encode_mp3
+
+# LAME's encoder delay (576) plus the MP3 decoder's own delay (529): where the first input
+# sample appears in the decoded output. tests/utils/test_mp3.py measures it.
+ENCODER_DELAY = 1105
+
+_BITRATES_KBPS = {
+    1: (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),  # MPEG-1 Layer III
+    2: (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),  # MPEG-2/2.5 Layer III
+}
+_SAMPLE_RATES = {1: (44100, 48000, 32000), 2: (22050, 24000, 16000), 25: (11025, 12000, 8000)}
+_VERSION_BITS = {0b11: 1, 0b10: 2, 0b00: 25}
+
+
+@dataclass(frozen=True)
+class FrameHeader:
+    version: int  # 1, 2 or 25 (MPEG-2.5)
+    sample_rate: int
+    bitrate_kbps: int
+    length: int  # bytes, header included
+    mono: bool
+    has_crc: bool
+
+    @property
+    def samples(self) -> int:
+        return 1152 if self.version == 1 else 576
+
+    @property
+    def side_info_length(self) -> int:
+        if self.version == 1:
+            return 17 if self.mono else 32
+        return 9 if self.mono else 17
+
+
+def parse_header(data: bytes | memoryview, offset: int) -> FrameHeader | None:
+    """The Layer III frame header at `offset`, or None if there is none."""
+    if offset + 4 > len(data):
+        return None
+    b0, b1, b2, b3 = data[offset : offset + 4]
+    if b0 != 0xFF or (b1 & 0xE0) != 0xE0 or ((b1 >> 1) & 0b11) != 0b01:
+        return None
+    version = _VERSION_BITS.get((b1 >> 3) & 0b11)
+    bitrate_index, rate_index = b2 >> 4, (b2 >> 2) & 0b11
+    if version is None or bitrate_index in (0, 15) or rate_index == 3:
+        return None
+    bitrate = _BITRATES_KBPS[1 if version == 1 else 2][bitrate_index]
+    sample_rate = _SAMPLE_RATES[version][rate_index]
+    factor = 144 if version == 1 else 72
+    length = factor * bitrate * 1000 // sample_rate + ((b2 >> 1) & 1)
+    mono = (b3 >> 6) == 0b11
+    return FrameHeader(version, sample_rate, bitrate, length, mono, has_crc=not (b1 & 1))
+
+
+def _skip_id3v2(data: bytes | memoryview) -> int:
+    if len(data) >= 10 and bytes(data[:3]) == b"ID3":
+        size = 0
+        for byte in data[6:10]:  # a "syncsafe" integer: 7 bits per byte
+            size = (size << 7) | (byte & 0x7F)
+        return 10 + size + (10 if data[5] & 0x10 else 0)
+    return 0
+
+
+def iter_frames(data: bytes | memoryview) -> Iterator[tuple[int, FrameHeader]]:
+    """(offset, header) of each audio frame, past any ID3v2 tag and stopping at ID3v1."""
+    offset = _skip_id3v2(data)
+    while (header := parse_header(data, offset)) is not None:
+        if offset + header.length > len(data):
+            break
+        yield offset, header
+        offset += header.length
+
+
+def is_info_frame(data: bytes | memoryview, offset: int, header: FrameHeader) -> bool:
+    """A Xing/Info (or VBRI) frame describes a whole file; a stitched file must not keep one."""
+    tag_at = offset + 4 + (2 if header.has_crc else 0) + header.side_info_length
+    return (
+        bytes(data[tag_at : tag_at + 4]) in (b"Xing", b"Info")
+        or bytes(data[offset + 36 : offset + 40]) == b"VBRI"
+    )
+
+
+def main_data_begin(data: bytes | memoryview, offset: int, header: FrameHeader) -> int:
+    """How many bytes of earlier frames this frame borrows (the bit reservoir)."""
+    side = offset + 4 + (2 if header.has_crc else 0)
+    if header.version == 1:
+        return (data[side] << 1) | (data[side + 1] >> 7)
+    return data[side]
+
+
+@dataclass(frozen=True)
+class AudioFrames:
+    """Bare frames of one format, ready to be stitched."""
+
+    data: bytes
+    n_frames: int
+    samples_per_frame: int
+
+    @property
+    def n_samples(self) -> int:
+        """Samples a decoder outputs for these frames (no gapless trimming)."""
+        return self.n_frames * self.samples_per_frame
+
+
+def bare_frames(data: bytes, fmt: OutputFormat) -> AudioFrames:
+    """Strip ID3 tags and Xing/Info frames; refuse frames not of `fmt` (they cannot be joined)."""
+    view = memoryview(data)
+    parts, count = [], 0
+    for offset, header in iter_frames(view):
+        if count == 0 and is_info_frame(view, offset, header):  # a header frame leads
+            continue
+        if (header.sample_rate, header.bitrate_kbps, header.mono) != (
+            fmt.sample_rate,
+            fmt.bitrate_kbps,
+            True,
+        ):
+            raise ValueError(f"frame at byte {offset} is not {fmt.name} mono")
+        parts.append(view[offset : offset + header.length])
+        count += 1
+    if count == 0:
+        raise ValueError("no MP3 frames found")
+    return AudioFrames(b"".join(parts), count, fmt.samples_per_frame)
+
+
+@lru_cache(maxsize=32)
+def silence_frame(fmt: OutputFormat) -> bytes:
+    """One self-contained frame of digital silence in `fmt`.
+
+    The first frame of a stream never borrows from the bit reservoir (main_data_begin == 0),
+    so it can be repeated any number of times and anywhere: k copies decode to k frames of zeros.
+    """
+    data = encode_mp3(np.zeros(0, dtype=np.int16), fmt)
+    offset, header = next(iter_frames(data))
+    assert main_data_begin(data, offset, header) == 0
+    return data[offset : offset + header.length]
+
+
+@dataclass(frozen=True)
+class PlacedBlock:
+    """Where one block's speech lands in the stitched file, and the silence after it."""
+
+    start_sample: int
+    end_sample: int
+    silence_frames_after: int
+
+
+@dataclass(frozen=True)
+class Timeline:
+    blocks: list[PlacedBlock]
+    total_samples: int
+    sample_rate: int
+
+    def ms(self, samples: int) -> int:
+        return round(samples * 1000 / self.sample_rate)
+
+
+def silence_frames_after(
+    speech_samples: int,
+    n_frames: int,
+    pause_ms: int,
+    fmt: OutputFormat,
+    delay: int = ENCODER_DELAY,
+) -> int:
+    """Whole frames of silence to follow a block so the pause heard is `pause_ms`.
+
+    Depends on this block alone, so a stream can send a block's silence as soon as the block
+    is ready, and the stream is byte for byte the file the combine writes.
+    """
+    spf = fmt.samples_per_frame
+    padding = n_frames * spf - delay - speech_samples
+    # The next block's lead-in (delay) is heard as part of this pause too.
+    wanted = pause_ms * fmt.sample_rate / 1000 - padding - delay
+    return max(0, round(wanted / spf))
+
+
+def plan_timeline(
+    blocks: list[tuple[int, int, int]], fmt: OutputFormat, delay: int = ENCODER_DELAY
+) -> Timeline:
+    """Place blocks given (speech samples, encoded frames, pause after in ms) for each."""
+    spf, rate = fmt.samples_per_frame, fmt.sample_rate
+    placed, cursor = [], 0
+    for speech_samples, n_frames, pause_ms in blocks:
+        start = cursor + delay
+        silence_frames = silence_frames_after(speech_samples, n_frames, pause_ms, fmt, delay)
+        placed.append(PlacedBlock(start, start + speech_samples, silence_frames))
+        cursor += (n_frames + silence_frames) * spf
+    return Timeline(placed, cursor, rate)

@@ -1,0 +1,105 @@
+"""Request and response bodies of the HTTP API."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class BlockIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(description="What to say.")
+    provider: str | None = Field(default=None, description="A name from GET /tts/providers.")
+    voice: str | None = Field(
+        default=None, description="A voice id from GET /tts/voices/{provider}."
+    )
+    wait_after_ms: int = Field(default=0, description="Silence after this block, 0..10000 ms.")
+    speed: float = Field(default=1.0, description="Speaking rate, 0.5..2.0.")
+
+
+class JobIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "blocks": [
+                        {"text": "Chapter one.", "wait_after_ms": 700},
+                        {"text": "It was a bright cold day in April.", "wait_after_ms": 300},
+                    ],
+                    "output_format": "mp3_24000_64",
+                }
+            ]
+        },
+    )
+
+    blocks: list[BlockIn]
+    output_format: str | None = Field(default=None, description="e.g. mp3_24000_64.")
+
+
+class JobAccepted(BaseModel):
+    job_id: str
+    status: str
+
+
+class JobRetried(JobAccepted):
+    retried_blocks: list[int]
+
+
+class BlockStatusOut(BaseModel):
+    index: int
+    status: str
+    provider: str
+    voice: str
+    attempts: int
+    cached: bool = False
+    duration_ms: int | None = None
+    error: str | None = None
+
+
+class JobStatusOut(BaseModel):
+    job_id: str
+    status: str
+    progress: str
+    output_format: str
+    blocks: list[BlockStatusOut]
+    created_at: str
+    updated_at: str
+    error: str | None = None
+
+
+class BlockResultOut(BaseModel):
+    index: int
+    url: str
+    start_ms: int
+    end_ms: int
+    duration_ms: int
+
+
+class JobResultOut(BaseModel):
+    job_id: str
+    status: str
+    output_format: str
+    url: str
+    duration_ms: int
+    blocks: list[BlockResultOut]
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+class VoiceOut(BaseModel):
+    id: str
+    name: str
+    language: str | None = None
+    description: str | None = None
+
+
+class ProviderOut(BaseModel):
+    name: str
+    type: str
+    default_voice: str | None
+    model: str | None = None

@@ -1,0 +1,61 @@
+"""The combine: every block's frames in order, whole frames of silence between, one MP3.
+
+Nothing is decoded: block files are copied frame for frame (see utils/mp3.py for why the
+result is gapless and its pauses exact), so memory stays flat however long the job.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import BinaryIO
+
+from utils.audio import OutputFormat
+from utils.mp3 import Timeline, plan_timeline, silence_frame
+from utils.storage import final_audio_key
+from workers.context import WorkerContext
+
+log = logging.getLogger(__name__)
+
+COPY_BUFFER = 256 * 1024
+
+
+def write_stitched(
+    out: BinaryIO, openers: list[Callable[[], BinaryIO]], timeline: Timeline, silence: bytes
+) -> None:
+    """Each block's frames in order, each followed by its whole frames of silence."""
+    for open_block, placed in zip(openers, timeline.blocks, strict=True):
+        with open_block() as source:
+            shutil.copyfileobj(source, out, COPY_BUFFER)
+        out.write(silence * placed.silence_frames_after)
+
+
+def combine_job(ctx: WorkerContext, job_id: str) -> None:
+    job = ctx.jobs.get(job_id)
+    if job.status.finished:
+        log.info("job %s is already %s; nothing to combine", job_id, job.status.value)
+        return
+    ctx.jobs.set_combining(job_id)
+    fmt = OutputFormat.parse(job.output_format)
+    timeline = plan_timeline(
+        [(b.n_samples, b.n_frames, b.spec.wait_after_ms) for b in job.blocks], fmt
+    )
+    ctx.settings.TEMP_DIR.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(
+        dir=ctx.settings.TEMP_DIR, prefix=f"combine-{job_id}-", suffix=".mp3", delete=False
+    ) as out:
+        try:
+            openers = [partial(ctx.storage.open, b.location, b.url) for b in job.blocks]
+            write_stitched(out, openers, timeline, silence_frame(fmt))
+        except BaseException:
+            Path(out.name).unlink(missing_ok=True)
+            raise
+    key = final_audio_key(job_id)
+    url = ctx.storage.put_file(key, Path(out.name))
+    offsets = [(timeline.ms(p.start_sample), timeline.ms(p.end_sample)) for p in timeline.blocks]
+    ctx.jobs.complete(job, key, url, timeline.ms(timeline.total_samples), offsets)
+    log.info("job %s completed: %d blocks", job_id, job.n_blocks)

@@ -1,0 +1,61 @@
+"""The provider contract: a name, its voices, and text in, audio out.
+
+Implementations translate their SDK's errors into utils.errors.ProviderRetryable (worth another
+try: 429, 5xx, timeouts) or ProviderRejected (retrying cannot help), never leaking API keys.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+from config import ProviderConfig
+from utils.audio import ProviderAudio
+
+
+@dataclass(frozen=True)
+class Voice:
+    id: str
+    name: str
+    language: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class SynthesisRequest:
+    """One block to speak, with the neighbours' text for providers that can use context."""
+
+    text: str
+    voice: str
+    speed: float = 1.0
+    previous_text: str | None = None
+    next_text: str | None = None
+
+
+class TTSProvider(ABC):
+    # True where the provider can use neighbouring text for prosody (previous_text/next_text).
+    uses_context = False
+
+    def __init__(self, name: str, config: ProviderConfig):
+        self.name = name
+        self.config = config
+
+    @abstractmethod
+    def voices(self) -> list[Voice]: ...
+
+    @property
+    @abstractmethod
+    def default_voice(self) -> str: ...
+
+    @property
+    def model(self) -> str | None:
+        return self.config.model
+
+    @abstractmethod
+    def synthesize(self, request: SynthesisRequest) -> ProviderAudio: ...
+
+    def warm_up(self) -> None:  # noqa: B027 - optional hook: most providers have nothing to load
+        """Load what the first block would otherwise wait for (called as a worker starts)."""
+
+    def voice_ids(self) -> list[str]:
+        return [voice.id for voice in self.voices()]

@@ -1,0 +1,107 @@
+"""ElevenLabs through its official SDK.
+
+Audio is asked for as raw PCM by default (`pcm_24000`): nothing to decode, and the job's
+encoder is the only lossy step. Neighbouring blocks in the same voice are passed as
+previous_text / next_text so prosody flows across blocks synthesized in parallel.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+
+import httpx
+from elevenlabs.client import ElevenLabs
+from elevenlabs.core.api_error import ApiError
+
+from utils.audio import ProviderAudio
+from workers.providers.base import SynthesisRequest, TTSProvider, Voice
+from workers.providers.upstream import message_from_body, upstream_error
+
+DEFAULT_MODEL = "eleven_multilingual_v2"
+DEFAULT_FORMAT = "pcm_24000"
+DEFAULT_VOICE = "21m00Tcm4TlvDq8ikWAM"  # "Rachel", a premade voice every account has
+_FORMAT_RE = re.compile(r"^(mp3|pcm|wav)_(\d+)(?:_\d+)?$")
+
+
+class ElevenLabsProvider(TTSProvider):
+    uses_context = True
+
+    def __init__(self, name, config):
+        super().__init__(name, config)
+        self._secret = config.api_key.get_secret_value() if config.api_key else None
+        self.client = ElevenLabs(
+            api_key=self._secret,
+            base_url=config.base_url or "https://api.elevenlabs.io",
+            timeout=config.timeout_s,
+        )
+        self.output_format = config.output_format or DEFAULT_FORMAT
+        if not _FORMAT_RE.match(self.output_format):
+            raise ValueError(f"{name}: output_format must be mp3_*, pcm_* or wav_*")
+        self._voices: list[Voice] = []
+        self._voices_at = 0.0
+        self._lock = threading.Lock()
+
+    @property
+    def default_voice(self) -> str:
+        return self.config.default_voice or DEFAULT_VOICE
+
+    @property
+    def model(self) -> str:
+        return self.config.model or DEFAULT_MODEL
+
+    def voices(self) -> list[Voice]:
+        """The account's voices, cached for voices_cache_ttl_s."""
+        with self._lock:
+            if time.monotonic() - self._voices_at > self.config.voices_cache_ttl_s:
+                response = self._call(
+                    lambda: self.client.voices.get_all(request_options={"max_retries": 0})
+                )
+                self._voices = [
+                    Voice(
+                        id=v.voice_id,
+                        name=v.name or v.voice_id,
+                        language=(v.labels or {}).get("language") or (v.labels or {}).get("accent"),
+                        description=v.description,
+                    )
+                    for v in response.voices
+                ]
+                self._voices_at = time.monotonic()
+            return list(self._voices)
+
+    def synthesize(self, request: SynthesisRequest) -> ProviderAudio:
+        def convert() -> bytes:
+            chunks = self.client.text_to_speech.convert(
+                request.voice,
+                text=request.text,
+                model_id=self.model,
+                output_format=self.output_format,
+                previous_text=request.previous_text,
+                next_text=request.next_text,
+                voice_settings={"speed": request.speed} if request.speed != 1.0 else None,
+                request_options={"max_retries": 0},
+            )
+            return b"".join(chunks)
+
+        data = self._call(convert)
+        kind, rate = _FORMAT_RE.match(self.output_format).group(1, 2)
+        if kind == "pcm":
+            return ProviderAudio(data, "pcm_s16le", int(rate))
+        return ProviderAudio(data, kind)
+
+    def _call(self, fn):
+        """Run an SDK call, translating its failures (never with the key in the message)."""
+        try:
+            return fn()
+        except ApiError as exc:
+            message = message_from_body(exc.body)
+            raise upstream_error(
+                self.name, exc.status_code, message, self._secret, exc.headers
+            ) from None
+        except httpx.TimeoutException:
+            raise upstream_error(self.name, None, "request timed out", self._secret) from None
+        except httpx.TransportError as exc:
+            raise upstream_error(
+                self.name, None, f"connection failed ({type(exc).__name__})", self._secret
+            ) from None

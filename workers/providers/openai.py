@@ -1,0 +1,80 @@
+"""OpenAI, or any server speaking its /v1/audio/speech API, through the official SDK.
+
+Audio is asked for as raw PCM (24 kHz, 16-bit mono): nothing to decode. An OpenAI-compatible
+server is one more PROVIDERS entry of type "openai" with its own base_url (and `voices`).
+"""
+
+from __future__ import annotations
+
+import openai
+
+from utils.audio import ProviderAudio
+from workers.providers.base import SynthesisRequest, TTSProvider, Voice
+from workers.providers.upstream import message_from_body, upstream_error
+
+DEFAULT_MODEL = "gpt-4o-mini-tts"
+OPENAI_VOICES = [
+    "alloy",
+    "ash",
+    "ballad",
+    "coral",
+    "echo",
+    "fable",
+    "nova",
+    "onyx",
+    "sage",
+    "shimmer",
+    "verse",
+]
+PCM_RATE = 24000  # what the speech endpoint's "pcm" format is
+
+
+class OpenAIProvider(TTSProvider):
+    def __init__(self, name, config):
+        super().__init__(name, config)
+        self._secret = config.api_key.get_secret_value() if config.api_key else None
+        # Retries are ours (with the account's limit and Retry-After), not the SDK's.
+        self.client = openai.OpenAI(
+            api_key=self._secret or "not-needed",
+            base_url=config.base_url,
+            timeout=config.timeout_s,
+            max_retries=0,
+        )
+
+    @property
+    def default_voice(self) -> str:
+        return self.config.default_voice or self.voice_ids()[0]
+
+    @property
+    def model(self) -> str:
+        return self.config.model or DEFAULT_MODEL
+
+    def voices(self) -> list[Voice]:
+        return [Voice(id=v, name=v.title()) for v in (self.config.voices or OPENAI_VOICES)]
+
+    def synthesize(self, request: SynthesisRequest) -> ProviderAudio:
+        try:
+            response = self.client.audio.speech.create(
+                model=self.model,
+                voice=request.voice,
+                input=request.text,
+                response_format="pcm",
+                speed=request.speed,
+            )
+            return ProviderAudio(response.content, "pcm_s16le", PCM_RATE)
+        except openai.APIStatusError as exc:
+            message = message_from_body(_json_or_none(exc.response)) or exc.message
+            raise upstream_error(
+                self.name, exc.status_code, message, self._secret, exc.response.headers
+            ) from None
+        except openai.APITimeoutError:
+            raise upstream_error(self.name, None, "request timed out", self._secret) from None
+        except openai.APIConnectionError:
+            raise upstream_error(self.name, None, "connection failed", self._secret) from None
+
+
+def _json_or_none(response):
+    try:
+        return response.json()
+    except ValueError:
+        return None
