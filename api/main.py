@@ -10,7 +10,7 @@ from slowapi.errors import RateLimitExceeded
 
 from api.body_limit import BodySizeLimit
 from api.errors import install_error_handlers
-from api.rate_limits import limiter, rate_limit_exceeded
+from api.rate_limits import build_limiter, rate_limit_exceeded
 from api.routers import auth, catalog, jobs, results
 from config import Settings, get_settings
 from utils.audio_cache import build_audio_cache
@@ -30,7 +30,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         client = connect(settings.redis_url, max_connections=64)
-        app.state.settings = settings
         app.state.redis = client
         app.state.aredis = connect_async(settings.redis_url)  # for long-lived streams
         app.state.jobs = JobStore(client, settings.JOB_TTL)
@@ -53,11 +52,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Ordered text blocks in, one MP3 out, synthesized in parallel by workers.",
         lifespan=lifespan,
     )
+    app.state.settings = settings
     install_error_handlers(app)
-    app.state.limiter = limiter
+    app.state.limiter = limiter = build_limiter(settings)
     app.add_exception_handler(RateLimitExceeded, rate_limit_exceeded)
     app.add_middleware(BodySizeLimit, max_bytes=settings.MAX_BODY_BYTES)
-    for module in (auth, jobs, results, catalog):
+    app.include_router(auth.build_router(limiter, settings))
+    app.include_router(jobs.build_router(limiter, settings))
+    for module in (results, catalog):
         app.include_router(module.router)
 
     @app.get("/health", tags=["health"])

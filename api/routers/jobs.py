@@ -6,22 +6,37 @@ import uuid
 from fastapi import APIRouter, Request, Response, status
 from kombu.exceptions import KombuError
 from redis import RedisError
+from slowapi import Limiter
 
 from api.deps import CacheDep, CeleryDep, CurrentUser, JobsDep, ProvidersDep, SettingsDep
-from api.rate_limits import limiter, submit_limit, user_or_address
+from api.rate_limits import user_or_address
 from api.validation import validate_job
+from config import Settings
 from utils.audio_cache import content_digest, fill_from_cache
 from utils.errors import NotReady, Unavailable
 from utils.jobs import JobRecord, JobStatus
 from utils.schemas import BlockStatusOut, JobAccepted, JobIn, JobRetried, JobStatusOut
 from workers.celery_app import COMBINE_BLOCKS, DISPATCH_BLOCKS
 
-router = APIRouter(tags=["jobs"])
 log = logging.getLogger(__name__)
 
 
-@router.post("/tts", status_code=status.HTTP_202_ACCEPTED, response_model=JobAccepted)
-@limiter.limit(submit_limit, key_func=user_or_address)
+def build_router(limiter: Limiter, settings: Settings) -> APIRouter:
+    """POST /tts (limited per user by the app's own limiter) and POST /tts/{job_id}/retry."""
+    router = APIRouter(tags=["jobs"])
+    accepted = {"methods": ["POST"], "status_code": status.HTTP_202_ACCEPTED}
+    limited = limiter.limit(settings.RATE_LIMIT_SUBMIT, key_func=user_or_address)(submit_job)
+    router.add_api_route("/tts", limited, response_model=JobAccepted, **accepted)
+    router.add_api_route("/tts/{job_id}/retry", retry_job, response_model=JobRetried, **accepted)
+    router.add_api_route(
+        "/status/{job_id}",
+        job_status,
+        response_model=JobStatusOut,
+        response_model_exclude_none=True,
+    )
+    return router
+
+
 def submit_job(
     request: Request,
     body: JobIn,
@@ -62,7 +77,6 @@ def enqueue(celery, job_id: str, task: str, indices: list[int]) -> None:
         raise Unavailable("the job queue is unavailable; nothing was queued") from exc
 
 
-@router.post("/tts/{job_id}/retry", status_code=status.HTTP_202_ACCEPTED, response_model=JobRetried)
 def retry_job(
     job_id: uuid.UUID, response: Response, user: CurrentUser, jobs: JobsDep, celery: CeleryDep
 ) -> JobRetried:
@@ -105,6 +119,5 @@ def status_of(job: JobRecord) -> JobStatusOut:
     )
 
 
-@router.get("/status/{job_id}", response_model=JobStatusOut, response_model_exclude_none=True)
 def job_status(job_id: uuid.UUID, user: CurrentUser, jobs: JobsDep) -> JobStatusOut:
     return status_of(jobs.get(str(job_id), owner=user.username))

@@ -24,15 +24,32 @@ def test_token_guessing_is_rate_limited_per_address(app, users):
     assert "rate limit exceeded" in last.json()["detail"]
 
 
-def test_submissions_are_rate_limited_per_user(app, alice, bob, monkeypatch):
-    monkeypatch.setattr(get_settings(), "RATE_LIMIT_SUBMIT", "2/minute")
+def client_with(service_redis, **overrides) -> TestClient:
+    from api.main import create_app
+
+    return TestClient(create_app(get_settings().model_copy(update=overrides)))
+
+
+def test_submissions_are_rate_limited_per_user(service_redis, alice, bob):
     job = {"blocks": [{"text": "Hi."}]}
-    assert [app.post("/tts", headers=alice, json=job).status_code for _ in range(3)] == [
-        202,
-        202,
-        429,
-    ]
-    assert app.post("/tts", headers=bob, json=job).status_code == 202  # bob has his own count
+    with client_with(service_redis, RATE_LIMIT_SUBMIT="2/minute") as app:
+        codes = [app.post("/tts", headers=alice, json=job).status_code for _ in range(3)]
+        assert codes == [202, 202, 429]
+        assert app.post("/tts", headers=bob, json=job).status_code == 202  # bob's own count
+
+
+def test_each_app_keeps_the_limits_it_was_built_with(service_redis, alice):
+    job = {"blocks": [{"text": "Hi."}]}
+    with (
+        client_with(service_redis, RATE_LIMIT_SUBMIT="1/minute") as strict,
+        client_with(service_redis, RATE_LIMIT_ENABLED=False) as unlimited,
+    ):
+        assert [strict.post("/tts", headers=alice, json=job).status_code for _ in range(2)] == [
+            202,
+            429,
+        ]
+        codes = {unlimited.post("/tts", headers=alice, json=job).status_code for _ in range(5)}
+        assert codes == {202}
 
 
 def test_an_oversized_body_is_refused_before_it_is_read(app, alice):
