@@ -12,7 +12,7 @@ import sys
 import redis
 
 from config import get_settings
-from utils.redis_client import connect
+from utils.redis_client import connect, display_url
 from utils.users import UserStore
 
 
@@ -31,14 +31,18 @@ def main(argv: list[str] | None = None) -> int:
         if password != getpass.getpass("again: "):
             print("passwords differ", file=sys.stderr)
             return 1
-    users = UserStore(connect(get_settings().redis_url))
+    url = get_settings().redis_url
+    users = UserStore(connect(url, retries=2))
     try:
         users.set_password(args.username, password)
     except ValueError as exc:
         print(exc, file=sys.stderr)
         return 1
     except redis.RedisError:
-        print("cannot reach Redis (REDIS_URL); is the service running?", file=sys.stderr)
+        print(
+            f"cannot reach Redis at {display_url(url)} (REDIS_URL); is the service running?",
+            file=sys.stderr,
+        )
         return 1
     print(f"user {args.username} saved")
     return 0

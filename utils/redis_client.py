@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit, urlunsplit
+
 import redis
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry as AsyncRetry
@@ -14,18 +16,28 @@ from redis.retry import Retry
 RETRIES = 20
 
 
-def _options(retry_class) -> dict:
+def _options(retry_class, retries: int = RETRIES) -> dict:
     return {
         "decode_responses": True,
         "health_check_interval": 30,
         "socket_connect_timeout": 5,
-        "retry": retry_class(ExponentialBackoff(cap=1.0, base=0.05), RETRIES),
+        "retry": retry_class(ExponentialBackoff(cap=1.0, base=0.05), retries),
         "retry_on_error": [ConnectionError, TimeoutError],
     }
 
 
-def connect(url: str, max_connections: int | None = None) -> redis.Redis:
-    return redis.Redis.from_url(url, max_connections=max_connections, **_options(Retry))
+def connect(url: str, max_connections: int | None = None, retries: int = RETRIES) -> redis.Redis:
+    """`retries` lower for a person waiting at a prompt, who would rather hear at once."""
+    return redis.Redis.from_url(url, max_connections=max_connections, **_options(Retry, retries))
+
+
+def display_url(url: str) -> str:
+    """The URL without its password, fit for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def connect_async(url: str) -> aioredis.Redis:

@@ -1,10 +1,12 @@
+import os
 import subprocess
 import sys
 
 from config import PROJECT_ROOT
+from utils.redis_server import free_port
 
 
-def run_cli(*args, password="carol-password"):
+def run_cli(*args, password="carol-password", env=None):
     return subprocess.run(
         [sys.executable, "-m", "api.cli", *args],
         input=password + "\n",
@@ -12,6 +14,7 @@ def run_cli(*args, password="carol-password"):
         capture_output=True,
         cwd=PROJECT_ROOT,
         timeout=60,
+        env=env,
     )
 
 
@@ -26,3 +29,11 @@ def test_add_user_creates_a_user_who_can_log_in(app, service_redis):
 def test_add_user_refuses_a_short_password_and_a_bad_name():
     assert "at least 8" in run_cli("add-user", "dave", "--password-stdin", password="short").stderr
     assert "username" in run_cli("add-user", "no spaces", "--password-stdin").stderr
+
+
+def test_add_user_says_where_it_looked_when_redis_is_down_without_the_password():
+    url = f"redis://:s3cret-pw@127.0.0.1:{free_port()}/0"  # nothing listens there
+    result = run_cli("add-user", "erin", "--password-stdin", env={**os.environ, "REDIS_URL": url})
+    assert result.returncode == 1
+    assert f"cannot reach Redis at redis://:***@127.0.0.1:{url.rsplit(':', 1)[1]}" in result.stderr
+    assert "s3cret-pw" not in result.stderr
