@@ -10,9 +10,10 @@ import getpass
 import sys
 
 import redis
+from kombu.utils.url import maybe_sanitize_url
 
 from config import get_settings
-from utils.redis_client import connect, display_url
+from utils.redis_client import connect
 from utils.users import UserStore
 
 
@@ -40,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except redis.RedisError:
         print(
-            f"cannot reach Redis at {display_url(url)} (REDIS_URL); is the service running?",
+            f"cannot reach Redis at {maybe_sanitize_url(url)} (REDIS_URL); is the service running?",
             file=sys.stderr,
         )
         return 1

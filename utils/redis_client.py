@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
-
 import redis
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry as AsyncRetry
@@ -29,15 +27,6 @@ def _options(retry_class, retries: int = RETRIES) -> dict:
 def connect(url: str, max_connections: int | None = None, retries: int = RETRIES) -> redis.Redis:
     """`retries` lower for a person waiting at a prompt, who would rather hear at once."""
     return redis.Redis.from_url(url, max_connections=max_connections, **_options(Retry, retries))
-
-
-def display_url(url: str) -> str:
-    """The URL without its password, fit for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def connect_async(url: str) -> aioredis.Redis:
