@@ -104,3 +104,16 @@ def test_the_service_refuses_to_start_in_production_with_a_weak_secret():
     assert result.returncode != 0
     assert "SECRET_KEY must be set to a random value of at least 32 characters" in result.stderr
     assert "changethis" not in result.stderr
+
+
+def test_a_limit_is_shared_by_every_api_process_on_the_same_redis(service_redis, alice):
+    """Two apps stand for two API processes: the count lives in Redis, not in either one."""
+    job = {"blocks": [{"text": "Hi."}]}
+    with (
+        client_with(service_redis, RATE_LIMIT_SUBMIT="2/minute") as first,
+        client_with(service_redis, RATE_LIMIT_SUBMIT="2/minute") as second,
+    ):
+        assert first.post("/tts", headers=alice, json=job).status_code == 202
+        assert second.post("/tts", headers=alice, json=job).status_code == 202
+        assert first.post("/tts", headers=alice, json=job).status_code == 429
+        assert second.post("/tts", headers=alice, json=job).status_code == 429
