@@ -102,6 +102,9 @@ class Settings(BaseSettings):
     # A job with no block started or finished for this long is failed by beat (then retryable).
     JOB_STALL_TIMEOUT: int = Field(default=1800, ge=1)
     STALL_CHECK_INTERVAL: int = Field(default=60, ge=1)
+    # A block handed an account slot whose task has not started this long after is sent again
+    # (its releaser died between handing the slot over and re-sending it). Also beat's interval.
+    HANDOFF_GRACE_S: int = Field(default=30, ge=1)
     # Provider calls that fail in a way worth retrying (429, 5xx, timeouts): how often, how slowly.
     PROVIDER_MAX_RETRIES: int = Field(default=5, ge=0)
     RETRY_BACKOFF_BASE_S: float = Field(default=1.0, gt=0)

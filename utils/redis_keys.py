@@ -8,6 +8,7 @@
     tts:user:{name}               hash: a user's password hash
     tts:limit:{provider}:leases   zset: slots of a provider account held, by lease expiry
     tts:limit:{provider}:waiting  list: blocks waiting for a slot
+    tts:limit:{provider}:handed   zset: blocks handed a slot whose task has not started, by when
     tts:cache:{sha256}            hash: cached block audio
     tts:ratelimit...              slowapi's counters (under the limits library's own prefix)
 
@@ -47,6 +48,10 @@ def leases_key(provider: str) -> str:
 
 def waiting_key(provider: str) -> str:
     return f"{PREFIX}:limit:{provider}:waiting"
+
+
+def handed_key(provider: str) -> str:
+    return f"{PREFIX}:limit:{provider}:handed"
 
 
 def cache_key(digest: str) -> str:

@@ -20,6 +20,7 @@ COMBINE_BLOCKS = "tts.combine_blocks"
 DISPATCH_BLOCKS = "tts.dispatch_blocks"
 PURGE_TEMP = "tts.purge_temp"
 FAIL_STALLED = "tts.fail_stalled_jobs"
+RESEND_STRANDED = "tts.resend_stranded_blocks"
 
 
 def create_celery(settings: Settings | None = None) -> Celery:
@@ -39,6 +40,7 @@ def create_celery(settings: Settings | None = None) -> Celery:
             DISPATCH_BLOCKS: {"queue": COMBINE_QUEUE},
             PURGE_TEMP: {"queue": MAINTENANCE_QUEUE},
             FAIL_STALLED: {"queue": MAINTENANCE_QUEUE},
+            RESEND_STRANDED: {"queue": MAINTENANCE_QUEUE},
         },
         task_default_queue=BLOCKS_QUEUE,
         task_time_limit=settings.BLOCK_TIME_LIMIT,
@@ -55,6 +57,10 @@ def create_celery(settings: Settings | None = None) -> Celery:
             "fail-stalled-jobs": {
                 "task": FAIL_STALLED,
                 "schedule": float(settings.STALL_CHECK_INTERVAL),
+            },
+            "resend-stranded-blocks": {
+                "task": RESEND_STRANDED,
+                "schedule": float(settings.HANDOFF_GRACE_S),
             },
         },
     )

@@ -130,3 +130,16 @@ def account_slot(
 def _resend_all(holders: list[str], resend: Resend) -> None:
     for holder in holders:
         resend(*parse_holder(holder))
+
+
+def resend_stranded_blocks(ctx: WorkerContext, resend: Resend, grace_s: float) -> list[str]:
+    """Send again the blocks that were handed an account slot more than `grace_s` ago and whose
+    task never started (the worker handing it over died before re-sending it)."""
+    stranded = []
+    for name, config in ctx.settings.PROVIDERS.items():
+        if config.concurrency is not None:
+            stranded += ctx.limiter.stranded(name, grace_s)
+    for holder in stranded:
+        log.warning("block %s was handed a slot but never started; sending it again", holder)
+    _resend_all(stranded, resend)
+    return stranded

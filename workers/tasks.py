@@ -14,17 +14,19 @@ from celery.signals import worker_process_init
 from utils.errors import ProviderError, ProviderRetryable, ServiceError
 from workers.celery_app import (
     COMBINE_BLOCKS,
+    COMBINE_QUEUE,
     DISPATCH_BLOCKS,
     FAIL_STALLED,
     PROCESS_BLOCK,
     PURGE_TEMP,
+    RESEND_STRANDED,
     app,
     send_blocks,
 )
 from workers.combine import combine_job
 from workers.context import worker_context
 from workers.purge import fail_stalled_jobs, purge
-from workers.synthesis import Outcome, synthesize_block
+from workers.synthesis import Outcome, resend_stranded_blocks, synthesize_block
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +50,11 @@ def warm_up_default_provider(**_) -> None:
 
 
 def resend_block(job_id: str, index: int) -> None:
-    """A block that waited for an account slot has been handed one: run it now."""
-    app.send_task(PROCESS_BLOCK, args=[job_id, index])
+    """A block that waited for an account slot has been handed one: run it now.
+
+    It goes on the control queue, which workers serve without waiting behind the backlog of
+    block tasks: the account's slot is idle until this task starts."""
+    app.send_task(PROCESS_BLOCK, args=[job_id, index], queue=COMBINE_QUEUE)
 
 
 @app.task(name=PROCESS_BLOCK, bind=True)
@@ -107,3 +112,9 @@ def purge_temp() -> dict[str, int]:
 @app.task(name=FAIL_STALLED)
 def fail_stalled() -> list[str]:
     return fail_stalled_jobs(worker_context())
+
+
+@app.task(name=RESEND_STRANDED)
+def resend_stranded() -> list[str]:
+    ctx = worker_context()
+    return resend_stranded_blocks(ctx, resend_block, ctx.settings.HANDOFF_GRACE_S)

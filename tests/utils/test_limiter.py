@@ -90,3 +90,23 @@ def test_racing_holders_never_exceed_the_limit_and_every_waiter_runs_once(redis_
     assert peak[0] == 4
     assert sorted(ran) == sorted(holder_id("job", i) for i in range(40))
     assert limiter.in_use("acct") == 0 and redis_db.llen(waiting_key("acct")) == 0
+
+
+def test_a_handoff_whose_task_never_starts_is_given_back_once_after_the_grace(redis_db):
+    limiter = AccountLimiter(redis_db)
+    assert limiter.acquire("acct", "holder", 1, LEASE_S).granted
+    assert not limiter.acquire("acct", "lost", 1, LEASE_S).granted
+    assert not limiter.acquire("acct", "started", 1, LEASE_S).granted
+    # "lost" is handed the slot; its releaser dies before re-sending its task
+    assert limiter.release("acct", "holder", 1, LEASE_S) == ["lost"]
+    assert limiter.stranded("acct", grace_s=60) == []  # too soon to tell
+    time.sleep(0.05)
+    assert limiter.stranded("acct", grace_s=0.01) == ["lost"]
+    assert limiter.stranded("acct", grace_s=0.01) == []  # once: it is being sent again
+
+    # a handed task that does start is not stranded
+    assert limiter.acquire("acct", "lost", 1, LEASE_S).granted  # the re-sent task, at last
+    assert limiter.release("acct", "lost", 1, LEASE_S) == ["started"]
+    assert limiter.acquire("acct", "started", 1, LEASE_S).granted
+    time.sleep(0.05)
+    assert limiter.stranded("acct", grace_s=0.01) == []

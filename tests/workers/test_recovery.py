@@ -8,9 +8,12 @@ import pytest
 
 from tests.helpers import create_job_behind_the_api, wait_for_job
 from utils.jobs import BlockSpec
+from utils.limiter import holder_id
 from utils.redis_keys import job_key
 from workers.context import worker_context
 from workers.purge import fail_stalled_jobs
+from workers.synthesis import resend_stranded_blocks
+from workers.tasks import resend_block
 
 pytestmark = pytest.mark.pipeline
 
@@ -94,3 +97,32 @@ def test_a_job_whose_combine_failed_is_retried_by_combining_again(
     assert again["status"] == "completed"
     assert [b["attempts"] for b in again["blocks"]] == [1, 1]  # nothing spoken twice
     assert service_redis.hget(job_key(job_id), "combine_runs") == "2"
+
+
+def test_a_block_handed_a_slot_by_a_worker_that_died_is_sent_again(
+    app, alice, service_redis, simulator, worker
+):
+    """The releaser hands the slot over in Redis, then dies before re-sending the task."""
+    limit, lease_s = 5, 60  # the "limited" account of tests/conftest.py
+    ctx = worker_context()
+    job_id = create_job_behind_the_api(
+        service_redis, "alice", [BlockSpec("Handed over.", "limited", "alloy")]
+    )
+    others = [f"other-{i}" for i in range(limit)]
+    for holder in others:  # every slot of the account is taken
+        assert ctx.limiter.acquire("limited", holder, limit, lease_s).granted
+    block = holder_id(job_id, 0)
+    assert not ctx.limiter.acquire("limited", block, limit, lease_s).granted  # it waits
+    assert ctx.limiter.release("limited", others[0], limit, lease_s) == [block]
+    # ... and nobody sends its task. Within the grace it is left alone:
+    assert resend_stranded_blocks(ctx, resend_block, grace_s=60) == []
+    time.sleep(0.05)
+    assert resend_stranded_blocks(ctx, resend_block, grace_s=0.01) == [block]
+
+    status = wait_for_job(app, job_id, alice)
+    assert status["status"] == "completed", status
+    assert simulator.stats()["tts_requests"] == 1
+    # it ran in the slot handed to it: the other holders still have theirs, and it gave it back
+    assert ctx.limiter.in_use("limited") == limit - 1
+    for holder in others[1:]:
+        ctx.limiter.release("limited", holder, limit, lease_s)
