@@ -68,6 +68,7 @@ local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
 local limit, lease = tonumber(ARGV[2]), tonumber(ARGV[3])
 redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local dispatch = {}
 while redis.call('ZCARD', KEYS[1]) < limit and redis.call('LLEN', KEYS[2]) > 0 do

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from enum import Enum
 
+from config import ProviderConfig
 from utils.audio import OutputFormat, encode_mp3, fade_edges, to_pcm
 from utils.audio_cache import content_digest
 from utils.jobs import BlockRecord, BlockStatus, JobRecord
@@ -45,14 +46,17 @@ def synthesize_block(ctx: WorkerContext, job_id: str, index: int, resend: Resend
     job, block = ctx.jobs.get_with_block(job_id, index)
     if job.status.finished:
         log.info("job %s is %s; skipping block %d", job_id, job.status.value, index)
+        pass_on_slot(ctx, block.spec.provider, job_id, index, resend)
         return Outcome.SKIPPED
     if block.status == BlockStatus.COMPLETED:
+        pass_on_slot(ctx, block.spec.provider, job_id, index, resend)
         return _finished(ctx.jobs.finish_block(job, index, {}))
 
     provider = ctx.providers.get(block.spec.provider)
     key = block_audio_key(job_id, index)
     digest = content_digest(provider, block.spec, job.output_format)
     if ctx.cache and (hit := ctx.cache.restore(digest, key)):
+        pass_on_slot(ctx, provider.name, job_id, index, resend)
         return _finished(ctx.jobs.finish_block(job, index, hit))
 
     with account_slot(ctx, provider, job_id, index, resend) as granted:
@@ -115,7 +119,7 @@ def account_slot(
         yield True
         return
     holder = holder_id(job_id, index)
-    lease_s = provider.config.timeout_s + LEASE_MARGIN_S
+    lease_s = _lease_s(provider.config)
     acquired = ctx.limiter.acquire(provider.name, holder, limit, lease_s)
     _resend_all(acquired.dispatch, resend)
     if not acquired.granted:
@@ -125,6 +129,22 @@ def account_slot(
         yield True
     finally:
         _resend_all(ctx.limiter.release(provider.name, holder, limit, lease_s), resend)
+
+
+def pass_on_slot(ctx: WorkerContext, provider_name: str, job_id: str, index: int, resend: Resend):
+    """A block that was handed a slot while waiting, and turns out not to need it (its job
+    ended, or it was made meanwhile), passes the slot to the next waiter at once rather than
+    leaving it idle until its lease runs out. A block that holds no slot changes nothing."""
+    config = ctx.settings.PROVIDERS.get(provider_name)
+    if config is None or config.concurrency is None:
+        return
+    holder = holder_id(job_id, index)
+    handed = ctx.limiter.release(provider_name, holder, config.concurrency, _lease_s(config))
+    _resend_all(handed, resend)
+
+
+def _lease_s(config: ProviderConfig) -> float:
+    return config.timeout_s + LEASE_MARGIN_S
 
 
 def _resend_all(holders: list[str], resend: Resend) -> None:

@@ -110,3 +110,14 @@ def test_a_handoff_whose_task_never_starts_is_given_back_once_after_the_grace(re
     assert limiter.acquire("acct", "started", 1, LEASE_S).granted
     time.sleep(0.05)
     assert limiter.stranded("acct", grace_s=0.01) == []
+
+
+def test_a_handed_holder_that_gives_its_slot_back_unused_is_not_stranded(redis_db):
+    limiter = AccountLimiter(redis_db)
+    assert limiter.acquire("acct", "holder", 1, LEASE_S).granted
+    for waiter in ("unneeded", "next"):
+        assert not limiter.acquire("acct", waiter, 1, LEASE_S).granted
+    assert limiter.release("acct", "holder", 1, LEASE_S) == ["unneeded"]
+    assert limiter.release("acct", "unneeded", 1, LEASE_S) == ["next"]  # passed straight on
+    time.sleep(0.05)
+    assert limiter.stranded("acct", grace_s=0.01) == ["next"]  # "unneeded" is not listed

@@ -8,7 +8,7 @@ import pytest
 
 from tests.helpers import create_job_behind_the_api, wait_for_job
 from utils.jobs import BlockSpec
-from utils.limiter import holder_id
+from utils.limiter import holder_id, parse_holder
 from utils.redis_keys import job_key
 from workers.context import worker_context
 from workers.purge import fail_stalled_jobs
@@ -124,5 +124,34 @@ def test_a_block_handed_a_slot_by_a_worker_that_died_is_sent_again(
     assert simulator.stats()["tts_requests"] == 1
     # it ran in the slot handed to it: the other holders still have theirs, and it gave it back
     assert ctx.limiter.in_use("limited") == limit - 1
+    for holder in others[1:]:
+        ctx.limiter.release("limited", holder, limit, lease_s)
+
+
+def test_a_waiting_block_of_a_failed_job_passes_its_slot_on_at_once(
+    app, alice, service_redis, simulator, worker
+):
+    """Without this, each waiting block of a failed job would sit on a slot until its lease
+    ran out, and a large failed job would starve everyone else on the account."""
+    limit, lease_s = 5, 60
+    ctx = worker_context()
+    failed_job, next_job = (
+        create_job_behind_the_api(service_redis, "alice", [BlockSpec(text, "limited", "alloy")])
+        for text in ("Never spoken.", "Spoken next.")
+    )
+    others = [f"other-{i}" for i in range(limit)]
+    for holder in others:
+        assert ctx.limiter.acquire("limited", holder, limit, lease_s).granted
+    for job_id in (failed_job, next_job):  # both wait, in this order
+        assert not ctx.limiter.acquire("limited", holder_id(job_id, 0), limit, lease_s).granted
+    ctx.jobs.fail(failed_job, "block 3: limited: HTTP 401: invalid API key")
+
+    for handed in ctx.limiter.release("limited", others[0], limit, lease_s):
+        resend_block(*parse_holder(handed))  # as the releasing worker does
+    status = wait_for_job(app, next_job, alice)
+    assert status["status"] == "completed", status
+    assert simulator.stats()["tts_requests"] == 1  # only the next job's block was spoken
+    assert ctx.limiter.in_use("limited") == limit - 1
+    assert resend_stranded_blocks(ctx, resend_block, grace_s=0) == []  # nothing left stranded
     for holder in others[1:]:
         ctx.limiter.release("limited", holder, limit, lease_s)
