@@ -131,7 +131,9 @@ def account_slot(
         _resend_all(ctx.limiter.release(provider.name, holder, limit, lease_s), resend)
 
 
-def pass_on_slot(ctx: WorkerContext, provider_name: str, job_id: str, index: int, resend: Resend):
+def pass_on_slot(
+    ctx: WorkerContext, provider_name: str, job_id: str, index: int, resend: Resend
+) -> None:
     """A block that was handed a slot while waiting, and turns out not to need it (its job
     ended, or it was made meanwhile), passes the slot to the next waiter at once rather than
     leaving it idle until its lease runs out. A block that holds no slot changes nothing."""
