@@ -24,7 +24,7 @@ def test_token_guessing_is_rate_limited_per_address(app, users):
     assert "rate limit exceeded" in last.json()["detail"]
 
 
-def client_with(service_redis, **overrides) -> TestClient:
+def client_with(**overrides) -> TestClient:
     from api.main import create_app
 
     return TestClient(create_app(get_settings().model_copy(update=overrides)))
@@ -32,7 +32,7 @@ def client_with(service_redis, **overrides) -> TestClient:
 
 def test_submissions_are_rate_limited_per_user(service_redis, alice, bob):
     job = {"blocks": [{"text": "Hi."}]}
-    with client_with(service_redis, RATE_LIMIT_SUBMIT="2/minute") as app:
+    with client_with(RATE_LIMIT_SUBMIT="2/minute") as app:
         codes = [app.post("/tts", headers=alice, json=job).status_code for _ in range(3)]
         assert codes == [202, 202, 429]
         assert app.post("/tts", headers=bob, json=job).status_code == 202  # bob's own count
@@ -41,8 +41,8 @@ def test_submissions_are_rate_limited_per_user(service_redis, alice, bob):
 def test_each_app_keeps_the_limits_it_was_built_with(service_redis, alice):
     job = {"blocks": [{"text": "Hi."}]}
     with (
-        client_with(service_redis, RATE_LIMIT_SUBMIT="1/minute") as strict,
-        client_with(service_redis, RATE_LIMIT_ENABLED=False) as unlimited,
+        client_with(RATE_LIMIT_SUBMIT="1/minute") as strict,
+        client_with(RATE_LIMIT_ENABLED=False) as unlimited,
     ):
         assert [strict.post("/tts", headers=alice, json=job).status_code for _ in range(2)] == [
             202,
@@ -110,8 +110,8 @@ def test_a_limit_is_shared_by_every_api_process_on_the_same_redis(service_redis,
     """Two apps stand for two API processes: the count lives in Redis, not in either one."""
     job = {"blocks": [{"text": "Hi."}]}
     with (
-        client_with(service_redis, RATE_LIMIT_SUBMIT="2/minute") as first,
-        client_with(service_redis, RATE_LIMIT_SUBMIT="2/minute") as second,
+        client_with(RATE_LIMIT_SUBMIT="2/minute") as first,
+        client_with(RATE_LIMIT_SUBMIT="2/minute") as second,
     ):
         assert first.post("/tts", headers=alice, json=job).status_code == 202
         assert second.post("/tts", headers=alice, json=job).status_code == 202
