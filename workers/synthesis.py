@@ -46,17 +46,17 @@ def synthesize_block(ctx: WorkerContext, job_id: str, index: int, resend: Resend
     job, block = ctx.jobs.get_with_block(job_id, index)
     if job.status.finished:
         log.info("job %s is %s; skipping block %d", job_id, job.status.value, index)
-        pass_on_slot(ctx, block.spec.provider, job_id, index, resend)
+        release_slot(ctx, block.spec.provider, job_id, index, resend)
         return Outcome.SKIPPED
     if block.status == BlockStatus.COMPLETED:
-        pass_on_slot(ctx, block.spec.provider, job_id, index, resend)
+        release_slot(ctx, block.spec.provider, job_id, index, resend)
         return _finished(ctx.jobs.finish_block(job, index, {}))
 
     provider = ctx.providers.get(block.spec.provider)
     key = block_audio_key(job_id, index)
     digest = content_digest(provider, block.spec, job.output_format)
     if ctx.cache and (hit := ctx.cache.restore(digest, key)):
-        pass_on_slot(ctx, provider.name, job_id, index, resend)
+        release_slot(ctx, provider.name, job_id, index, resend)
         return _finished(ctx.jobs.finish_block(job, index, hit))
 
     with account_slot(ctx, provider, job_id, index, resend) as granted:
@@ -128,15 +128,18 @@ def account_slot(
     try:
         yield True
     finally:
-        _resend_all(ctx.limiter.release(provider.name, holder, limit, lease_s), resend)
+        release_slot(ctx, provider.name, job_id, index, resend)
 
 
-def pass_on_slot(
+def release_slot(
     ctx: WorkerContext, provider_name: str, job_id: str, index: int, resend: Resend
 ) -> None:
-    """A block that was handed a slot while waiting, and turns out not to need it (its job
-    ended, or it was made meanwhile), passes the slot to the next waiter at once rather than
-    leaving it idle until its lease runs out. A block that holds no slot changes nothing."""
+    """Give back the block's slot on the account, if it holds one, and re-send the blocks that
+    were waiting and are handed the freed slot.
+
+    Also called where a block turns out not to need a slot it may have been handed while it
+    waited (its job ended, or it was made meanwhile), so the slot passes on at once rather than
+    idling until its lease runs out."""
     config = ctx.settings.PROVIDERS.get(provider_name)
     if config is None or config.concurrency is None:
         return

@@ -99,21 +99,32 @@ def test_a_job_whose_combine_failed_is_retried_by_combining_again(
     assert service_redis.hget(job_key(job_id), "combine_runs") == "2"
 
 
+LEASE_S = 60
+
+
+@pytest.fixture
+def full_account(service_redis, worker):
+    """The "limited" account of tests/conftest.py with every slot taken by other holders
+    (service_redis clears the account between tests)."""
+    ctx = worker_context()
+    limit = ctx.settings.PROVIDERS["limited"].concurrency
+    others = [f"other-{i}" for i in range(limit)]
+    for holder in others:
+        assert ctx.limiter.acquire("limited", holder, limit, LEASE_S).granted
+    return ctx, limit, others
+
+
 def test_a_block_handed_a_slot_by_a_worker_that_died_is_sent_again(
-    app, alice, service_redis, simulator, worker
+    app, alice, service_redis, simulator, full_account
 ):
     """The releaser hands the slot over in Redis, then dies before re-sending the task."""
-    limit, lease_s = 5, 60  # the "limited" account of tests/conftest.py
-    ctx = worker_context()
+    ctx, limit, others = full_account
     job_id = create_job_behind_the_api(
         service_redis, "alice", [BlockSpec("Handed over.", "limited", "alloy")]
     )
-    others = [f"other-{i}" for i in range(limit)]
-    for holder in others:  # every slot of the account is taken
-        assert ctx.limiter.acquire("limited", holder, limit, lease_s).granted
     block = holder_id(job_id, 0)
-    assert not ctx.limiter.acquire("limited", block, limit, lease_s).granted  # it waits
-    assert ctx.limiter.release("limited", others[0], limit, lease_s) == [block]
+    assert not ctx.limiter.acquire("limited", block, limit, LEASE_S).granted  # it waits
+    assert ctx.limiter.release("limited", others[0], limit, LEASE_S) == [block]
     # ... and nobody sends its task. Within the grace it is left alone:
     assert resend_stranded_blocks(ctx, resend_block, grace_s=60) == []
     time.sleep(0.05)
@@ -124,34 +135,26 @@ def test_a_block_handed_a_slot_by_a_worker_that_died_is_sent_again(
     assert simulator.stats()["tts_requests"] == 1
     # it ran in the slot handed to it: the other holders still have theirs, and it gave it back
     assert ctx.limiter.in_use("limited") == limit - 1
-    for holder in others[1:]:
-        ctx.limiter.release("limited", holder, limit, lease_s)
 
 
 def test_a_waiting_block_of_a_failed_job_passes_its_slot_on_at_once(
-    app, alice, service_redis, simulator, worker
+    app, alice, service_redis, simulator, full_account
 ):
     """Without this, each waiting block of a failed job would sit on a slot until its lease
     ran out, and a large failed job would starve everyone else on the account."""
-    limit, lease_s = 5, 60
-    ctx = worker_context()
+    ctx, limit, others = full_account
     failed_job, next_job = (
         create_job_behind_the_api(service_redis, "alice", [BlockSpec(text, "limited", "alloy")])
         for text in ("Never spoken.", "Spoken next.")
     )
-    others = [f"other-{i}" for i in range(limit)]
-    for holder in others:
-        assert ctx.limiter.acquire("limited", holder, limit, lease_s).granted
     for job_id in (failed_job, next_job):  # both wait, in this order
-        assert not ctx.limiter.acquire("limited", holder_id(job_id, 0), limit, lease_s).granted
+        assert not ctx.limiter.acquire("limited", holder_id(job_id, 0), limit, LEASE_S).granted
     ctx.jobs.fail(failed_job, "block 3: limited: HTTP 401: invalid API key")
 
-    for handed in ctx.limiter.release("limited", others[0], limit, lease_s):
+    for handed in ctx.limiter.release("limited", others[0], limit, LEASE_S):
         resend_block(*parse_holder(handed))  # as the releasing worker does
     status = wait_for_job(app, next_job, alice)
     assert status["status"] == "completed", status
     assert simulator.stats()["tts_requests"] == 1  # only the next job's block was spoken
     assert ctx.limiter.in_use("limited") == limit - 1
     assert resend_stranded_blocks(ctx, resend_block, grace_s=0) == []  # nothing left stranded
-    for holder in others[1:]:
-        ctx.limiter.release("limited", holder, limit, lease_s)
