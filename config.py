@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from utils.storage.base import StorageSettings
+
 PROJECT_ROOT = Path(__file__).resolve().parent
 
 # Values that must never sign tokens outside development.
@@ -78,6 +80,7 @@ class Settings(BaseSettings):
     CLOUDINARY_URL: SecretStr | None = None  # cloudinary://API_KEY:API_SECRET@CLOUD_NAME
     CLOUDINARY_FOLDER: str = "tts"
     CLOUDINARY_UPLOAD_PREFIX: str | None = None  # another API host (a regional one, a simulator)
+    CLOUDINARY_DELIVERY_PREFIX: str | None = None  # another delivery host (a CDN, a simulator)
     # Base of the URLs handed to clients; empty means "the address the request came in on".
     PUBLIC_BASE_URL: str = ""
 
@@ -141,14 +144,17 @@ class Settings(BaseSettings):
         return self.BROKER_VISIBILITY_TIMEOUT or self.BLOCK_TIME_LIMIT + 60
 
     @property
-    def storage_backend(self) -> str:
-        if self.STORAGE_BACKEND:
-            return self.STORAGE_BACKEND
-        return "cloudinary" if self.CLOUDINARY_URL else "local"
-
-    @property
-    def storage_dir(self) -> Path:
-        return self.DATA_DIR / "audio"
+    def storage(self) -> StorageSettings:
+        """Storage's own settings: backends are built from these alone."""
+        return StorageSettings(
+            backend=self.STORAGE_BACKEND or ("cloudinary" if self.CLOUDINARY_URL else "local"),
+            root=self.DATA_DIR / "audio",
+            scratch_dir=self.TEMP_DIR,
+            cloudinary_url=self.CLOUDINARY_URL,
+            cloudinary_folder=self.CLOUDINARY_FOLDER,
+            cloudinary_upload_prefix=self.CLOUDINARY_UPLOAD_PREFIX,
+            cloudinary_delivery_prefix=self.CLOUDINARY_DELIVERY_PREFIX,
+        )
 
 
 @lru_cache

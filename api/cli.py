@@ -13,8 +13,8 @@ import redis
 from kombu.utils.url import maybe_sanitize_url
 
 from config import get_settings
+from utils.auth.users import UserStore
 from utils.redis_client import connect
-from utils.users import UserStore
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,16 +7,15 @@ from dataclasses import dataclass
 from typing import Annotated
 
 import redis.asyncio as aioredis
-from celery import Celery
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
 
 from config import Settings
-from utils.audio_cache import AudioCache
-from utils.jobs import JobStore
-from utils.security import InvalidToken, subject_of
-from utils.storage import Storage
-from utils.users import UserStore
+from utils.auth.tokens import InvalidToken, subject_of
+from utils.auth.users import UserStore
+from utils.jobs.store import JobStore
+from utils.jobs.submit import JobSubmitter
+from utils.storage.base import Storage
 from workers.providers import ProviderRegistry
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="token", auto_error=False)
@@ -35,8 +34,8 @@ def get_async_redis(request: Request) -> aioredis.Redis:
     return _state(request).aredis
 
 
-def get_cache(request: Request) -> AudioCache | None:
-    return _state(request).cache
+def get_submitter(request: Request) -> JobSubmitter:
+    return _state(request).submitter
 
 
 def get_jobs(request: Request) -> JobStore:
@@ -55,18 +54,13 @@ def get_providers(request: Request) -> ProviderRegistry:
     return _state(request).providers
 
 
-def get_celery(request: Request) -> Celery:
-    return _state(request).celery
-
-
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 AsyncRedisDep = Annotated[aioredis.Redis, Depends(get_async_redis)]
-CacheDep = Annotated[AudioCache | None, Depends(get_cache)]
+SubmitterDep = Annotated[JobSubmitter, Depends(get_submitter)]
 JobsDep = Annotated[JobStore, Depends(get_jobs)]
 UsersDep = Annotated[UserStore, Depends(get_users)]
 StorageDep = Annotated[Storage, Depends(get_storage)]
 ProvidersDep = Annotated[ProviderRegistry, Depends(get_providers)]
-CeleryDep = Annotated[Celery, Depends(get_celery)]
 
 
 @dataclass(frozen=True)

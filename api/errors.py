@@ -21,6 +21,7 @@ from utils.errors import (
     InvalidRequest,
     NotFound,
     NotReady,
+    RateLimited,
     ServiceError,
     StorageError,
     Unavailable,
@@ -73,6 +74,14 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unavailable(request: Request, exc: Unavailable) -> JSONResponse:
         return JSONResponse(
             status_code=503, content={"detail": str(exc)}, headers={"Retry-After": "5"}
+        )
+
+    @app.exception_handler(RateLimited)
+    async def _rate_limited(request: Request, exc: RateLimited) -> JSONResponse:
+        return JSONResponse(
+            status_code=429,
+            content={"detail": str(exc)},
+            headers={"Retry-After": str(exc.retry_after_s)},
         )
 
     @app.exception_handler(redis.RedisError)

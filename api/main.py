@@ -6,18 +6,20 @@ import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from slowapi.errors import RateLimitExceeded
 
 from api.body_limit import BodySizeLimit
 from api.errors import install_error_handlers
-from api.rate_limits import build_limiter, rate_limit_exceeded
+from api.rate_limits import build_limiter
 from api.routers import auth, catalog, jobs, results
+from api.schemas import quote_limits
 from config import Settings, get_settings
-from utils.audio_cache import build_audio_cache
-from utils.jobs import JobStore
+from utils.audio.cache import build_audio_cache
+from utils.auth.users import UserStore
+from utils.jobs.queue import JobQueue
+from utils.jobs.store import JobStore
+from utils.jobs.submit import JobSubmitter
 from utils.redis_client import connect, connect_async
-from utils.storage import build_storage
-from utils.users import UserStore
+from utils.storage.factory import build_storage
 from workers.celery_app import create_celery
 from workers.providers import ProviderRegistry
 
@@ -32,12 +34,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         client = connect(settings.redis_url, max_connections=64)
         app.state.redis = client
         app.state.aredis = connect_async(settings.redis_url)  # for long-lived streams
-        app.state.jobs = JobStore(client, settings.JOB_TTL)
+        app.state.jobs = jobs = JobStore(client, settings.JOB_TTL)
         app.state.users = UserStore(client)
-        app.state.storage = build_storage(settings)
-        app.state.cache = build_audio_cache(client, app.state.storage, settings)
-        app.state.providers = ProviderRegistry(settings.PROVIDERS)
-        app.state.celery = create_celery(settings)  # used only to send tasks by name
+        app.state.storage = storage = build_storage(settings.storage)
+        app.state.providers = providers = ProviderRegistry(settings.PROVIDERS)
+        app.state.submitter = JobSubmitter(
+            jobs=jobs,
+            # The API only sends tasks, by name; it never imports them.
+            queue=JobQueue(create_celery(settings)),
+            cache=build_audio_cache(client, storage, settings.AUDIO_CACHE_TTL),
+            providers=providers,
+        )
         if settings.ADMIN_PASSWORD is not None:
             app.state.users.ensure(
                 settings.ADMIN_USERNAME, settings.ADMIN_PASSWORD.get_secret_value()
@@ -53,14 +60,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.limiter = build_limiter(settings)
     install_error_handlers(app)
-    app.state.limiter = limiter = build_limiter(settings)
-    app.add_exception_handler(RateLimitExceeded, rate_limit_exceeded)
     app.add_middleware(BodySizeLimit, max_bytes=settings.MAX_BODY_BYTES)
-    app.include_router(auth.build_router(limiter, settings))
-    app.include_router(jobs.build_router(limiter, settings))
-    for module in (results, catalog):
+    for module in (auth, jobs, results, catalog):
         app.include_router(module.router)
+
+    default_openapi = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            app.openapi_schema = quote_limits(default_openapi(), settings)
+        return app.openapi_schema
+
+    app.openapi = openapi
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:

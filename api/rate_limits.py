@@ -1,24 +1,28 @@
-"""Rate limits (slowapi), counted in Redis so they hold across every API process.
+"""Rate limits, counted in Redis so they hold across every API process.
 
 POST /tts is limited per user (the token's subject), POST /token per client address, against
 password guessing. Over the limit: 429 with Retry-After.
 
-Each app builds its own limiter from its own settings (limits, Redis, on/off), and its routers
-are wrapped by that limiter when the app is built, so two apps in one process never share
-counts or configuration.
+A route takes its limit as a dependency, `rate_limit(SETTING, key)`, naming the setting that
+holds it, so the limit is read from the app's own settings. The counting is slowapi's Limiter
+(the `limits` library's fixed window over Redis), built once per app in `build_limiter`.
 """
 
 from __future__ import annotations
 
-from fastapi import Request
-from fastapi.responses import JSONResponse
+import math
+import time
+from collections.abc import Callable
+
+from fastapi import Depends, Request
+from limits import parse
 from slowapi import Limiter
-from slowapi.errors import RateLimitExceeded
 from slowapi.util import get_remote_address
 
 from config import Settings
-from utils.redis_keys import RATE_LIMIT_PREFIX
-from utils.security import InvalidToken, subject_of
+from utils.auth.tokens import InvalidToken, subject_of
+from utils.errors import RateLimited
+from utils.names import RATE_LIMIT_PREFIX
 
 
 def build_limiter(settings: Settings) -> Limiter:
@@ -26,9 +30,12 @@ def build_limiter(settings: Settings) -> Limiter:
         key_func=get_remote_address,
         storage_uri=settings.redis_url,
         key_prefix=RATE_LIMIT_PREFIX,
-        headers_enabled=True,
         enabled=settings.RATE_LIMIT_ENABLED,
     )
+
+
+def client_address(request: Request) -> str:
+    return f"addr:{get_remote_address(request)}"
 
 
 def user_or_address(request: Request) -> str:
@@ -39,11 +46,21 @@ def user_or_address(request: Request) -> str:
             return f"user:{subject_of(token, request.app.state.settings)}"
         except InvalidToken:
             pass
-    return f"addr:{get_remote_address(request)}"
+    return client_address(request)
 
 
-def rate_limit_exceeded(request: Request, exc: RateLimitExceeded) -> JSONResponse:
-    response = JSONResponse(
-        status_code=429, content={"detail": f"rate limit exceeded: {exc.detail}"}
-    )
-    return request.app.state.limiter._inject_headers(response, request.state.view_rate_limit)
+def rate_limit(setting: str, key: Callable[[Request], str]):
+    """A route dependency counting each request against the limit in Settings.`setting`."""
+
+    def check(request: Request) -> None:
+        limiter: Limiter = request.app.state.limiter
+        if not limiter.enabled:
+            return
+        limit = parse(getattr(request.app.state.settings, setting))
+        who = (RATE_LIMIT_PREFIX, setting.lower(), key(request))
+        if not limiter.limiter.hit(limit, *who):
+            reset_at, _ = limiter.limiter.get_window_stats(limit, *who)
+            retry_after = max(1, math.ceil(reset_at - time.time()))
+            raise RateLimited(f"rate limit exceeded: {limit}", retry_after)
+
+    return Depends(check)

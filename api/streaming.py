@@ -14,11 +14,12 @@ from collections.abc import AsyncIterator
 import redis.asyncio as aioredis
 from starlette.concurrency import run_in_threadpool
 
-from utils.audio import OutputFormat
-from utils.job_models import BlockRecord, BlockStatus, JobRecord, JobStatus
-from utils.mp3 import silence_frame, silence_frames_after
-from utils.redis_keys import block_key, job_key
-from utils.storage import Storage
+from utils.audio.formats import OutputFormat
+from utils.audio.mp3_frames import silence_frame
+from utils.audio.timeline import silence_frames_after
+from utils.jobs.models import BlockRecord, BlockStatus, JobRecord, JobStatus
+from utils.names import block_key, job_key
+from utils.storage.base import Storage
 
 POLL_S = 0.02  # how soon a finished block is noticed
 
@@ -39,7 +40,7 @@ async def _wait_for_block(
 
 
 def _read(storage: Storage, block: BlockRecord) -> bytes:
-    with storage.open(block.location, block.url) as handle:
+    with storage.open(block.storage_key) as handle:
         return handle.read()
 
 

@@ -6,14 +6,13 @@ values that would have been accepted, so a client can fix the whole request at o
 
 from __future__ import annotations
 
+from api.schemas import MAX_SPEED, MIN_SPEED, BlockIn, JobIn
 from config import Settings
-from utils.audio import OutputFormat, output_format_names
+from utils.audio.formats import OutputFormat, output_format_names
 from utils.errors import ConfigurationError, FieldError, InvalidRequest, ProviderError
-from utils.jobs import BlockSpec
-from utils.schemas import BlockIn, JobIn
+from utils.jobs.models import BlockSpec
 from workers.providers import ProviderRegistry
 
-MIN_SPEED, MAX_SPEED = 0.5, 2.0
 VOICES_SHOWN = 20
 
 

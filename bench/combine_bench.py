@@ -16,8 +16,10 @@ from pathlib import Path
 import imageio_ffmpeg
 import numpy as np
 
-from utils.audio import OutputFormat, decode_mp3, encode_mp3, fade_edges
-from utils.mp3 import bare_frames
+from config import PROJECT_ROOT
+from utils.audio.formats import OutputFormat
+from utils.audio.mp3_frames import bare_frames
+from utils.audio.pcm import decode_mp3, encode_mp3, fade_edges
 
 FORMAT = OutputFormat.parse("mp3_24000_64")
 DISTINCT_BLOCKS = 20
@@ -52,57 +54,11 @@ def make_blocks(folder: Path) -> list[dict]:
     return blocks
 
 
-OURS = """
-import json, sys, time
-from functools import partial
-from utils.audio import OutputFormat
-from utils.mp3 import plan_timeline, silence_frame
-from workers.combine import write_stitched
-spec = json.loads(sys.stdin.read())
-fmt = OutputFormat.parse(spec["format"])
-def hwm_mb():
-    line = next(l for l in open("/proc/self/status") if l.startswith("VmHWM"))
-    return int(line.split()[1]) / 1024
-base = hwm_mb()
-started = time.perf_counter()
-blocks = spec["blocks"]
-timeline = plan_timeline([(b["n_samples"], b["n_frames"], b["pause_ms"]) for b in blocks], fmt)
-openers = [partial(open, b["path"], "rb") for b in blocks]
-with open(spec["out"], "wb") as out:
-    write_stitched(out, openers, timeline, silence_frame(fmt))
-seconds = time.perf_counter() - started
-peak = hwm_mb()
-print(json.dumps({"seconds": seconds, "peak_mb": peak, "delta_mb": peak - base,
-                  "starts": [p.start_sample for p in timeline.blocks],
-                  "ends": [p.end_sample for p in timeline.blocks]}))
-"""
-
-PYDUB = """
-import json, sys, time
-import imageio_ffmpeg
-from pydub import AudioSegment
-AudioSegment.converter = imageio_ffmpeg.get_ffmpeg_exe()
-def hwm_mb():
-    line = next(l for l in open("/proc/self/status") if l.startswith("VmHWM"))
-    return int(line.split()[1]) / 1024
-spec = json.loads(sys.stdin.read())
-base = hwm_mb()
-started = time.perf_counter()
-combined = AudioSegment.empty()
-for block in spec["blocks"]:
-    # codec given: pydub then needs no ffprobe (imageio-ffmpeg ships ffmpeg alone)
-    combined += AudioSegment.from_file(block["path"], format="mp3", codec="mp3")
-    combined += AudioSegment.silent(duration=block["pause_ms"], frame_rate=combined.frame_rate)
-combined.export(spec["out"], format="mp3", bitrate="64k")
-seconds = time.perf_counter() - started
-peak = hwm_mb()  # the Python process holding the PCM; ffmpeg children come and go
-print(json.dumps({"seconds": seconds, "peak_mb": peak, "delta_mb": peak - base}))
-"""
-
-
-def _run(code: str, spec: dict) -> dict:
+def _run(module: str, spec: dict) -> dict:
+    """Run a stitcher in a fresh process, so its peak memory is its own."""
     result = subprocess.run(
-        [sys.executable, "-c", code],
+        [sys.executable, "-m", module],
+        cwd=PROJECT_ROOT,
         input=json.dumps(spec),
         text=True,
         capture_output=True,
@@ -162,8 +118,10 @@ def run(sizes=(20, 400)) -> dict:
                 for i in range(n)
             ]
             ours_out, ref_out = folder / f"ours_{n}.mp3", folder / f"pydub_{n}.mp3"
-            ours = _run(OURS, {"format": FORMAT.name, "blocks": blocks, "out": str(ours_out)})
-            reference = _run(PYDUB, {"blocks": blocks, "out": str(ref_out)})
+            ours = _run(
+                "bench.stitch_ours", {"format": FORMAT.name, "blocks": blocks, "out": str(ours_out)}
+            )
+            reference = _run("bench.stitch_pydub", {"blocks": blocks, "out": str(ref_out)})
             audio = decode_mp3(ours_out.read_bytes(), FORMAT.sample_rate)
             real_s = audio.size / FORMAT.sample_rate
             reported_s = reported_duration_s(ours_out)

@@ -15,7 +15,7 @@ from bench.combine_bench import FORMAT
 from bench.raw_http import build_request, post_load
 from bench.stack import Stack
 from config import ProviderConfig
-from utils.audio import encode_mp3, to_pcm
+from utils.audio.pcm import encode_mp3, to_pcm
 from workers.providers import ProviderRegistry, SynthesisRequest
 
 RUNS = 3  # timed runs per measurement; the median is reported

@@ -15,8 +15,8 @@ import redis
 from config import PROJECT_ROOT
 from scripts.commands import api_command, worker_command
 from simulator import SimulatorServer
-from utils.redis_server import EmbeddedRedis, free_port
-from utils.users import UserStore
+from utils.auth.users import UserStore
+from utils.embedded_redis import EmbeddedRedis, free_port
 
 BENCH_USER, BENCH_PASSWORD = "bench", "bench-password"
 

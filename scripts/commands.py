@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import sys
 
-QUEUES = "tts.blocks,tts.combine,tts.maintenance"
+from utils.names import ALL_QUEUES
+
+QUEUES = ",".join(ALL_QUEUES)
 # Longer than clients keep idle connections (httpx: 5 s), so none is reused just as the server
 # closes it.
 KEEP_ALIVE_S = 65

@@ -17,7 +17,7 @@ import time
 
 from config import get_settings
 from scripts.commands import api_command, beat_command, worker_command
-from utils.redis_server import EmbeddedRedis, redis_answers
+from utils.embedded_redis import EmbeddedRedis, redis_answers
 
 
 def main() -> int:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from dataclasses import fields
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from simulator.audio import render, tone
+from simulator.cloudinary import add_cloudinary_routes
 from simulator.state import Fault, Knobs, SimState
 
 ELEVENLABS_VOICES = [
@@ -130,38 +130,7 @@ def create_simulator() -> FastAPI:
 
         return await speak(request, key, record, make_audio)
 
-    @app.post("/v1_1/{cloud}/{resource_type}/upload")
-    async def cloudinary_upload(cloud: str, resource_type: str, request: Request) -> Response:
-        form = await request.form()
-        if not form.get("api_key") or not form.get("signature"):
-            return _error(401, "missing api_key or signature")
-        upload = form["file"]
-        data = await upload.read() if hasattr(upload, "read") else bytes(str(upload), "utf-8")
-        public_id = str(form.get("public_id") or uuid.uuid4().hex)
-        version = int(time.time())
-        state.uploads[public_id] = data
-        base = str(request.base_url).rstrip("/")
-        path = f"/cloudinary/{cloud}/{resource_type}/upload/v{version}/{public_id}"
-        return JSONResponse(
-            {
-                "public_id": public_id,
-                "version": version,
-                "resource_type": resource_type,
-                "type": "upload",
-                "bytes": len(data),
-                "format": public_id.rsplit(".", 1)[-1],
-                "url": f"{base}{path}",
-                "secure_url": f"{base}{path}",
-            }
-        )
-
-    @app.get("/cloudinary/{cloud}/{resource_type}/upload/v{version}/{public_id:path}")
-    async def cloudinary_delivery(
-        cloud: str, resource_type: str, version: str, public_id: str
-    ) -> Response:
-        if public_id not in state.uploads:
-            return _error(404, "resource not found")
-        return Response(state.uploads[public_id], media_type="audio/mpeg")
+    add_cloudinary_routes(app, state, _error)
 
     @app.post("/_sim/reset")
     async def reset() -> dict:

@@ -13,7 +13,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from utils.audio import OutputFormat, encode_mp3
+from utils.audio.formats import OutputFormat
+from utils.audio.pcm import encode_mp3
 
 SECONDS_PER_CHAR = 0.045
 MIN_SECONDS = 0.3

@@ -9,7 +9,7 @@ import httpx
 import uvicorn
 
 from simulator.app import create_simulator
-from utils.redis_server import free_port
+from utils.embedded_redis import free_port
 
 
 class SimulatorServer:
@@ -71,6 +71,13 @@ class SimulatorServer:
             "message": message,
         }
         self._control.post("/_sim/faults", json=body).raise_for_status()
+
+    def age_uploads(self, prefix: str, seconds: float) -> int:
+        response = self._control.post(
+            "/_sim/uploads/age", json={"prefix": prefix, "seconds": seconds}
+        )
+        response.raise_for_status()
+        return response.json()["aged"]
 
     def stats(self) -> dict:
         return self._control.get("/_sim/stats").json()

@@ -38,7 +38,7 @@ class SimState:
     timeline: list[tuple[float, int]] = field(default_factory=list)
     starts: list[float] = field(default_factory=list)
     recent: list[dict] = field(default_factory=list)
-    uploads: dict[str, bytes] = field(default_factory=dict)
+    uploads: dict = field(default_factory=dict)  # public id -> simulator.cloudinary.Upload
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def take_fault(self, path: str) -> Fault | None:

@@ -7,7 +7,7 @@ import subprocess
 import imageio_ffmpeg
 import numpy as np
 
-from utils.audio import decode_mp3
+from utils.audio.pcm import decode_mp3
 
 
 def decode(data: bytes, sample_rate: int) -> np.ndarray:

@@ -11,7 +11,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from utils.redis_server import EmbeddedRedis, free_port
+from utils.embedded_redis import EmbeddedRedis, free_port
 
 _SESSION_DIR = Path(tempfile.mkdtemp(prefix="tts-tests-"))
 _REDIS_PORT = free_port()
@@ -82,7 +82,7 @@ import redis  # noqa: E402
 from simulator import SimulatorServer  # noqa: E402
 from tests.helpers import bearer  # noqa: E402
 from tests.worker_process import WorkerProcess  # noqa: E402
-from utils.redis_keys import PREFIX  # noqa: E402
+from utils.names import PREFIX  # noqa: E402
 
 JOB_STORE_TEST_DB = 1  # unit tests of Redis code flush this db; the worker's queues live in 0
 
@@ -156,7 +156,7 @@ def app(service_redis):
 
 @pytest.fixture
 def users(service_redis):
-    from utils.users import UserStore
+    from utils.auth.users import UserStore
 
     store = UserStore(service_redis)
     for name in ("alice", "bob"):
@@ -185,7 +185,7 @@ def isolated_service(redis_server, simulator, session_dir, request):
 
     from api.main import create_app
     from config import Settings
-    from utils.users import UserStore
+    from utils.auth.users import UserStore
 
     started: list = []
 

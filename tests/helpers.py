@@ -30,7 +30,7 @@ def create_job_behind_the_api(client, owner: str, specs) -> str:
     API would refuse, or whose tasks are to be "lost"."""
     import uuid
 
-    from utils.jobs import JobStore
+    from utils.jobs.store import JobStore
 
     job_id = str(uuid.uuid4())
     JobStore(client, 3600).create(job_id, owner, "mp3_24000_64", specs)

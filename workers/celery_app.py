@@ -1,6 +1,6 @@
-"""The Celery app: Redis as broker, three queues, the beat schedule.
+"""The Celery app: Redis as broker, three queues (utils/names.py), the beat schedule.
 
-Job state lives in our own Redis hashes (utils/jobs.py), so task results are not stored.
+Job state lives in our own Redis hashes (utils/jobs/store.py), so task results are not stored.
 Tasks are acknowledged late and rejected when their worker process dies, so a block held by a
 killed pool process goes straight back to the queue; if the whole worker dies, the broker hands
 its unacknowledged tasks to another worker after the visibility timeout.
@@ -11,19 +11,17 @@ from __future__ import annotations
 from celery import Celery
 
 from config import Settings, get_settings
-
-BLOCKS_QUEUE = "tts.blocks"
-COMBINE_QUEUE = "tts.combine"
-MAINTENANCE_QUEUE = "tts.maintenance"
-PROCESS_BLOCK = "tts.process_block"
-COMBINE_BLOCKS = "tts.combine_blocks"
-DISPATCH_BLOCKS = "tts.dispatch_blocks"
-PURGE_TEMP = "tts.purge_temp"
-FAIL_STALLED = "tts.fail_stalled_jobs"
-RESEND_STRANDED = "tts.resend_stranded_blocks"
+from utils.names import (
+    BLOCKS_QUEUE,
+    FAIL_STALLED,
+    PURGE_STORAGE,
+    RESEND_STRANDED,
+    TASK_QUEUES,
+)
 
 
 def create_celery(settings: Settings | None = None) -> Celery:
+    """The app workers and beat run, and that the API sends tasks through (by name)."""
     settings = settings or get_settings()
     app = Celery("tts", broker=settings.redis_url, include=["workers.tasks"])
     app.conf.update(
@@ -33,15 +31,7 @@ def create_celery(settings: Settings | None = None) -> Celery:
         worker_prefetch_multiplier=1,
         task_serializer="json",
         accept_content=["json"],
-        task_routes={
-            PROCESS_BLOCK: {"queue": BLOCKS_QUEUE},
-            COMBINE_BLOCKS: {"queue": COMBINE_QUEUE},
-            # Short control tasks share a queue, so they never wait behind long blocks.
-            DISPATCH_BLOCKS: {"queue": COMBINE_QUEUE},
-            PURGE_TEMP: {"queue": MAINTENANCE_QUEUE},
-            FAIL_STALLED: {"queue": MAINTENANCE_QUEUE},
-            RESEND_STRANDED: {"queue": MAINTENANCE_QUEUE},
-        },
+        task_routes={task: {"queue": queue} for task, queue in TASK_QUEUES.items()},
         task_default_queue=BLOCKS_QUEUE,
         task_time_limit=settings.BLOCK_TIME_LIMIT,
         broker_transport_options={
@@ -53,7 +43,7 @@ def create_celery(settings: Settings | None = None) -> Celery:
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
         beat_schedule={
-            "purge-temp-files": {"task": PURGE_TEMP, "schedule": float(settings.PURGE_INTERVAL)},
+            "purge-storage": {"task": PURGE_STORAGE, "schedule": float(settings.PURGE_INTERVAL)},
             "fail-stalled-jobs": {
                 "task": FAIL_STALLED,
                 "schedule": float(settings.STALL_CHECK_INTERVAL),
@@ -68,10 +58,3 @@ def create_celery(settings: Settings | None = None) -> Celery:
 
 
 app = create_celery()
-
-
-def send_blocks(celery: Celery, job_id: str, indices) -> None:
-    """One process_block task per block, over one broker connection."""
-    with celery.producer_or_acquire() as producer:
-        for index in indices:
-            celery.send_task(PROCESS_BLOCK, args=[job_id, index], producer=producer)

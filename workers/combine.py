@@ -1,6 +1,6 @@
 """The combine: every block's frames in order, whole frames of silence between, one MP3.
 
-Nothing is decoded: block files are copied frame for frame (see utils/mp3.py for why the
+Nothing is decoded: block files are copied frame for frame (see utils/audio/timeline.py for why the
 result is gapless and its pauses exact), so memory stays flat however long the job.
 """
 
@@ -14,9 +14,10 @@ from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
-from utils.audio import OutputFormat
-from utils.mp3 import Timeline, plan_timeline, silence_frame
-from utils.storage import final_audio_key
+from utils.audio.formats import OutputFormat
+from utils.audio.mp3_frames import silence_frame
+from utils.audio.timeline import Timeline, plan_timeline
+from utils.storage.keys import final_audio_key
 from workers.context import WorkerContext
 
 log = logging.getLogger(__name__)
@@ -49,13 +50,13 @@ def combine_job(ctx: WorkerContext, job_id: str) -> None:
         dir=ctx.settings.TEMP_DIR, prefix=f"combine-{job_id}-", suffix=".mp3", delete=False
     ) as out:
         try:
-            openers = [partial(ctx.storage.open, b.location, b.url) for b in job.blocks]
+            openers = [partial(ctx.storage.open, b.storage_key) for b in job.blocks]
             write_stitched(out, openers, timeline, silence_frame(fmt))
         except BaseException:
             Path(out.name).unlink(missing_ok=True)
             raise
     key = final_audio_key(job_id)
-    url = ctx.storage.put_file(key, Path(out.name))
+    ctx.storage.put_file(key, Path(out.name))
     offsets = [(timeline.ms(p.start_sample), timeline.ms(p.end_sample)) for p in timeline.blocks]
-    ctx.jobs.complete(job, key, url, timeline.ms(timeline.total_samples), offsets)
+    ctx.jobs.complete(job, key, timeline.ms(timeline.total_samples), offsets)
     log.info("job %s completed: %d blocks", job_id, job.n_blocks)

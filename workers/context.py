@@ -1,4 +1,8 @@
-"""What a worker process builds once and every task in it reuses."""
+"""What a worker process builds once and every task in it reuses.
+
+Tests build a WorkerContext of their own with small fakes (a provider, a queue that records
+what it was asked to send) to run the work functions without Celery.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,13 @@ from functools import lru_cache
 import redis
 
 from config import Settings, get_settings
-from utils.audio_cache import AudioCache, build_audio_cache
-from utils.jobs import JobStore
-from utils.limiter import AccountLimiter
+from utils.accounts.slots import AccountSlots
+from utils.audio.cache import AudioCache, build_audio_cache
+from utils.jobs.queue import JobQueue
+from utils.jobs.store import JobStore
 from utils.redis_client import connect
-from utils.storage import Storage, build_storage
+from utils.storage.base import Storage
+from utils.storage.factory import build_storage
 from workers.providers import ProviderRegistry, get_registry
 
 
@@ -23,21 +29,25 @@ class WorkerContext:
     jobs: JobStore
     storage: Storage
     providers: ProviderRegistry
-    limiter: AccountLimiter
+    slots: AccountSlots
     cache: AudioCache | None
+    queue: JobQueue  # how work asks for more work: re-sent blocks, the combine
 
 
 @lru_cache
 def worker_context() -> WorkerContext:
+    from workers.celery_app import app
+
     settings = get_settings()
     client = connect(settings.redis_url)
-    storage = build_storage(settings)
+    storage = build_storage(settings.storage)
     return WorkerContext(
         settings=settings,
         redis=client,
         jobs=JobStore(client, settings.JOB_TTL),
         storage=storage,
         providers=get_registry(),
-        limiter=AccountLimiter(client),
-        cache=build_audio_cache(client, storage, settings),
+        slots=AccountSlots(client),
+        cache=build_audio_cache(client, storage, settings.AUDIO_CACHE_TTL),
+        queue=JobQueue(app),
     )

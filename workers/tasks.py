@@ -1,6 +1,7 @@
 """Celery tasks: thin wrappers that take ids, re-read state from Redis, and retry.
 
-The work itself is in workers/synthesis.py, workers/combine.py and workers/purge.py.
+The work itself is in workers/synthesis.py, workers/combine.py, workers/account_slots.py and
+workers/housekeeping.py.
 """
 
 from __future__ import annotations
@@ -12,21 +13,20 @@ from celery.exceptions import MaxRetriesExceededError
 from celery.signals import worker_process_init
 
 from utils.errors import ProviderError, ProviderRetryable, ServiceError
-from workers.celery_app import (
+from utils.names import (
     COMBINE_BLOCKS,
-    COMBINE_QUEUE,
     DISPATCH_BLOCKS,
     FAIL_STALLED,
     PROCESS_BLOCK,
-    PURGE_TEMP,
+    PURGE_STORAGE,
     RESEND_STRANDED,
-    app,
-    send_blocks,
 )
+from workers.account_slots import resend_stranded_blocks
+from workers.celery_app import app
 from workers.combine import combine_job
 from workers.context import worker_context
-from workers.purge import fail_stalled_jobs, purge
-from workers.synthesis import Outcome, resend_stranded_blocks, synthesize_block
+from workers.housekeeping import fail_stalled_jobs, purge_storage
+from workers.synthesis import Outcome, synthesize_block
 
 log = logging.getLogger(__name__)
 
@@ -49,20 +49,12 @@ def warm_up_default_provider(**_) -> None:
         log.warning("could not warm up %s", ctx.settings.DEFAULT_PROVIDER, exc_info=True)
 
 
-def resend_block(job_id: str, index: int) -> None:
-    """A block that waited for an account slot has been handed one: run it now.
-
-    It goes on the control queue, which workers serve without waiting behind the backlog of
-    block tasks: the account's slot is idle until this task starts."""
-    app.send_task(PROCESS_BLOCK, args=[job_id, index], queue=COMBINE_QUEUE)
-
-
 @app.task(name=PROCESS_BLOCK, bind=True)
 def process_block(self, job_id: str, index: int) -> None:
     ctx = worker_context()
     try:
-        if synthesize_block(ctx, job_id, index, resend_block) == Outcome.COMBINE:
-            app.send_task(COMBINE_BLOCKS, args=[job_id])
+        if synthesize_block(ctx, job_id, index) == Outcome.COMBINE:
+            ctx.queue.combine(job_id)
     except ProviderRetryable as exc:
         settings = ctx.settings
         delay = retry_delay(
@@ -91,7 +83,7 @@ def dispatch_blocks(job_id: str, indices: list[int]) -> None:
     Accepting a job then costs the API the same for 1 block as for 200. If this task runs
     twice (a redelivery), blocks are sent twice, which their idempotence makes harmless.
     """
-    send_blocks(app, job_id, indices)
+    worker_context().queue.blocks(job_id, indices)
 
 
 @app.task(name=COMBINE_BLOCKS)
@@ -104,9 +96,9 @@ def combine_blocks(job_id: str) -> None:
         ctx.jobs.fail(job_id, "internal error while combining the blocks")
 
 
-@app.task(name=PURGE_TEMP)
-def purge_temp() -> dict[str, int]:
-    return purge(worker_context())
+@app.task(name=PURGE_STORAGE)
+def purge_expired() -> dict[str, int]:
+    return purge_storage(worker_context())
 
 
 @app.task(name=FAIL_STALLED)
@@ -117,4 +109,4 @@ def fail_stalled() -> list[str]:
 @app.task(name=RESEND_STRANDED)
 def resend_stranded() -> list[str]:
     ctx = worker_context()
-    return resend_stranded_blocks(ctx, resend_block, ctx.settings.HANDOFF_GRACE_S)
+    return resend_stranded_blocks(ctx, ctx.settings.HANDOFF_GRACE_S)

@@ -2,27 +2,23 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, status
 from fastapi.security import OAuth2PasswordRequestForm
-from slowapi import Limiter
 
 from api.deps import SettingsDep, UsersDep
-from config import Settings
-from utils.schemas import TokenOut
-from utils.security import create_access_token
+from api.rate_limits import client_address, rate_limit
+from api.schemas import TokenOut
+from utils.auth.tokens import create_access_token
+
+router = APIRouter(tags=["auth"])
 
 
-def build_router(limiter: Limiter, settings: Settings) -> APIRouter:
-    """POST /token, limited per client address by the app's own limiter."""
-    router = APIRouter(tags=["auth"])
-    limited = limiter.limit(settings.RATE_LIMIT_TOKEN)(issue_token)
-    router.add_api_route("/token", limited, methods=["POST"], response_model=TokenOut)
-    return router
-
-
+@router.post(
+    "/token",
+    response_model=TokenOut,
+    dependencies=[rate_limit("RATE_LIMIT_TOKEN", client_address)],  # against password guessing
+)
 def issue_token(
-    request: Request,
-    response: Response,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     users: UsersDep,
     settings: SettingsDep,

@@ -3,8 +3,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import CurrentUser, ProvidersDep
+from api.schemas import ProviderOut, VoiceOut
 from utils.errors import ConfigurationError, NotFound
-from utils.schemas import ProviderOut, VoiceOut
 
 router = APIRouter(prefix="/tts", tags=["catalog"])
 

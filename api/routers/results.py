@@ -6,11 +6,11 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
 
 from api.deps import AsyncRedisDep, CurrentUser, JobsDep, SettingsDep, StorageDep
+from api.schemas import BlockResultOut, JobResultOut
 from api.streaming import stream_blocks
 from utils.errors import NotFound, NotReady
-from utils.jobs import JobRecord, JobStatus
-from utils.schemas import BlockResultOut, JobResultOut
-from utils.storage import Storage
+from utils.jobs.models import JobRecord, JobStatus
+from utils.storage.base import Storage
 
 router = APIRouter(prefix="/result", tags=["results"])
 
@@ -23,10 +23,10 @@ def _require_completed(job: JobRecord) -> JobRecord:
     return job
 
 
-def _url(request: Request, settings, stored_url: str | None, route: str, **params) -> str:
+def _url(request: Request, settings, storage: Storage, key: str, route: str, **params) -> str:
     """The storage's own URL where it has one (Cloudinary), else this API's audio endpoint."""
-    if stored_url:
-        return stored_url
+    if direct := storage.url(key):
+        return direct
     path = request.app.url_path_for(route, **{k: str(v) for k, v in params.items()})
     base = settings.PUBLIC_BASE_URL.rstrip("/") or str(request.base_url).rstrip("/")
     return f"{base}{path}"
@@ -38,6 +38,7 @@ def job_result(
     request: Request,
     user: CurrentUser,
     jobs: JobsDep,
+    storage: StorageDep,
     settings: SettingsDep,
 ) -> JobResultOut:
     """Where the final audio and each block are, and where each block sits in the final audio."""
@@ -46,7 +47,7 @@ def job_result(
         job_id=job.id,
         status=job.status.value,
         output_format=job.output_format,
-        url=_url(request, settings, job.url, "final_audio", job_id=job.id),
+        url=_url(request, settings, storage, job.storage_key, "final_audio", job_id=job.id),
         duration_ms=job.duration_ms,
         blocks=[
             BlockResultOut(
@@ -54,7 +55,8 @@ def job_result(
                 url=_url(
                     request,
                     settings,
-                    b.url,
+                    storage,
+                    b.storage_key,
                     "block_audio",
                     job_id=job.id,
                     index=b.index,
@@ -68,14 +70,14 @@ def job_result(
     )
 
 
-def _serve(storage: Storage, key: str, url: str | None, filename: str) -> Response:
+def _serve(storage: Storage, key: str, filename: str) -> Response:
     path = storage.local_path(key)
     if path is not None:
         # FileResponse answers Range requests, so browsers can seek.
         return FileResponse(
             path, media_type=MP3, filename=filename, content_disposition_type="inline"
         )
-    handle = storage.open(key, url)
+    handle = storage.open(key)
     return StreamingResponse(
         iter(lambda: handle.read(64 * 1024), b""),
         media_type=MP3,
@@ -117,7 +119,7 @@ def final_audio(
             },
         )
     _require_completed(job)
-    return _serve(storage, job.location, job.url, f"tts-{job.id}.mp3")
+    return _serve(storage, job.storage_key, f"tts-{job.id}.mp3")
 
 
 @router.get(
@@ -138,6 +140,6 @@ def block_audio(
     if index >= job.n_blocks:
         raise NotFound(f"job {job.id} has no block {index} (blocks 0..{job.n_blocks - 1})")
     _, block = jobs.get_with_block(job.id, index)
-    if block.location is None:
+    if block.storage_key is None:
         raise NotReady(f"block {index} is {block.status.value}", block.status.value)
-    return _serve(storage, block.location, block.url, f"tts-{job.id}-block-{index:04d}.mp3")
+    return _serve(storage, block.storage_key, f"tts-{job.id}-block-{index:04d}.mp3")

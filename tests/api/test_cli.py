@@ -3,7 +3,7 @@ import subprocess
 import sys
 
 from config import PROJECT_ROOT
-from utils.redis_server import free_port
+from utils.embedded_redis import free_port
 
 
 def run_cli(*args, password="carol-password", env=None):

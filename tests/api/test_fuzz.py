@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from api.main import create_app
 from config import Settings
-from utils.security import create_access_token
-from utils.users import UserStore
+from utils.auth.tokens import create_access_token
+from utils.auth.users import UserStore
 
 FUZZ_DB = 4  # no worker consumes here: accepted fuzz jobs just wait in the queue
 EXAMPLES_PER_OPERATION = 40

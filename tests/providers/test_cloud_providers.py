@@ -6,9 +6,9 @@ import pytest
 from config import ProviderConfig
 from simulator.audio import speech_seconds, voice_frequency
 from tests.conftest import PROVIDERS, TEST_API_KEY
-from utils.audio import to_pcm
+from utils.audio.pcm import to_pcm
+from utils.embedded_redis import free_port
 from utils.errors import ProviderRejected, ProviderRetryable
-from utils.redis_server import free_port
 from workers.providers import ProviderRegistry, SynthesisRequest
 
 TEXT = "The quick brown fox jumps over the lazy dog."

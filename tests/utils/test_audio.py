@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from tests.audio_helpers import decode, tone
-from utils.audio import OutputFormat, ProviderAudio, encode_mp3, output_format_names, to_pcm
+from utils.audio.formats import OutputFormat, output_format_names
+from utils.audio.pcm import ProviderAudio, encode_mp3, to_pcm
 
 
 def test_output_format_parses_known_names_and_refuses_others():

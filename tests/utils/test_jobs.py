@@ -1,13 +1,15 @@
 """JobStore against a real Redis server."""
 
 import threading
+import time
 import uuid
 
 import pytest
 
 from utils.errors import NotFound
-from utils.jobs import BlockSpec, BlockStatus, JobStatus, JobStore
-from utils.redis_keys import block_key, combine_marker_key, done_key, job_key
+from utils.jobs.models import BlockSpec, BlockStatus, JobStatus
+from utils.jobs.store import JobStore
+from utils.names import block_key, combine_marker_key, done_key, job_key
 
 TTL = 3600
 
@@ -42,7 +44,7 @@ def test_another_owner_sees_not_found(store):
 def test_every_key_of_a_job_expires_at_the_same_instant(store, redis_db):
     job = make_job(store, n=2)
     for index in range(2):
-        store.finish_block(job, index, {"location": f"k{index}", "n_samples": 1, "n_frames": 1})
+        store.finish_block(job, index, {"storage_key": f"k{index}", "n_samples": 1, "n_frames": 1})
     keys = [
         job_key(job.id),
         block_key(job.id, 0),
@@ -57,12 +59,12 @@ def test_every_key_of_a_job_expires_at_the_same_instant(store, redis_db):
 
 def test_a_redelivered_block_never_counts_twice(store, redis_db):
     job = make_job(store, n=3)
-    assert store.finish_block(job, 0, {"location": "a"}) is False
-    assert store.finish_block(job, 0, {"location": "a"}) is False
-    assert store.finish_block(job, 1, {"location": "b"}) is False
+    assert store.finish_block(job, 0, {"storage_key": "a"}) is False
+    assert store.finish_block(job, 0, {"storage_key": "a"}) is False
+    assert store.finish_block(job, 1, {"storage_key": "b"}) is False
     assert redis_db.scard(done_key(job.id)) == 2
-    assert store.finish_block(job, 2, {"location": "c"}) is True
-    assert store.finish_block(job, 2, {"location": "c"}) is False  # the combine is enqueued once
+    assert store.finish_block(job, 2, {"storage_key": "c"}) is True
+    assert store.finish_block(job, 2, {"storage_key": "c"}) is False  # the combine is enqueued once
 
 
 def test_exactly_one_of_many_racing_finishers_enqueues_the_combine(store):
@@ -72,7 +74,7 @@ def test_exactly_one_of_many_racing_finishers_enqueues_the_combine(store):
 
     def finish(index):
         barrier.wait()
-        if store.finish_block(job, index, {"location": str(index)}):
+        if store.finish_block(job, index, {"storage_key": str(index)}):
             winners.append(index)
 
     threads = [threading.Thread(target=finish, args=(i % 8,)) for i in range(16)]
@@ -109,11 +111,41 @@ def test_status_moves_forward_as_blocks_start_and_complete(store):
     assert store.get(job.id).status == JobStatus.PROCESSING
     store.set_combining(job.id)
     assert store.get(job.id).status == JobStatus.COMBINING
-    store.complete(job, "jobs/x/final.mp3", None, 1234, [(46, 900)])
+    store.complete(job, "jobs/x/final.mp3", 1234, [(46, 900)])
     done = store.get(job.id)
-    assert (done.status, done.location, done.duration_ms) == (
+    assert (done.status, done.storage_key, done.duration_ms) == (
         JobStatus.COMPLETED,
         "jobs/x/final.mp3",
         1234,
     )
     assert (done.blocks[0].start_ms, done.blocks[0].end_ms) == (46, 900)
+
+
+def test_a_retry_resets_only_unfinished_blocks_and_clears_the_combine_marker(store, redis_db):
+    job = make_job(store, n=3)
+    store.finish_block(job, 0, {"storage_key": "k0", "n_samples": 1, "n_frames": 1})
+    store.fail_block(job.id, 1, "upstream said no")
+    redis_db.set(combine_marker_key(job.id), "1")
+
+    assert store.reset_for_retry(store.get(job.id)) == [1, 2]
+    again = store.get(job.id)
+    assert again.status == JobStatus.PROCESSING and again.error is None
+    assert [b.status for b in again.blocks] == [
+        BlockStatus.COMPLETED,
+        BlockStatus.QUEUED,
+        BlockStatus.QUEUED,
+    ]
+    assert again.blocks[1].error is None
+    assert not redis_db.exists(combine_marker_key(job.id))
+
+
+def test_only_unfinished_jobs_without_progress_for_the_timeout_are_stalled(store, redis_db):
+    quiet, busy, done = make_job(store), make_job(store), make_job(store, n=1)
+    for job in (quiet, busy, done):  # all created two minutes ago
+        redis_db.hset(job_key(job.id), "updated_at", "2020-01-01T00:00:00.000Z")
+    store.start_block(busy, 0)  # progress: updated_at moves to now
+    store.finish_block(done, 0, {"storage_key": "k", "n_samples": 1, "n_frames": 1})
+    store.complete(done, "jobs/x/final.mp3", 10, [(0, 10)])
+
+    assert store.stalled(60) == [quiet.id]
+    assert set(store.stalled(60, now=time.time() + 120)) == {quiet.id, busy.id}

@@ -2,15 +2,10 @@ import numpy as np
 import pytest
 
 from tests.audio_helpers import decode, ffmpeg_decode, rms, tone
-from utils.audio import OutputFormat, encode_mp3
-from utils.mp3 import (
-    ENCODER_DELAY,
-    bare_frames,
-    iter_frames,
-    main_data_begin,
-    plan_timeline,
-    silence_frame,
-)
+from utils.audio.formats import OutputFormat
+from utils.audio.mp3_frames import bare_frames, iter_frames, main_data_begin, silence_frame
+from utils.audio.pcm import encode_mp3
+from utils.audio.timeline import ENCODER_DELAY, plan_timeline
 
 FMT = OutputFormat.parse("mp3_24000_64")
 

@@ -5,13 +5,8 @@ from jose import jwt
 from pydantic import ValidationError
 
 from config import Settings
-from utils.security import (
-    InvalidToken,
-    create_access_token,
-    hash_password,
-    subject_of,
-    verify_password,
-)
+from utils.auth.passwords import hash_password, verify_password
+from utils.auth.tokens import InvalidToken, create_access_token, subject_of
 
 SETTINGS = Settings(SECRET_KEY="k" * 40)
 

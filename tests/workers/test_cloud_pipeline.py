@@ -10,7 +10,7 @@ import pytest
 from simulator.audio import voice_frequency
 from tests.audio_helpers import decode
 from tests.helpers import wait_for_job
-from utils.mp3 import iter_frames
+from utils.audio.mp3_frames import iter_frames
 
 pytestmark = pytest.mark.pipeline
 

@@ -1,32 +1,34 @@
 """Cloudinary storage through the official SDK, against the simulator's upload API."""
 
-from types import SimpleNamespace
-
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from tests.audio_helpers import decode
 from tests.conftest import SIMULATOR_URL
 from tests.helpers import wait_for_job
-from utils.cloudinary_storage import CloudinaryStorage, cloudinary_options
-from utils.errors import ConfigurationError
+from utils.errors import ConfigurationError, StorageError
+from utils.storage.base import StorageSettings
+from utils.storage.cloudinary import CloudinaryStorage, cloudinary_options
 
 CLOUDINARY_URL = "cloudinary://123456789:cloud-secret-value@demo-cloud"
+DELIVERY = f"{SIMULATOR_URL}/cloudinary"
 CLOUDINARY_ENV = {
     "STORAGE_BACKEND": "cloudinary",
     "CLOUDINARY_URL": CLOUDINARY_URL,
     "CLOUDINARY_UPLOAD_PREFIX": SIMULATOR_URL,
+    "CLOUDINARY_DELIVERY_PREFIX": DELIVERY,
 }
 
 
-def settings_for(tmp_path):
-    from pydantic import SecretStr
-
-    return SimpleNamespace(
-        CLOUDINARY_URL=SecretStr(CLOUDINARY_URL),
-        CLOUDINARY_UPLOAD_PREFIX=SIMULATOR_URL,
-        CLOUDINARY_FOLDER="tts",
-        TEMP_DIR=tmp_path,
+def settings_for(tmp_path) -> StorageSettings:
+    return StorageSettings(
+        backend="cloudinary",
+        root=tmp_path / "unused",
+        scratch_dir=tmp_path,
+        cloudinary_url=SecretStr(CLOUDINARY_URL),
+        cloudinary_upload_prefix=SIMULATOR_URL,
+        cloudinary_delivery_prefix=DELIVERY,
     )
 
 
@@ -40,18 +42,43 @@ def test_cloudinary_url_is_parsed_and_a_bad_one_refused():
         cloudinary_options("https://example.com")
 
 
-def test_upload_returns_the_secure_url_and_reads_back_without_a_local_copy(simulator, tmp_path):
+def test_an_upload_is_found_from_its_key_alone_on_another_machine(simulator, tmp_path):
     storage = CloudinaryStorage(settings_for(tmp_path))
-    url = storage.put_bytes("jobs/abc/block_0000.mp3", b"ID3-not-really-mp3")
-    assert url.startswith(f"{SIMULATOR_URL}/cloudinary/demo-cloud/video/upload/")
-    assert url.endswith("/tts/jobs/abc/block_0000")
+    storage.put_bytes("jobs/abc/block_0000.mp3", b"ID3-not-really-mp3")
+    url = storage.url("jobs/abc/block_0000.mp3")
+    assert url.startswith(f"{DELIVERY}/demo-cloud/video/upload/")
+    assert url.endswith("/tts/jobs/abc/block_0000.mp3")
     assert simulator.stats()["uploads"] == ["tts/jobs/abc/block_0000"]
+    assert httpx.get(url).content == b"ID3-not-really-mp3"
 
     elsewhere = CloudinaryStorage(settings_for(tmp_path / "other-machine"))
     assert elsewhere.local_path("jobs/abc/block_0000.mp3") is None
-    with elsewhere.open("jobs/abc/block_0000.mp3", url) as handle:
+    with elsewhere.open("jobs/abc/block_0000.mp3") as handle:
         assert handle.read() == b"ID3-not-really-mp3"
     assert elsewhere.local_path("jobs/abc/block_0000.mp3") is not None  # kept for next time
+    with pytest.raises(StorageError, match="not in storage"):
+        elsewhere.open("jobs/abc/block_0001.mp3")
+
+
+def test_a_copy_without_a_local_source_is_fetched_by_cloudinary_itself(simulator, tmp_path):
+    CloudinaryStorage(settings_for(tmp_path)).put_bytes("cache/ab/abc.mp3", b"cached words")
+    elsewhere = CloudinaryStorage(settings_for(tmp_path / "other-machine"))
+    elsewhere.copy("cache/ab/abc.mp3", "jobs/j1/block_0000.mp3")
+    assert httpx.get(elsewhere.url("jobs/j1/block_0000.mp3")).content == b"cached words"
+    with pytest.raises(StorageError):
+        elsewhere.copy("cache/ab/gone.mp3", "jobs/j1/block_0001.mp3")
+
+
+def test_purge_deletes_uploads_under_a_prefix_older_than_the_age(simulator, tmp_path):
+    storage = CloudinaryStorage(settings_for(tmp_path))
+    for key in ("jobs/old/final.mp3", "jobs/old/block_0000.mp3", "jobs/new/final.mp3"):
+        storage.put_bytes(key, b"x")
+    storage.put_bytes("cache/ab/old.mp3", b"x")
+    assert simulator.age_uploads("tts/jobs/old/", 3600) == 2
+    simulator.age_uploads("tts/cache/", 3600)
+
+    assert storage.purge("jobs/", older_than_s=600) == 2
+    assert simulator.stats()["uploads"] == ["tts/cache/ab/old", "tts/jobs/new/final"]
 
 
 @pytest.mark.pipeline
@@ -73,8 +100,9 @@ def test_a_job_on_cloudinary_returns_secure_urls_and_still_streams(
     assert wait_for_job(app, job_id, alice)["status"] == "completed"
 
     result = app.get(f"/result/{job_id}", headers=alice).json()
-    prefix = f"{SIMULATOR_URL}/cloudinary/demo-cloud/video/upload/"
-    assert result["url"].startswith(prefix) and result["url"].endswith(f"tts/jobs/{job_id}/final")
+    prefix = f"{DELIVERY}/demo-cloud/video/upload/"
+    assert result["url"].startswith(prefix)
+    assert result["url"].endswith(f"tts/jobs/{job_id}/final.mp3")
     assert all(b["url"].startswith(prefix) for b in result["blocks"])
     uploads = simulator.stats()["uploads"]
     assert f"tts/jobs/{job_id}/final" in uploads

@@ -9,8 +9,8 @@ import redis
 
 from tests.audio_helpers import decode
 from tests.helpers import wait_for_job
-from utils.redis_keys import done_key, job_key
-from utils.redis_server import EmbeddedRedis, free_port
+from utils.embedded_redis import EmbeddedRedis, free_port
+from utils.names import done_key, job_key
 
 pytestmark = pytest.mark.pipeline
 

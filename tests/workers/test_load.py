@@ -16,8 +16,8 @@ from bench.load import run_load
 from config import PROJECT_ROOT
 from scripts.commands import api_command
 from tests.worker_process import WorkerProcess
-from utils.redis_server import free_port
-from utils.users import UserStore
+from utils.auth.users import UserStore
+from utils.embedded_redis import free_port
 
 pytestmark = pytest.mark.pipeline
 

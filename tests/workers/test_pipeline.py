@@ -10,10 +10,11 @@ import pytest
 
 from tests.audio_helpers import decode, ffmpeg_decode, rms
 from tests.helpers import create_job_behind_the_api, wait_for_job
-from utils.audio import OutputFormat
-from utils.jobs import BlockSpec
-from utils.mp3 import ENCODER_DELAY, iter_frames
-from workers.celery_app import PROCESS_BLOCK
+from utils.audio.formats import OutputFormat
+from utils.audio.mp3_frames import iter_frames
+from utils.audio.timeline import ENCODER_DELAY
+from utils.jobs.models import BlockSpec
+from utils.names import PROCESS_BLOCK
 from workers.celery_app import app as celery_app
 
 pytestmark = pytest.mark.pipeline
@@ -166,14 +167,19 @@ def test_a_failing_block_fails_the_job_with_its_reason(app, alice, service_redis
     assert app.get(f"/result/{job_id}", headers=alice).status_code == 409
 
 
-def test_a_redelivered_block_changes_nothing(app, alice, service_redis, completed_job):
+def test_a_redelivered_block_changes_nothing(app, alice, service_redis, completed_job, worker):
     """The same task again (as after a lost ack) neither recounts nor re-combines."""
     job_id, status = completed_job
     before = app.get(f"/result/{job_id}/audio", headers=alice).content
     updated = status["updated_at"]
     for index in range(3):
         celery_app.send_task(PROCESS_BLOCK, args=[job_id, index])
-    time.sleep(3)
+    # each redelivered task has run once it says it skipped its block
+    skipped = [f"job {job_id} is completed; skipping block {i}" for i in range(3)]
+    deadline = time.monotonic() + 30
+    while not all(line in worker.log_path.read_text() for line in skipped):
+        assert time.monotonic() < deadline, "the redelivered tasks did not run"
+        time.sleep(0.1)
     after = app.get(f"/status/{job_id}", headers=alice).json()
     assert after["status"] == "completed" and after["progress"] == "3/3"
     assert [b["attempts"] for b in after["blocks"]] == [1, 1, 1]

@@ -1,14 +1,19 @@
 import os
 import time
-import uuid
 
 from config import get_settings
-from utils.redis_keys import job_key
-from utils.storage import JOBS_FOLDER
-from workers.celery_app import PURGE_TEMP
+from utils.names import MAINTENANCE_QUEUE, PURGE_STORAGE
+from utils.storage.keys import JOBS_FOLDER
+from utils.storage.local import LocalStorage
 from workers.celery_app import app as celery_app
-from workers.context import worker_context
-from workers.purge import EXPIRED_JOB_GRACE_S, purge_expired_job_audio, purge_temp_files
+from workers.housekeeping import purge_temp_files
+
+DAY = 24 * 3600
+
+
+def _aged(path, seconds: float) -> None:
+    then = time.time() - seconds
+    os.utime(path, (then, then))
 
 
 def test_files_older_than_the_ttl_are_purged_and_fresh_ones_kept(tmp_path):
@@ -16,31 +21,37 @@ def test_files_older_than_the_ttl_are_purged_and_fresh_ones_kept(tmp_path):
     fresh.parent.mkdir()
     for path in (old, fresh, keep):
         path.write_bytes(b"x")
-    hour_ago = time.time() - 3600
-    os.utime(old, (hour_ago, hour_ago))
-    os.utime(keep, (hour_ago, hour_ago))
+    _aged(old, 3600)
+    _aged(keep, 3600)
     assert purge_temp_files(tmp_path, ttl_s=600) == 1
     assert not old.exists() and fresh.exists() and keep.exists()
 
 
 def test_beat_runs_the_purge_every_purge_interval():
-    entry = celery_app.conf.beat_schedule["purge-temp-files"]
-    assert entry["task"] == PURGE_TEMP
+    entry = celery_app.conf.beat_schedule["purge-storage"]
+    assert entry["task"] == PURGE_STORAGE
     assert entry["schedule"] == get_settings().PURGE_INTERVAL
-    assert celery_app.conf.task_routes[PURGE_TEMP]["queue"] == "tts.maintenance"
+    assert celery_app.conf.task_routes[PURGE_STORAGE]["queue"] == MAINTENANCE_QUEUE
 
 
-def test_audio_of_expired_jobs_is_purged_and_live_jobs_kept(service_redis):
-    ctx = worker_context()
-    jobs_dir = ctx.storage.root / JOBS_FOLDER
-    expired, live = jobs_dir / str(uuid.uuid4()), jobs_dir / str(uuid.uuid4())
-    for folder in (expired, live):
-        folder.mkdir(parents=True)
-        (folder / "final.mp3").write_bytes(b"x")
-    service_redis.hset(job_key(live.name), "status", "completed")
+def test_local_storage_purges_exactly_the_old_objects_under_a_prefix(tmp_path):
+    storage = LocalStorage(tmp_path)
+    for key in ("jobs/old/block_0000.mp3", "jobs/old/final.mp3", "jobs/new/final.mp3"):
+        storage.put_bytes(key, b"x")
+    storage.put_bytes("cache/ab/old.mp3", b"x")
+    for key in ("jobs/old/block_0000.mp3", "jobs/old/final.mp3", "cache/ab/old.mp3"):
+        _aged(storage.local_path(key), 8 * DAY)
 
-    purge_expired_job_audio(ctx)
-    assert expired.exists() and live.exists()  # too young: its keys may still be on their way
-    later = time.time() + EXPIRED_JOB_GRACE_S + 1
-    assert purge_expired_job_audio(ctx, now=later) >= 1  # earlier tests' jobs may go too
-    assert not expired.exists() and live.exists()
+    assert storage.purge(f"{JOBS_FOLDER}/", older_than_s=7 * DAY) == 2
+    assert not (tmp_path / "jobs" / "old").exists()  # the emptied job folder goes too
+    assert storage.local_path("jobs/new/final.mp3") is not None
+    assert storage.local_path("cache/ab/old.mp3") is not None  # another prefix: untouched
+
+
+def test_a_used_cached_object_is_kept_by_the_purge(tmp_path):
+    storage = LocalStorage(tmp_path)
+    storage.put_bytes("cache/ab/used.mp3", b"x")
+    _aged(storage.local_path("cache/ab/used.mp3"), 8 * DAY)
+    storage.touch("cache/ab/used.mp3")
+    assert storage.purge("cache/", older_than_s=7 * DAY) == 0
+    assert storage.local_path("cache/ab/used.mp3") is not None

@@ -7,13 +7,12 @@ import time
 import pytest
 
 from tests.helpers import create_job_behind_the_api, wait_for_job
-from utils.jobs import BlockSpec
-from utils.limiter import holder_id, parse_holder
-from utils.redis_keys import job_key
+from utils.accounts.slots import holder_id, parse_holder
+from utils.jobs.models import BlockSpec
+from utils.names import job_key
+from workers.account_slots import resend_stranded_blocks
 from workers.context import worker_context
-from workers.purge import fail_stalled_jobs
-from workers.synthesis import resend_stranded_blocks
-from workers.tasks import resend_block
+from workers.housekeeping import fail_stalled_jobs
 
 pytestmark = pytest.mark.pipeline
 
@@ -110,7 +109,7 @@ def full_account(service_redis, worker):
     limit = ctx.settings.PROVIDERS["limited"].concurrency
     others = [f"other-{i}" for i in range(limit)]
     for holder in others:
-        assert ctx.limiter.acquire("limited", holder, limit, LEASE_S).granted
+        assert ctx.slots.acquire("limited", holder, limit, LEASE_S).granted
     return ctx, limit, others
 
 
@@ -123,18 +122,18 @@ def test_a_block_handed_a_slot_by_a_worker_that_died_is_sent_again(
         service_redis, "alice", [BlockSpec("Handed over.", "limited", "alloy")]
     )
     block = holder_id(job_id, 0)
-    assert not ctx.limiter.acquire("limited", block, limit, LEASE_S).granted  # it waits
-    assert ctx.limiter.release("limited", others[0], limit, LEASE_S) == [block]
+    assert not ctx.slots.acquire("limited", block, limit, LEASE_S).granted  # it waits
+    assert ctx.slots.release("limited", others[0], limit, LEASE_S) == [block]
     # ... and nobody sends its task. Within the grace it is left alone:
-    assert resend_stranded_blocks(ctx, resend_block, grace_s=60) == []
+    assert resend_stranded_blocks(ctx, grace_s=60) == []
     time.sleep(0.05)
-    assert resend_stranded_blocks(ctx, resend_block, grace_s=0.01) == [block]
+    assert resend_stranded_blocks(ctx, grace_s=0.01) == [block]
 
     status = wait_for_job(app, job_id, alice)
     assert status["status"] == "completed", status
     assert simulator.stats()["tts_requests"] == 1
     # it ran in the slot handed to it: the other holders still have theirs, and it gave it back
-    assert ctx.limiter.in_use("limited") == limit - 1
+    assert ctx.slots.in_use("limited") == limit - 1
 
 
 def test_a_waiting_block_of_a_failed_job_passes_its_slot_on_at_once(
@@ -148,13 +147,13 @@ def test_a_waiting_block_of_a_failed_job_passes_its_slot_on_at_once(
         for text in ("Never spoken.", "Spoken next.")
     )
     for job_id in (failed_job, next_job):  # both wait, in this order
-        assert not ctx.limiter.acquire("limited", holder_id(job_id, 0), limit, LEASE_S).granted
+        assert not ctx.slots.acquire("limited", holder_id(job_id, 0), limit, LEASE_S).granted
     ctx.jobs.fail(failed_job, "block 3: limited: HTTP 401: invalid API key")
 
-    for handed in ctx.limiter.release("limited", others[0], limit, LEASE_S):
-        resend_block(*parse_holder(handed))  # as the releasing worker does
+    for handed in ctx.slots.release("limited", others[0], limit, LEASE_S):
+        ctx.queue.resend_block(*parse_holder(handed))  # as the releasing worker does
     status = wait_for_job(app, next_job, alice)
     assert status["status"] == "completed", status
     assert simulator.stats()["tts_requests"] == 1  # only the next job's block was spoken
-    assert ctx.limiter.in_use("limited") == limit - 1
-    assert resend_stranded_blocks(ctx, resend_block, grace_s=0) == []  # nothing left stranded
+    assert ctx.slots.in_use("limited") == limit - 1
+    assert resend_stranded_blocks(ctx, grace_s=0) == []  # nothing left stranded

@@ -1,3 +1,7 @@
+import email.utils
+from datetime import UTC, datetime, timedelta
+
+from workers.providers.upstream import retry_after_seconds
 from workers.tasks import retry_delay
 
 
@@ -12,3 +16,12 @@ def test_backoff_grows_is_capped_and_never_undercuts_retry_after():
     assert max(first_try) <= 1.0
     assert len(set(first_try)) > 100  # jittered, so retries spread out
     assert all(retry_delay(0, 2.5) >= 2.5 for _ in range(50))
+
+
+def test_retry_after_is_read_as_seconds_or_as_an_http_date():
+    soon = email.utils.format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+    assert retry_after_seconds({"retry-after": "2.5"}) == 2.5
+    assert 28 <= retry_after_seconds({"Retry-After": soon}) <= 30
+    past = email.utils.format_datetime(datetime(2020, 1, 1, tzinfo=UTC), usegmt=True)
+    assert retry_after_seconds({"retry-after": past}) == 0.0
+    assert retry_after_seconds({}) is None

@@ -10,7 +10,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from config import ProviderConfig
-from utils.audio import ProviderAudio
+from utils.audio.pcm import ProviderAudio
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import httpx
 from elevenlabs.client import ElevenLabs
 from elevenlabs.core.api_error import ApiError
 
-from utils.audio import ProviderAudio
+from utils.audio.pcm import ProviderAudio
 from workers.providers.base import SynthesisRequest, TTSProvider, Voice
 from workers.providers.upstream import message_from_body, upstream_error
 
@@ -40,7 +40,7 @@ class ElevenLabsProvider(TTSProvider):
         if not _FORMAT_RE.match(self.output_format):
             raise ValueError(f"{name}: output_format must be mp3_*, pcm_* or wav_*")
         self._voices: list[Voice] = []
-        self._voices_at = 0.0
+        self._voices_at: float | None = None  # monotonic time of the last listing
         self._lock = threading.Lock()
 
     @property
@@ -54,7 +54,10 @@ class ElevenLabsProvider(TTSProvider):
     def voices(self) -> list[Voice]:
         """The account's voices, cached for voices_cache_ttl_s."""
         with self._lock:
-            if time.monotonic() - self._voices_at > self.config.voices_cache_ttl_s:
+            # monotonic() counts from boot: on a machine up for less than the TTL, a start of
+            # 0.0 would look like a fresh listing.
+            age = None if self._voices_at is None else time.monotonic() - self._voices_at
+            if age is None or age > self.config.voices_cache_ttl_s:
                 response = self._call(
                     lambda: self.client.voices.get_all(request_options={"max_retries": 0})
                 )

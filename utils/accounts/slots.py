@@ -1,11 +1,12 @@
-"""One concurrency limit per provider account, shared by every worker on every machine.
+"""Account slots: one in-flight limit per provider account, shared by every worker on every
+machine.
 
-A TTS account allows N requests in flight and answers 429 above that. The limit is a Redis
+A TTS account allows N requests in flight and answers 429 above that. The slots are a Redis
 semaphore with leases:
 
-    tts:limit:{provider}:leases    zset: holder -> lease expiry (ms); one member per slot held
-    tts:limit:{provider}:waiting   list: holders waiting for a slot, oldest first
-    tts:limit:{provider}:handed    zset: holders handed a slot whose task has not started yet
+    tts:slots:{account}:leases    zset: holder -> lease expiry (ms); one member per slot held
+    tts:slots:{account}:waiting   list: holders waiting for a slot, oldest first
+    tts:slots:{account}:handed    zset: holders handed a slot whose task has not started yet
 
 A holder is a block (`job_id:index`). A block that finds every slot taken joins the waiting
 list and its task ends, so no worker process sits idle (or spins) while it waits. Releasing a
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 
 import redis
 
-from utils.redis_keys import handed_key, leases_key, waiting_key
+from utils.names import handed_key, leases_key, waiting_key
 
 # KEYS: leases, waiting, handed. ARGV: holder, limit, lease_ms.
 # Returns {granted (0/1), holders to dispatch...}.
@@ -99,33 +100,33 @@ class Acquired:
     dispatch: list[str]  # waiters that were handed a slot: re-send their tasks
 
 
-class AccountLimiter:
+class AccountSlots:
     def __init__(self, client: redis.Redis):
         self.redis = client
         self._acquire = client.register_script(_ACQUIRE)
         self._release = client.register_script(_RELEASE)
         self._stranded = client.register_script(_STRANDED)
 
-    def acquire(self, provider: str, holder: str, limit: int, lease_s: float) -> Acquired:
+    def acquire(self, account: str, holder: str, limit: int, lease_s: float) -> Acquired:
         """Take a slot for `holder`, or queue it as a waiter (granted=False)."""
-        keys = [leases_key(provider), waiting_key(provider), handed_key(provider)]
+        keys = [leases_key(account), waiting_key(account), handed_key(account)]
         result = self._acquire(keys=keys, args=[holder, limit, int(lease_s * 1000)])
         return Acquired(bool(int(result[0])), [str(h) for h in result[1:]])
 
-    def release(self, provider: str, holder: str, limit: int, lease_s: float) -> list[str]:
+    def release(self, account: str, holder: str, limit: int, lease_s: float) -> list[str]:
         """Give the slot back; the waiters handed a slot, whose tasks the caller re-sends."""
-        keys = [leases_key(provider), waiting_key(provider), handed_key(provider)]
+        keys = [leases_key(account), waiting_key(account), handed_key(account)]
         result = self._release(keys=keys, args=[holder, limit, int(lease_s * 1000)])
         return [str(h) for h in result]
 
-    def stranded(self, provider: str, grace_s: float) -> list[str]:
+    def stranded(self, account: str, grace_s: float) -> list[str]:
         """Holders handed a slot more than `grace_s` ago whose task never started; the caller
         sends their tasks again. Each is returned once."""
-        result = self._stranded(keys=[handed_key(provider)], args=[int(grace_s * 1000)])
+        result = self._stranded(keys=[handed_key(account)], args=[int(grace_s * 1000)])
         return [str(h) for h in result]
 
-    def in_use(self, provider: str) -> int:
-        return self.redis.zcard(leases_key(provider))
+    def in_use(self, account: str) -> int:
+        return self.redis.zcard(leases_key(account))
 
 
 def holder_id(job_id: str, index: int) -> str:

@@ -1,4 +1,4 @@
-"""Passwords (argon2 through passlib) and access tokens (JWT through python-jose)."""
+"""Access tokens: JWT through python-jose, signed with SECRET_KEY."""
 
 from __future__ import annotations
 
@@ -6,25 +6,8 @@ import time
 from dataclasses import dataclass
 
 from jose import JWTError, jwt
-from passlib.context import CryptContext
 
 from config import Settings
-
-# argon2, not bcrypt: passlib's bcrypt backend breaks with bcrypt >= 4.1.
-_passwords = CryptContext(schemes=["argon2"], deprecated="auto")
-# Verified against when a user does not exist, so "no such user" takes as long as "bad password".
-_DUMMY_HASH = _passwords.hash("not-a-real-password")
-
-
-def hash_password(password: str) -> str:
-    return _passwords.hash(password)
-
-
-def verify_password(password: str, password_hash: str | None) -> bool:
-    if password_hash is None:
-        _passwords.verify(password, _DUMMY_HASH)
-        return False
-    return _passwords.verify(password, password_hash)
 
 
 @dataclass(frozen=True)

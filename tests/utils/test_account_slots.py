@@ -1,60 +1,60 @@
-"""The account limiter against a real Redis server."""
+"""Account slots against a real Redis server."""
 
 import threading
 import time
 
-from utils.limiter import AccountLimiter, holder_id
-from utils.redis_keys import leases_key, waiting_key
+from utils.accounts.slots import AccountSlots, holder_id
+from utils.names import leases_key, waiting_key
 
 LEASE_S = 60
 
 
 def test_slots_up_to_the_limit_then_waiters_in_order(redis_db):
-    limiter = AccountLimiter(redis_db)
-    granted = [limiter.acquire("acct", f"h{i}", 3, LEASE_S) for i in range(5)]
+    slots = AccountSlots(redis_db)
+    granted = [slots.acquire("acct", f"h{i}", 3, LEASE_S) for i in range(5)]
     assert [g.granted for g in granted] == [True, True, True, False, False]
     assert redis_db.lrange(waiting_key("acct"), 0, -1) == ["h3", "h4"]
-    assert limiter.in_use("acct") == 3
+    assert slots.in_use("acct") == 3
 
     # releasing hands the slot straight to the oldest waiter
-    assert limiter.release("acct", "h1", 3, LEASE_S) == ["h3"]
-    assert limiter.in_use("acct") == 3
+    assert slots.release("acct", "h1", 3, LEASE_S) == ["h3"]
+    assert slots.in_use("acct") == 3
     # ... whose resent task finds it already held, without taking another
-    assert limiter.acquire("acct", "h3", 3, LEASE_S).granted
-    assert limiter.in_use("acct") == 3
+    assert slots.acquire("acct", "h3", 3, LEASE_S).granted
+    assert slots.in_use("acct") == 3
     # a newcomer queues behind the one still waiting
-    assert not limiter.acquire("acct", "h5", 3, LEASE_S).granted
+    assert not slots.acquire("acct", "h5", 3, LEASE_S).granted
     assert redis_db.lrange(waiting_key("acct"), 0, -1) == ["h4", "h5"]
 
 
 def test_a_waiter_is_queued_once_however_often_it_asks(redis_db):
-    limiter = AccountLimiter(redis_db)
-    limiter.acquire("acct", "a", 1, LEASE_S)
+    slots = AccountSlots(redis_db)
+    slots.acquire("acct", "a", 1, LEASE_S)
     for _ in range(3):
-        assert not limiter.acquire("acct", "b", 1, LEASE_S).granted
+        assert not slots.acquire("acct", "b", 1, LEASE_S).granted
     assert redis_db.lrange(waiting_key("acct"), 0, -1) == ["b"]
 
 
 def test_a_crashed_holders_slot_frees_itself_when_its_lease_runs_out(redis_db):
-    limiter = AccountLimiter(redis_db)
-    assert limiter.acquire("acct", "crashed", 1, 0.2).granted
-    assert not limiter.acquire("acct", "waiter", 1, LEASE_S).granted
+    slots = AccountSlots(redis_db)
+    assert slots.acquire("acct", "crashed", 1, 0.2).granted
+    assert not slots.acquire("acct", "waiter", 1, LEASE_S).granted
     time.sleep(0.3)
     # the next caller finds the lease expired: the slot goes to the one already waiting
-    late = limiter.acquire("acct", "late", 1, LEASE_S)
+    late = slots.acquire("acct", "late", 1, LEASE_S)
     assert not late.granted and late.dispatch == ["waiter"]
     assert redis_db.zrange(leases_key("acct"), 0, -1) == ["waiter"]
 
 
 def test_accounts_are_limited_separately(redis_db):
-    limiter = AccountLimiter(redis_db)
-    assert limiter.acquire("a", "x", 1, LEASE_S).granted
-    assert limiter.acquire("b", "x", 1, LEASE_S).granted
+    slots = AccountSlots(redis_db)
+    assert slots.acquire("a", "x", 1, LEASE_S).granted
+    assert slots.acquire("b", "x", 1, LEASE_S).granted
 
 
 def test_racing_holders_never_exceed_the_limit_and_every_waiter_runs_once(redis_db):
     """Holders as the workers use them: a waiter handed a slot is re-run, as its task is resent."""
-    limiter = AccountLimiter(redis_db)
+    slots = AccountSlots(redis_db)
     peak, current, ran = [0], [0], []
     lock = threading.Lock()
     threads: list[threading.Thread] = []
@@ -66,7 +66,7 @@ def test_racing_holders_never_exceed_the_limit_and_every_waiter_runs_once(redis_
         thread.start()
 
     def run(holder: str) -> None:
-        acquired = limiter.acquire("acct", holder, 4, LEASE_S)
+        acquired = slots.acquire("acct", holder, 4, LEASE_S)
         for handed in acquired.dispatch:
             spawn(handed)
         if not acquired.granted:
@@ -78,7 +78,7 @@ def test_racing_holders_never_exceed_the_limit_and_every_waiter_runs_once(redis_
         time.sleep(0.01)
         with lock:
             current[0] -= 1
-        for handed in limiter.release("acct", holder, 4, LEASE_S):
+        for handed in slots.release("acct", holder, 4, LEASE_S):
             spawn(handed)
 
     for i in range(40):
@@ -89,35 +89,35 @@ def test_racing_holders_never_exceed_the_limit_and_every_waiter_runs_once(redis_
         time.sleep(0.01)
     assert peak[0] == 4
     assert sorted(ran) == sorted(holder_id("job", i) for i in range(40))
-    assert limiter.in_use("acct") == 0 and redis_db.llen(waiting_key("acct")) == 0
+    assert slots.in_use("acct") == 0 and redis_db.llen(waiting_key("acct")) == 0
 
 
 def test_a_handoff_whose_task_never_starts_is_given_back_once_after_the_grace(redis_db):
-    limiter = AccountLimiter(redis_db)
-    assert limiter.acquire("acct", "holder", 1, LEASE_S).granted
-    assert not limiter.acquire("acct", "lost", 1, LEASE_S).granted
-    assert not limiter.acquire("acct", "started", 1, LEASE_S).granted
+    slots = AccountSlots(redis_db)
+    assert slots.acquire("acct", "holder", 1, LEASE_S).granted
+    assert not slots.acquire("acct", "lost", 1, LEASE_S).granted
+    assert not slots.acquire("acct", "started", 1, LEASE_S).granted
     # "lost" is handed the slot; its releaser dies before re-sending its task
-    assert limiter.release("acct", "holder", 1, LEASE_S) == ["lost"]
-    assert limiter.stranded("acct", grace_s=60) == []  # too soon to tell
+    assert slots.release("acct", "holder", 1, LEASE_S) == ["lost"]
+    assert slots.stranded("acct", grace_s=60) == []  # too soon to tell
     time.sleep(0.05)
-    assert limiter.stranded("acct", grace_s=0.01) == ["lost"]
-    assert limiter.stranded("acct", grace_s=0.01) == []  # once: it is being sent again
+    assert slots.stranded("acct", grace_s=0.01) == ["lost"]
+    assert slots.stranded("acct", grace_s=0.01) == []  # once: it is being sent again
 
     # a handed task that does start is not stranded
-    assert limiter.acquire("acct", "lost", 1, LEASE_S).granted  # the re-sent task, at last
-    assert limiter.release("acct", "lost", 1, LEASE_S) == ["started"]
-    assert limiter.acquire("acct", "started", 1, LEASE_S).granted
+    assert slots.acquire("acct", "lost", 1, LEASE_S).granted  # the re-sent task, at last
+    assert slots.release("acct", "lost", 1, LEASE_S) == ["started"]
+    assert slots.acquire("acct", "started", 1, LEASE_S).granted
     time.sleep(0.05)
-    assert limiter.stranded("acct", grace_s=0.01) == []
+    assert slots.stranded("acct", grace_s=0.01) == []
 
 
 def test_a_handed_holder_that_gives_its_slot_back_unused_is_not_stranded(redis_db):
-    limiter = AccountLimiter(redis_db)
-    assert limiter.acquire("acct", "holder", 1, LEASE_S).granted
+    slots = AccountSlots(redis_db)
+    assert slots.acquire("acct", "holder", 1, LEASE_S).granted
     for waiter in ("unneeded", "next"):
-        assert not limiter.acquire("acct", waiter, 1, LEASE_S).granted
-    assert limiter.release("acct", "holder", 1, LEASE_S) == ["unneeded"]
-    assert limiter.release("acct", "unneeded", 1, LEASE_S) == ["next"]  # passed straight on
+        assert not slots.acquire("acct", waiter, 1, LEASE_S).granted
+    assert slots.release("acct", "holder", 1, LEASE_S) == ["unneeded"]
+    assert slots.release("acct", "unneeded", 1, LEASE_S) == ["next"]  # passed straight on
     time.sleep(0.05)
-    assert limiter.stranded("acct", grace_s=0.01) == ["next"]  # "unneeded" is not listed
+    assert slots.stranded("acct", grace_s=0.01) == ["next"]  # "unneeded" is not listed

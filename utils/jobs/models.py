@@ -1,4 +1,4 @@
-"""What a job and its blocks are, as read from Redis (utils/jobs.py stores them)."""
+"""What a job and its blocks are, as read from Redis (utils/jobs/store.py stores them)."""
 
 from __future__ import annotations
 
@@ -42,8 +42,7 @@ class BlockRecord:
     spec: BlockSpec
     status: BlockStatus
     attempts: int = 0
-    location: str | None = None
-    url: str | None = None
+    storage_key: str | None = None
     n_samples: int | None = None
     n_frames: int | None = None
     duration_ms: int | None = None
@@ -69,8 +68,7 @@ class BlockRecord:
             spec=spec,
             status=BlockStatus(raw["status"]),
             attempts=int(raw.get("attempts", 0)),
-            location=raw.get("location") or None,
-            url=raw.get("url") or None,
+            storage_key=raw.get("storage_key") or None,
             n_samples=num("n_samples"),
             n_frames=num("n_frames"),
             duration_ms=num("duration_ms"),
@@ -91,8 +89,7 @@ class JobRecord:
     created_at: str
     updated_at: str
     expires_at: int
-    location: str | None = None
-    url: str | None = None
+    storage_key: str | None = None
     duration_ms: int | None = None
     error: str | None = None
     blocks: list[BlockRecord] = field(default_factory=list)
@@ -112,8 +109,7 @@ class JobRecord:
             created_at=raw["created_at"],
             updated_at=raw["updated_at"],
             expires_at=int(raw["expires_at"]),
-            location=raw.get("location") or None,
-            url=raw.get("url") or None,
+            storage_key=raw.get("storage_key") or None,
             duration_ms=int(raw["duration_ms"]) if raw.get("duration_ms") else None,
             error=raw.get("error") or None,
         )

@@ -6,9 +6,9 @@ import re
 
 import redis
 
-from utils.jobs import now_iso
-from utils.redis_keys import user_key
-from utils.security import hash_password, verify_password
+from utils.auth.passwords import hash_password, verify_password
+from utils.clock import now_iso
+from utils.names import user_key
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 

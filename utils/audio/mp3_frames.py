@@ -1,13 +1,8 @@
-"""Frame-level MP3 stitching: the combine copies frames, it never decodes.
+"""MP3 frames: find them, strip what describes a whole file, and make frames of silence.
 
-Why this is exact. Every block is encoded alone by LAME, so its decoded stream is
-`ENCODER_DELAY` samples of lead-in, the speech, then padding up to a whole frame. Concatenating
-such streams plays each one's padding and the next one's lead-in at the boundary; we absorb both
-into the requested pause by inserting whole frames of digital silence, chosen so the silence
-heard between two blocks is within half a frame (12 ms at 24 kHz) of the pause asked for. Where
-the pause asked for is shorter than padding + lead-in, at most that (70 ms at 24 kHz) is added.
-The pieces are bare CBR frames of one format (no ID3, no Xing/Info header), so the result is one
-valid constant-bitrate stream whose duration players compute correctly from its size.
+The combine copies frames and never decodes (utils/audio/timeline.py says where each goes).
+The pieces are bare CBR frames of one format (no ID3, no Xing/Info header), so the stitched
+result is one valid constant-bitrate stream whose duration players compute from its size.
 """
 
 from __future__ import annotations
@@ -18,11 +13,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from utils.audio import OutputFormat, encode_mp3
-
-# LAME's encoder delay (576) plus the MP3 decoder's own delay (529): where the first input
-# sample appears in the decoded output. tests/utils/test_mp3.py measures it.
-ENCODER_DELAY = 1105
+from utils.audio.formats import OutputFormat
+from utils.audio.pcm import encode_mp3
 
 _BITRATES_KBPS = {
     1: (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),  # MPEG-1 Layer III
@@ -152,55 +144,3 @@ def silence_frame(fmt: OutputFormat) -> bytes:
     offset, header = next(iter_frames(data))
     assert main_data_begin(data, offset, header) == 0
     return data[offset : offset + header.length]
-
-
-@dataclass(frozen=True)
-class PlacedBlock:
-    """Where one block's speech lands in the stitched file, and the silence after it."""
-
-    start_sample: int
-    end_sample: int
-    silence_frames_after: int
-
-
-@dataclass(frozen=True)
-class Timeline:
-    blocks: list[PlacedBlock]
-    total_samples: int
-    sample_rate: int
-
-    def ms(self, samples: int) -> int:
-        return round(samples * 1000 / self.sample_rate)
-
-
-def silence_frames_after(
-    speech_samples: int,
-    n_frames: int,
-    pause_ms: int,
-    fmt: OutputFormat,
-    delay: int = ENCODER_DELAY,
-) -> int:
-    """Whole frames of silence to follow a block so the pause heard is `pause_ms`.
-
-    Depends on this block alone, so a stream can send a block's silence as soon as the block
-    is ready, and the stream is byte for byte the file the combine writes.
-    """
-    spf = fmt.samples_per_frame
-    padding = n_frames * spf - delay - speech_samples
-    # The next block's lead-in (delay) is heard as part of this pause too.
-    wanted = pause_ms * fmt.sample_rate / 1000 - padding - delay
-    return max(0, round(wanted / spf))
-
-
-def plan_timeline(
-    blocks: list[tuple[int, int, int]], fmt: OutputFormat, delay: int = ENCODER_DELAY
-) -> Timeline:
-    """Place blocks given (speech samples, encoded frames, pause after in ms) for each."""
-    spf, rate = fmt.samples_per_frame, fmt.sample_rate
-    placed, cursor = [], 0
-    for speech_samples, n_frames, pause_ms in blocks:
-        start = cursor + delay
-        silence_frames = silence_frames_after(speech_samples, n_frames, pause_ms, fmt, delay)
-        placed.append(PlacedBlock(start, start + speech_samples, silence_frames))
-        cursor += (n_frames + silence_frames) * spf
-    return Timeline(placed, cursor, rate)

@@ -1,10 +1,10 @@
 """Job state in Redis: every read and write of a job goes through JobStore (key names are in
-utils/redis_keys.py, statuses in utils/job_models.py).
+utils/names.py, statuses in utils/jobs/models.py).
 
     tts:job:{id}               hash: owner, status, n_blocks, output_format, timestamps,
-                               location, duration_ms, error, expires_at
+                               storage_key, duration_ms, error, expires_at
     tts:job:{id}:block:{i}     hash: the block's request (text, provider, voice, speed,
-                               wait_after_ms) and its progress (status, attempts, location,
+                               wait_after_ms) and its progress (status, attempts, storage_key,
                                n_samples, n_frames, duration_ms, start_ms, end_ms, error)
     tts:job:{id}:done          set of finished block indices
     tts:job:{id}:combine       marker: SET NX by the one task that enqueues the combine
@@ -19,25 +19,19 @@ combine however many race. Every key of a job expires at the same instant (`expi
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 
 import redis
 
+from utils.clock import epoch_of, now_iso
 from utils.errors import NotFound
-from utils.job_models import BlockRecord, BlockSpec, BlockStatus, JobRecord, JobStatus
-from utils.redis_keys import (
+from utils.jobs.models import BlockRecord, BlockSpec, BlockStatus, JobRecord, JobStatus
+from utils.names import (
     active_jobs_key,
     block_key,
     combine_marker_key,
     done_key,
     job_key,
 )
-
-__all__ = ["BlockRecord", "BlockSpec", "BlockStatus", "JobRecord", "JobStatus", "JobStore"]
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class JobStore:
@@ -172,8 +166,7 @@ class JobStore:
     def complete(
         self,
         job: JobRecord,
-        location: str,
-        url: str | None,
+        storage_key: str,
         duration_ms: int,
         offsets: list[tuple[int, int]],
     ) -> None:
@@ -186,8 +179,7 @@ class JobStore:
                 job_key(job.id),
                 mapping={
                     "status": JobStatus.COMPLETED.value,
-                    "location": location,
-                    "url": url or "",
+                    "storage_key": storage_key,
                     "duration_ms": duration_ms,
                     "updated_at": now_iso(),
                 },
@@ -221,7 +213,7 @@ class JobStore:
         for job_id, (status, updated_at) in zip(job_ids, rows, strict=True):
             if status is None:  # expired: nothing left to fail
                 self.redis.zrem(active_jobs_key(), job_id)
-            elif not JobStatus(status).finished and now - _epoch(updated_at) > timeout_s:
+            elif not JobStatus(status).finished and now - epoch_of(updated_at) > timeout_s:
                 stalled.append(job_id)
         return stalled
 
@@ -261,7 +253,3 @@ class JobStore:
             pipe.hset(key, mapping={"status": new.value, "updated_at": now_iso()})
 
         self.redis.transaction(move, key)
-
-
-def _epoch(iso: str) -> float:
-    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()

@@ -1,8 +1,16 @@
-"""Request and response bodies of the HTTP API."""
+"""Request and response bodies of the HTTP API.
+
+The limits a request must keep are enforced by api/validation.py, which names every problem
+at once; the published schema quotes the same limits from the app's settings (quote_limits).
+"""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from config import Settings
+
+MIN_SPEED, MAX_SPEED = 0.5, 2.0
 
 
 class BlockIn(BaseModel):
@@ -13,8 +21,8 @@ class BlockIn(BaseModel):
     voice: str | None = Field(
         default=None, description="A voice id from GET /tts/voices/{provider}."
     )
-    wait_after_ms: int = Field(default=0, description="Silence after this block, 0..10000 ms.")
-    speed: float = Field(default=1.0, description="Speaking rate, 0.5..2.0.")
+    wait_after_ms: int = Field(default=0, description="Silence after this block, in ms.")
+    speed: float = Field(default=1.0, description="Speaking rate.")
 
 
 class JobIn(BaseModel):
@@ -103,3 +111,23 @@ class ProviderOut(BaseModel):
     type: str
     default_voice: str | None
     model: str | None = None
+
+
+def quote_limits(openapi: dict, settings: Settings) -> dict:
+    """The OpenAPI document with the limits this server enforces, read from its settings."""
+    schemas = openapi.get("components", {}).get("schemas", {})
+    limits = [
+        ("BlockIn", "text", {"maxLength": settings.MAX_BLOCK_CHARS}),
+        ("BlockIn", "wait_after_ms", {"minimum": 0, "maximum": settings.MAX_PAUSE_MS}),
+        ("BlockIn", "speed", {"minimum": MIN_SPEED, "maximum": MAX_SPEED}),
+        ("JobIn", "blocks", {"minItems": 1, "maxItems": settings.MAX_BLOCKS}),
+    ]
+    for model, name, bounds in limits:
+        properties = schemas.get(model, {}).get("properties", {})
+        if name in properties:
+            properties[name].update(bounds)
+            quoted = ", ".join(f"{k} {v}" for k, v in bounds.items())
+            properties[name]["description"] = (
+                f"{properties[name].get('description', '')} ({quoted})".strip()
+            )
+    return openapi

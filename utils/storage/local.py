@@ -1,54 +1,20 @@
-"""Where audio lives once made: local disk (default) or Cloudinary.
+"""Local disk storage: the default. Objects are files under one root, written atomically.
 
-Keys are relative paths built by `block_audio_key` / `final_audio_key`, never from raw client
-input, and each backend resolves them inside its own root. API and workers on different machines
-need a backend they share: a shared volume for `local`, or Cloudinary.
+API and workers on different machines share it through a shared volume.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
-from abc import ABC, abstractmethod
+import time
 from pathlib import Path
 from typing import BinaryIO
 
 from utils.errors import StorageError
-
-JOBS_FOLDER = "jobs"  # one folder per job; the purge drops those of expired jobs
-
-
-def block_audio_key(job_id: str, index: int) -> str:
-    return f"{JOBS_FOLDER}/{job_id}/block_{index:04d}.mp3"
-
-
-def final_audio_key(job_id: str) -> str:
-    return f"{JOBS_FOLDER}/{job_id}/final.mp3"
-
-
-class Storage(ABC):
-    name: str
-
-    @abstractmethod
-    def put_bytes(self, key: str, data: bytes) -> str | None:
-        """Store `data`; the URL clients can fetch it from directly, if the backend has one."""
-
-    @abstractmethod
-    def put_file(self, key: str, path: Path) -> str | None:
-        """Store a finished file (which may be moved); its direct URL, if any."""
-
-    @abstractmethod
-    def open(self, key: str, url: str | None = None) -> BinaryIO:
-        """Read an object back; `url` is what put_* returned for it."""
-
-    @abstractmethod
-    def copy(self, source_key: str, target_key: str, source_url: str | None = None) -> str | None:
-        """Make `target_key` hold what `source_key` holds; the target's direct URL, if any."""
-
-    def local_path(self, key: str) -> Path | None:
-        """A path on this machine holding the object, when there is one (served with Range)."""
-        return None
+from utils.storage.base import Storage
 
 
 class LocalStorage(Storage):
@@ -85,7 +51,7 @@ class LocalStorage(Storage):
         except OSError as exc:
             raise StorageError(f"could not store {key}") from exc
 
-    def open(self, key: str, url: str | None = None) -> BinaryIO:
+    def open(self, key: str) -> BinaryIO:
         try:
             return self._path(key).open("rb")
         except FileNotFoundError as exc:
@@ -95,7 +61,7 @@ class LocalStorage(Storage):
         path = self._path(key)
         return path if path.is_file() else None
 
-    def copy(self, source_key: str, target_key: str, source_url: str | None = None) -> None:
+    def copy(self, source_key: str, target_key: str) -> None:
         source, target = self._path(source_key), self._path(target_key)
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -106,10 +72,26 @@ class LocalStorage(Storage):
         except OSError:
             shutil.copyfile(source, target)  # another filesystem: copy instead
 
+    def touch(self, key: str) -> None:
+        with contextlib.suppress(FileNotFoundError):  # purged meanwhile: the next read says so
+            os.utime(self._path(key))
 
-def build_storage(settings) -> Storage:
-    if settings.storage_backend == "cloudinary":
-        from utils.cloudinary_storage import CloudinaryStorage
-
-        return CloudinaryStorage(settings)
-    return LocalStorage(settings.storage_dir)
+    def purge(self, prefix: str, older_than_s: float, now: float | None = None) -> int:
+        folder = self._path(prefix)
+        if not folder.is_dir():
+            return 0
+        cutoff = (now or time.time()) - older_than_s
+        removed = 0
+        for path in folder.rglob("*"):
+            try:
+                if path.is_file() and path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue  # another purge got there first
+        # Folders left empty (a whole job's audio gone) go too, deepest first.
+        for path in sorted(folder.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+            if path.is_dir():
+                with contextlib.suppress(OSError):  # not empty, or just written into
+                    path.rmdir()
+        return removed

@@ -1,0 +1,193 @@
+"""A block's synthesis and the account-slot protocol, run as plain functions (Celery's testing
+guide: test the work, not the task) against a small fake context: a real Redis database and
+local storage, a fake provider that counts its calls, and a queue that records what it sends."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+
+from config import ProviderConfig, Settings
+from utils.accounts.slots import AccountSlots, holder_id
+from utils.audio.cache import AudioCache, content_digest
+from utils.audio.pcm import ProviderAudio
+from utils.jobs.models import BlockSpec, BlockStatus, JobStatus
+from utils.jobs.store import JobStore
+from utils.names import cache_key
+from utils.storage.keys import block_audio_key
+from utils.storage.local import LocalStorage
+from workers.account_slots import lease_s, release_slot
+from workers.context import WorkerContext
+from workers.providers import SynthesisRequest, TTSProvider, Voice
+from workers.synthesis import Outcome, synthesize_block
+
+RATE = 24000
+
+
+class FakeProvider(TTSProvider):
+    """Half a second of tone per request, and a count of requests."""
+
+    def __init__(self, name: str, config: ProviderConfig):
+        super().__init__(name, config)
+        self.requests: list[SynthesisRequest] = []
+
+    def voices(self) -> list[Voice]:
+        return [Voice("v1", "V1")]
+
+    @property
+    def default_voice(self) -> str:
+        return "v1"
+
+    def synthesize(self, request: SynthesisRequest) -> ProviderAudio:
+        self.requests.append(request)
+        t = np.arange(RATE // 2) / RATE
+        pcm = (8000 * np.sin(2 * np.pi * 220 * t)).astype("<i2").tobytes()
+        return ProviderAudio(pcm, "pcm_s16le", RATE)
+
+
+@dataclass
+class FakeProviders:
+    providers: dict[str, FakeProvider]
+
+    def get(self, name: str) -> FakeProvider:
+        return self.providers[name]
+
+
+@dataclass
+class RecordingQueue:
+    resent: list[tuple[str, int]] = field(default_factory=list)
+
+    def resend_block(self, job_id: str, index: int) -> None:
+        self.resent.append((job_id, index))
+
+
+@pytest.fixture
+def ctx(redis_db, tmp_path) -> WorkerContext:
+    configs = {
+        "free": ProviderConfig(type="openai", concurrency=None),
+        "acct": ProviderConfig(type="openai", concurrency=1, timeout_s=10),
+    }
+    settings = Settings(PROVIDERS=configs, DEFAULT_PROVIDER="free", TEMP_DIR=tmp_path / "temp")
+    storage = LocalStorage(tmp_path / "audio")
+    return WorkerContext(
+        settings=settings,
+        redis=redis_db,
+        jobs=JobStore(redis_db, 3600),
+        storage=storage,
+        providers=FakeProviders({n: FakeProvider(n, c) for n, c in configs.items()}),
+        slots=AccountSlots(redis_db),
+        cache=AudioCache(redis_db, storage, 3600),
+        queue=RecordingQueue(),
+    )
+
+
+def new_job(ctx, *texts: str, provider: str = "free") -> str:
+    job_id = str(uuid.uuid4())
+    specs = [BlockSpec(text, provider, "v1") for text in texts]
+    ctx.jobs.create(job_id, "alice", "mp3_24000_64", specs)
+    return job_id
+
+
+def calls(ctx, provider: str = "free") -> int:
+    return len(ctx.providers.get(provider).requests)
+
+
+def test_blocks_are_stored_and_the_last_one_asks_for_the_combine(ctx):
+    job_id = new_job(ctx, "one", "two")
+    assert synthesize_block(ctx, job_id, 0) == Outcome.STORED
+    assert synthesize_block(ctx, job_id, 1) == Outcome.COMBINE
+    job = ctx.jobs.get(job_id)
+    assert [b.status for b in job.blocks] == [BlockStatus.COMPLETED] * 2
+    block = job.blocks[0]
+    assert block.storage_key == block_audio_key(job_id, 0)
+    assert ctx.storage.local_path(block.storage_key).stat().st_size > 0
+    assert block.n_samples == RATE // 2 and block.duration_ms == 500
+
+
+def test_a_block_of_a_finished_job_is_skipped_without_a_provider_call(ctx):
+    job_id = new_job(ctx, "never said")
+    ctx.jobs.fail(job_id, "block 3: something else failed")
+    assert synthesize_block(ctx, job_id, 0) == Outcome.SKIPPED
+    assert calls(ctx) == 0
+
+
+def test_a_finished_block_run_again_is_not_made_again_nor_counted_twice(ctx):
+    job_id = new_job(ctx, "once", "twice")
+    assert synthesize_block(ctx, job_id, 0) == Outcome.STORED
+    assert synthesize_block(ctx, job_id, 0) == Outcome.STORED  # a redelivery
+    assert calls(ctx) == 1
+    assert synthesize_block(ctx, job_id, 1) == Outcome.COMBINE
+    assert synthesize_block(ctx, job_id, 1) == Outcome.STORED  # the combine is asked for once
+
+
+def test_a_cache_hit_is_stored_without_a_provider_call(ctx):
+    first, second = new_job(ctx, "same words"), new_job(ctx, "same words")
+    synthesize_block(ctx, first, 0)
+    assert synthesize_block(ctx, second, 0) == Outcome.COMBINE
+    assert calls(ctx) == 1
+    block = ctx.jobs.get(second).blocks[0]
+    assert block.cached and ctx.storage.local_path(block.storage_key) is not None
+
+
+def test_a_block_finding_every_slot_taken_waits_and_runs_when_handed_one(ctx):
+    job_id = new_job(ctx, "patient", provider="acct")
+    config = ctx.settings.PROVIDERS["acct"]
+    assert ctx.slots.acquire("acct", "someone-else", 1, lease_s(config)).granted
+    assert synthesize_block(ctx, job_id, 0) == Outcome.WAITING
+    assert calls(ctx, "acct") == 0 and ctx.jobs.get(job_id).blocks[0].status == "queued"
+
+    # The holder gives the slot back: it is handed to the waiting block, whose task is re-sent.
+    handed = ctx.slots.release("acct", "someone-else", 1, lease_s(config))
+    assert handed == [holder_id(job_id, 0)]
+    assert synthesize_block(ctx, job_id, 0) == Outcome.COMBINE
+    assert calls(ctx, "acct") == 1
+    assert ctx.slots.in_use("acct") == 0  # given back once made
+
+
+def test_releasing_a_slot_re_sends_the_block_it_is_handed_to(ctx):
+    waiting = new_job(ctx, "next in line", provider="acct")
+    holder = new_job(ctx, "holding", provider="acct")
+    config = ctx.settings.PROVIDERS["acct"]
+    assert ctx.slots.acquire("acct", holder_id(holder, 0), 1, lease_s(config)).granted
+    assert synthesize_block(ctx, waiting, 0) == Outcome.WAITING
+    release_slot(ctx, "acct", holder, 0)
+    assert ctx.queue.resent == [(waiting, 0)]
+
+
+def test_a_block_handed_a_slot_after_its_job_failed_passes_it_on(ctx):
+    doomed, next_job = (
+        new_job(ctx, "doomed", provider="acct"),
+        new_job(ctx, "next", provider="acct"),
+    )
+    config = ctx.settings.PROVIDERS["acct"]
+    assert ctx.slots.acquire("acct", "holder", 1, lease_s(config)).granted
+    for job_id in (doomed, next_job):
+        assert synthesize_block(ctx, job_id, 0) == Outcome.WAITING
+    assert ctx.slots.release("acct", "holder", 1, lease_s(config)) == [holder_id(doomed, 0)]
+    ctx.jobs.fail(doomed, "block 1: failed elsewhere")
+
+    assert synthesize_block(ctx, doomed, 0) == Outcome.SKIPPED
+    assert ctx.queue.resent == [(next_job, 0)]  # the slot went straight on
+    assert calls(ctx, "acct") == 0
+
+
+def test_cache_restore_with_its_audio_gone_is_a_miss_and_forgets_the_entry(ctx):
+    job_id = new_job(ctx, "remembered")
+    synthesize_block(ctx, job_id, 0)
+    provider = ctx.providers.get("free")
+    digest = content_digest(provider, ctx.jobs.get(job_id).blocks[0].spec, "mp3_24000_64")
+    entry = ctx.redis.hgetall(cache_key(digest))
+    ctx.storage.local_path(entry["key"]).unlink()
+
+    assert ctx.cache.restore(digest, "jobs/other/block_0000.mp3") is None
+    assert not ctx.redis.exists(cache_key(digest))
+
+
+def test_a_job_is_completed_only_by_its_last_block_whatever_the_order(ctx):
+    job_id = new_job(ctx, "a", "b", "c")
+    outcomes = [synthesize_block(ctx, job_id, i) for i in (2, 0, 1)]
+    assert outcomes == [Outcome.STORED, Outcome.STORED, Outcome.COMBINE]
+    assert ctx.jobs.get(job_id).status == JobStatus.PROCESSING

@@ -1,0 +1,52 @@
+"""Sending the service's tasks by name (utils/names.py), from the API or from a worker.
+
+The sender needs only a Celery app configured with the broker (workers/celery_app.py builds
+it); it never imports the tasks themselves. A broker that cannot take a message is reported
+as Unavailable, so the API answers 503 and keeps nothing half-queued.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from celery import Celery
+from kombu.exceptions import KombuError
+from redis import RedisError
+
+from utils.errors import Unavailable
+from utils.names import COMBINE_BLOCKS, CONTROL_QUEUE, DISPATCH_BLOCKS, PROCESS_BLOCK
+
+log = logging.getLogger(__name__)
+
+
+class JobQueue:
+    def __init__(self, celery: Celery):
+        self.celery = celery
+
+    def dispatch(self, job_id: str, indices: Iterable[int]) -> None:
+        """One message whatever the job's size: a worker fans it out into block tasks."""
+        self._send(job_id, DISPATCH_BLOCKS, [job_id, list(indices)])
+
+    def combine(self, job_id: str) -> None:
+        self._send(job_id, COMBINE_BLOCKS, [job_id])
+
+    def blocks(self, job_id: str, indices: Iterable[int]) -> None:
+        """One process_block task per block, over one broker connection."""
+        with self.celery.producer_or_acquire() as producer:
+            for index in indices:
+                self.celery.send_task(PROCESS_BLOCK, args=[job_id, index], producer=producer)
+
+    def resend_block(self, job_id: str, index: int) -> None:
+        """A block that waited for an account slot has been handed one: run it now.
+
+        It goes on the control queue, which workers serve without waiting behind the backlog
+        of block tasks: the account's slot is idle until this task starts."""
+        self.celery.send_task(PROCESS_BLOCK, args=[job_id, index], queue=CONTROL_QUEUE)
+
+    def _send(self, job_id: str, task: str, args: list) -> None:
+        try:
+            self.celery.send_task(task, args=args)
+        except (KombuError, RedisError, OSError) as exc:
+            log.error("could not queue job %s: %s", job_id, type(exc).__name__)
+            raise Unavailable("the job queue is unavailable; nothing was queued") from exc

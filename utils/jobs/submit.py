@@ -1,0 +1,75 @@
+"""Accepting a job, and re-running a failed one: every step between a valid request and the
+workers, so the API's handlers only translate HTTP.
+
+Submitting is: create the job in Redis, finish at once the blocks whose audio is cached, then
+send one message (a dispatch for the rest, or the combine when nothing is left). If the broker
+refuses that message, the job is deleted again: nothing half-queued stays behind.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from utils.audio.cache import AudioCache, content_digest
+from utils.errors import NotReady, Unavailable
+from utils.jobs.models import BlockSpec, JobRecord, JobStatus
+from utils.jobs.queue import JobQueue
+from utils.jobs.store import JobStore
+from utils.storage.keys import block_audio_key
+
+
+@dataclass(frozen=True)
+class JobSubmitter:
+    jobs: JobStore
+    queue: JobQueue
+    cache: AudioCache | None
+    providers: object  # a ProviderRegistry: the cache identity includes each provider's model
+
+    def submit(self, owner: str, output_format: str, specs: list[BlockSpec]) -> JobRecord:
+        job = self.jobs.create(str(uuid.uuid4()), owner, output_format, specs)
+        pending, all_done = list(range(len(specs))), False
+        if self.cache:
+            pending, all_done = self._fill_from_cache(job, specs)
+        try:
+            if all_done:
+                self.queue.combine(job.id)
+            else:
+                self.queue.dispatch(job.id, pending)
+        except Unavailable:
+            self.jobs.delete(job.id, len(specs))
+            raise
+        return job
+
+    def retry(self, job: JobRecord) -> list[int]:
+        """Re-run the blocks of a failed job that did not finish; their indices."""
+        if job.status != JobStatus.FAILED:
+            raise NotReady(
+                f"only a failed job can be retried; job {job.id} is {job.status.value}",
+                job.status.value,
+            )
+        indices = self.jobs.reset_for_retry(job)
+        if indices:
+            self.queue.dispatch(job.id, indices)
+        else:
+            self.queue.combine(job.id)  # every block was made: the combine is what failed
+        return indices
+
+    def _fill_from_cache(self, job: JobRecord, specs: list[BlockSpec]) -> tuple[list[int], bool]:
+        """Finish the blocks whose audio is cached, before any task is sent; the blocks still
+        to synthesize, and whether every block is now done."""
+        digests = [
+            content_digest(self.providers.get(s.provider), s, job.output_format) for s in specs
+        ]
+        pending, all_done = [], False
+        for index, (digest, entry) in enumerate(
+            zip(digests, self.cache.lookup(digests), strict=True)
+        ):
+            hit = (
+                self.cache.restore(digest, block_audio_key(job.id, index), entry) if entry else None
+            )
+            if hit is None:
+                pending.append(index)
+            else:
+                all_done = self.jobs.finish_block(job, index, hit) or all_done
+        return pending, all_done

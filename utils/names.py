@@ -1,0 +1,91 @@
+"""Every name the service's processes share: Redis keys, Celery queues and task names.
+
+The API, the workers, beat, the benchmarks and the tests all take names from here, so a key
+or a queue is spelled once.
+
+Redis keys (all under the `tts:` prefix):
+
+    tts:job:{id}                  hash: the job (utils/jobs/store.py)
+    tts:job:{id}:block:{i}        hash: one block's request and progress
+    tts:job:{id}:done             set: indices of finished blocks
+    tts:job:{id}:combine          marker: SET NX by the one task that enqueues the combine
+    tts:jobs:active               zset: unfinished jobs, where the stall check looks
+    tts:user:{name}               hash: a user's password hash
+    tts:slots:{account}:leases    zset: slots of a provider account held, by lease expiry
+    tts:slots:{account}:waiting   list: blocks waiting for a slot
+    tts:slots:{account}:handed    zset: blocks handed a slot whose task has not started, by when
+    tts:cache:{sha256}            hash: cached block audio
+    tts:ratelimit:...             request counts of the rate limits
+
+Celery's own keys (queues, unacked messages) are kombu's and have no prefix.
+"""
+
+PREFIX = "tts"
+
+
+def job_key(job_id: str) -> str:
+    return f"{PREFIX}:job:{job_id}"
+
+
+def block_key(job_id: str, index: int) -> str:
+    return f"{PREFIX}:job:{job_id}:block:{index}"
+
+
+def done_key(job_id: str) -> str:
+    return f"{PREFIX}:job:{job_id}:done"
+
+
+def combine_marker_key(job_id: str) -> str:
+    return f"{PREFIX}:job:{job_id}:combine"
+
+
+def active_jobs_key() -> str:
+    return f"{PREFIX}:jobs:active"
+
+
+def user_key(username: str) -> str:
+    return f"{PREFIX}:user:{username}"
+
+
+def leases_key(account: str) -> str:
+    return f"{PREFIX}:slots:{account}:leases"
+
+
+def waiting_key(account: str) -> str:
+    return f"{PREFIX}:slots:{account}:waiting"
+
+
+def handed_key(account: str) -> str:
+    return f"{PREFIX}:slots:{account}:handed"
+
+
+def cache_key(digest: str) -> str:
+    return f"{PREFIX}:cache:{digest}"
+
+
+RATE_LIMIT_PREFIX = f"{PREFIX}:ratelimit"
+
+# Celery queues. Block synthesis can back up for minutes; control work (fanning a job out,
+# re-sending a block handed an account slot, combining) must never wait behind it, so it has
+# a queue of its own, as has beat's housekeeping.
+BLOCKS_QUEUE = "tts.blocks"
+CONTROL_QUEUE = "tts.control"
+MAINTENANCE_QUEUE = "tts.maintenance"
+ALL_QUEUES = (BLOCKS_QUEUE, CONTROL_QUEUE, MAINTENANCE_QUEUE)
+
+# Celery task names, and the queue each goes to.
+PROCESS_BLOCK = "tts.process_block"
+DISPATCH_BLOCKS = "tts.dispatch_blocks"
+COMBINE_BLOCKS = "tts.combine_blocks"
+PURGE_STORAGE = "tts.purge_storage"
+FAIL_STALLED = "tts.fail_stalled_jobs"
+RESEND_STRANDED = "tts.resend_stranded_blocks"
+
+TASK_QUEUES = {
+    PROCESS_BLOCK: BLOCKS_QUEUE,
+    DISPATCH_BLOCKS: CONTROL_QUEUE,
+    COMBINE_BLOCKS: CONTROL_QUEUE,
+    PURGE_STORAGE: MAINTENANCE_QUEUE,
+    FAIL_STALLED: MAINTENANCE_QUEUE,
+    RESEND_STRANDED: MAINTENANCE_QUEUE,
+}
