@@ -10,6 +10,7 @@
     │   ├── ProviderRetryable     429, 5xx, timeouts, connection errors: try again later
     │   └── ProviderRejected      400/401/403/422 and the like: retrying cannot help
     ├── StorageError          audio could not be stored or read
+    │   └── ObjectNotFound        nothing is stored under that key (never written, or purged)
     └── ConfigurationError    the service is configured in a way that cannot work
 
 SDK, Redis and filesystem errors are translated into these at the boundary (`raise ... from`),
@@ -92,6 +93,10 @@ class ProviderRejected(ProviderError):
 
 
 class StorageError(ServiceError):
+    pass
+
+
+class ObjectNotFound(StorageError):
     pass
 
 

@@ -41,7 +41,7 @@ class Storage(ABC):
 
     @abstractmethod
     def open(self, key: str) -> BinaryIO:
-        """Read an object back; StorageError if it is not there."""
+        """Read an object back; ObjectNotFound if it is not there."""
 
     @abstractmethod
     def copy(self, source_key: str, target_key: str) -> None:

@@ -22,7 +22,7 @@ import cloudinary.utils
 import httpx
 
 from utils.clock import epoch_of
-from utils.errors import ConfigurationError, StorageError
+from utils.errors import ConfigurationError, ObjectNotFound, StorageError
 from utils.storage.base import Storage, StorageSettings
 from utils.storage.local import LocalStorage
 
@@ -125,7 +125,7 @@ class CloudinaryStorage(Storage):
                 httpx.stream("GET", self.url(key), timeout=60, follow_redirects=True) as response,
             ):
                 if response.status_code == 404:
-                    raise StorageError(f"{key} is not in storage")
+                    raise ObjectNotFound(f"{key} is not in storage")
                 response.raise_for_status()
                 for chunk in response.iter_bytes(256 * 1024):
                     out.write(chunk)

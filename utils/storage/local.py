@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import BinaryIO
 
-from utils.errors import StorageError
+from utils.errors import ObjectNotFound, StorageError
 from utils.storage.base import Storage
 
 
@@ -55,7 +55,7 @@ class LocalStorage(Storage):
         try:
             return self._path(key).open("rb")
         except FileNotFoundError as exc:
-            raise StorageError(f"{key} is not in storage") from exc
+            raise ObjectNotFound(f"{key} is not in storage") from exc
 
     def local_path(self, key: str) -> Path | None:
         path = self._path(key)
@@ -68,7 +68,7 @@ class LocalStorage(Storage):
             target.unlink(missing_ok=True)
             os.link(source, target)  # same bytes, no copy; each name is deleted on its own
         except FileNotFoundError as exc:
-            raise StorageError(f"{source_key} is not in storage") from exc
+            raise ObjectNotFound(f"{source_key} is not in storage") from exc
         except OSError:
             shutil.copyfile(source, target)  # another filesystem: copy instead
 
