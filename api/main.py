@@ -18,7 +18,7 @@ from utils.auth.users import UserStore
 from utils.jobs.queue import JobQueue
 from utils.jobs.store import JobStore
 from utils.jobs.submit import JobSubmitter
-from utils.redis_client import connect, connect_async
+from utils.redis_client import API_PATIENCE_S, connect, connect_async
 from utils.storage.factory import build_storage
 from workers.celery_app import create_celery
 from workers.providers import ProviderRegistry
@@ -41,7 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.submitter = JobSubmitter(
             jobs=jobs,
             # The API only sends tasks, by name; it never imports them.
-            queue=JobQueue(create_celery(settings)),
+            queue=JobQueue(create_celery(settings, publish_patience_s=API_PATIENCE_S)),
             cache=build_audio_cache(client, storage, settings.AUDIO_CACHE_TTL),
             providers=providers,
         )

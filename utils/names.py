@@ -10,6 +10,8 @@ Redis keys (all under the `tts:` prefix):
     tts:job:{id}:done             set: indices of finished blocks
     tts:job:{id}:combine          marker: SET NX by the one task that enqueues the combine
     tts:jobs:active               zset: unfinished jobs, where the stall check looks
+    tts:blocks:running            hash: "{job id}:{index}" -> worker making that block now
+    tts:worker:{host}:{pid}       string: a worker process's heartbeat, expiring when it stops
     tts:user:{name}               hash: a user's password hash
     tts:slots:{account}:leases    zset: slots of a provider account held, by lease expiry
     tts:slots:{account}:waiting   list: blocks waiting for a slot
@@ -41,6 +43,18 @@ def combine_marker_key(job_id: str) -> str:
 
 def active_jobs_key() -> str:
     return f"{PREFIX}:jobs:active"
+
+
+def running_blocks_key() -> str:
+    return f"{PREFIX}:blocks:running"
+
+
+def running_field(job_id: str, index: int) -> str:
+    return f"{job_id}:{index}"
+
+
+def worker_heartbeat_key(worker: str) -> str:
+    return f"{PREFIX}:worker:{worker}"
 
 
 def user_key(username: str) -> str:
@@ -78,14 +92,14 @@ PROCESS_BLOCK = "tts.process_block"
 DISPATCH_BLOCKS = "tts.dispatch_blocks"
 COMBINE_BLOCKS = "tts.combine_blocks"
 PURGE_STORAGE = "tts.purge_storage"
-FAIL_STALLED = "tts.fail_stalled_jobs"
-RESEND_STRANDED = "tts.resend_stranded_blocks"
+CHECK_STALLED = "tts.check_stalled_jobs"
+RECOVER_LOST = "tts.recover_lost_work"
 
 TASK_QUEUES = {
     PROCESS_BLOCK: BLOCKS_QUEUE,
     DISPATCH_BLOCKS: CONTROL_QUEUE,
     COMBINE_BLOCKS: CONTROL_QUEUE,
     PURGE_STORAGE: MAINTENANCE_QUEUE,
-    FAIL_STALLED: MAINTENANCE_QUEUE,
-    RESEND_STRANDED: MAINTENANCE_QUEUE,
+    CHECK_STALLED: MAINTENANCE_QUEUE,
+    RECOVER_LOST: MAINTENANCE_QUEUE,
 }

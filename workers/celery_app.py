@@ -13,16 +13,24 @@ from celery import Celery
 from config import Settings, get_settings
 from utils.names import (
     BLOCKS_QUEUE,
-    FAIL_STALLED,
+    CHECK_STALLED,
     PURGE_STORAGE,
-    RESEND_STRANDED,
+    RECOVER_LOST,
     TASK_QUEUES,
 )
+from utils.redis_client import publish_retry_policy
 
 
-def create_celery(settings: Settings | None = None) -> Celery:
-    """The app workers and beat run, and that the API sends tasks through (by name)."""
+def create_celery(
+    settings: Settings | None = None, publish_patience_s: float | None = None
+) -> Celery:
+    """The app workers and beat run, and that the API sends tasks through (by name).
+
+    `publish_patience_s`: how long sending a task waits for the broker. Workers wait out an
+    outage (REDIS_OUTAGE_PATIENCE_S); the API passes a short one and answers 503 instead.
+    """
     settings = settings or get_settings()
+    patience = publish_patience_s or settings.REDIS_OUTAGE_PATIENCE_S
     app = Celery("tts", broker=settings.redis_url, include=["workers.tasks"])
     app.conf.update(
         task_ignore_result=True,
@@ -33,7 +41,13 @@ def create_celery(settings: Settings | None = None) -> Celery:
         accept_content=["json"],
         task_routes={task: {"queue": queue} for task, queue in TASK_QUEUES.items()},
         task_default_queue=BLOCKS_QUEUE,
-        task_time_limit=settings.BLOCK_TIME_LIMIT,
+        # The soft limit raises inside the task, which fails the block with a reason naming
+        # it; the hard limit only catches a task that ignores the soft one.
+        task_soft_time_limit=settings.BLOCK_TIME_LIMIT,
+        task_time_limit=settings.hard_time_limit,
+        task_publish_retry_policy=publish_retry_policy(patience),
+        # A lost broker connection is retried for as long as it takes (never give up).
+        broker_connection_max_retries=None,
         broker_transport_options={
             "visibility_timeout": settings.visibility_timeout,
             # Sweep for messages of dead workers every interval (kombu's default is 10 x 10 s).
@@ -44,12 +58,14 @@ def create_celery(settings: Settings | None = None) -> Celery:
         worker_hijack_root_logger=False,
         beat_schedule={
             "purge-storage": {"task": PURGE_STORAGE, "schedule": float(settings.PURGE_INTERVAL)},
-            "fail-stalled-jobs": {
-                "task": FAIL_STALLED,
+            "check-stalled-jobs": {
+                "task": CHECK_STALLED,
                 "schedule": float(settings.STALL_CHECK_INTERVAL),
             },
-            "resend-stranded-blocks": {
-                "task": RESEND_STRANDED,
+            # Lost work is looked for as often as a handoff may be stranded: within the
+            # heartbeat's expiry plus this, a dead worker's blocks are sent again.
+            "recover-lost-work": {
+                "task": RECOVER_LOST,
                 "schedule": float(settings.HANDOFF_GRACE_S),
             },
         },

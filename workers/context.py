@@ -39,7 +39,7 @@ def worker_context() -> WorkerContext:
     from workers.celery_app import app
 
     settings = get_settings()
-    client = connect(settings.redis_url)
+    client = connect(settings.redis_url, patience_s=settings.REDIS_OUTAGE_PATIENCE_S)
     storage = build_storage(settings.storage)
     return WorkerContext(
         settings=settings,

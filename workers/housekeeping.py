@@ -1,5 +1,6 @@
 """Housekeeping run by Celery Beat: purge what has outlived its time (scratch files, audio of
-expired jobs, cached audio gone unused) and fail jobs that stopped making progress."""
+expired jobs, cached audio gone unused), send again the work of workers that died, and fail
+the jobs whose work was lost."""
 
 from __future__ import annotations
 
@@ -7,8 +8,13 @@ import logging
 import time
 from pathlib import Path
 
+from utils.accounts.slots import parse_holder
 from utils.errors import StorageError
+from utils.jobs.backlog import jobs_with_queued_work
+from utils.jobs.liveness import lost_blocks
+from utils.names import running_blocks_key
 from utils.storage.keys import CACHE_FOLDER, JOBS_FOLDER
+from workers.account_slots import resend_stranded_blocks
 from workers.context import WorkerContext
 
 log = logging.getLogger(__name__)
@@ -47,11 +53,49 @@ def purge_storage(ctx: WorkerContext, now: float | None = None) -> dict[str, int
     return result
 
 
-def fail_stalled_jobs(ctx: WorkerContext, now: float | None = None) -> list[str]:
-    """Fail jobs with no progress for JOB_STALL_TIMEOUT; POST /tts/{id}/retry resumes them."""
+def check_stalled_jobs(ctx: WorkerContext, now: float | None = None) -> list[str]:
+    """Fail the jobs whose work is truly lost; their ids.
+
+    A job with no progress for JOB_STALL_TIMEOUT may only be waiting its turn: behind a long
+    backlog, or in line for an account slot, or with a block still being made. It is stalled
+    only when none of its work is anywhere: not running, not waiting for a slot, and named by
+    no message in the broker. Then, if every block is made, only its combine was lost and it
+    is sent again; otherwise the job fails and POST /tts/{id}/retry resumes it.
+    """
     timeout = ctx.settings.JOB_STALL_TIMEOUT
-    stalled = ctx.jobs.stalled(timeout, now)
-    for job_id in stalled:
-        ctx.jobs.fail(job_id, f"stalled: no progress for more than {timeout} s")
-        log.warning("job %s stalled; marked failed", job_id)
+    quiet = ctx.jobs.without_progress(timeout, now)
+    if not quiet:
+        return []
+    holders = list(ctx.redis.hkeys(running_blocks_key()))
+    for name, config in ctx.settings.PROVIDERS.items():
+        if config.concurrency is not None:
+            holders += ctx.slots.waiting(name)
+    busy = {parse_holder(holder)[0] for holder in holders} | jobs_with_queued_work(ctx.redis)
+    stalled = []
+    for job_id in quiet:
+        if job_id in busy:
+            continue
+        job = ctx.jobs.get(job_id)
+        if job.done_count == job.n_blocks:
+            log.warning("job %s: every block is made but its combine was lost; sending it", job_id)
+            ctx.jobs.reopen_combine(job_id)
+            ctx.queue.combine(job_id)
+            continue
+        ctx.jobs.fail(
+            job_id,
+            f"stalled: no progress for more than {timeout} s and none of its work is queued "
+            f"or running; POST /tts/{job_id}/retry resumes it",
+        )
+        log.warning("job %s stalled: its work was lost; marked failed", job_id)
+        stalled.append(job_id)
     return stalled
+
+
+def recover_lost_work(ctx: WorkerContext, grace_s: float) -> list[tuple[str, int]]:
+    """Send again the blocks whose worker process died while making them (its heartbeat
+    stopped), and those handed an account slot whose task never started."""
+    lost = lost_blocks(ctx.redis)
+    for job_id, index in lost:
+        log.warning("block %d of job %s was lost with its worker; sending it again", index, job_id)
+        ctx.queue.resend_block(job_id, index)
+    return lost + [parse_holder(h) for h in resend_stranded_blocks(ctx, grace_s)]

@@ -14,6 +14,7 @@ from utils.audio.cache import content_digest
 from utils.audio.formats import OutputFormat
 from utils.audio.mp3_frames import bare_frames
 from utils.audio.pcm import encode_mp3, fade_edges, to_pcm
+from utils.jobs.liveness import this_worker
 from utils.jobs.models import BlockRecord, BlockStatus, JobRecord
 from utils.storage.keys import block_audio_key
 from workers.account_slots import account_slot, release_slot
@@ -55,7 +56,7 @@ def synthesize_block(ctx: WorkerContext, job_id: str, index: int) -> Outcome:
     with account_slot(ctx, provider, job_id, index) as granted:
         if not granted:
             return Outcome.WAITING
-        ctx.jobs.start_block(job, index)
+        ctx.jobs.start_block(job, index, this_worker())
         audio = provider.synthesize(_request(ctx, provider, job, block))
     fmt = OutputFormat.parse(job.output_format)
     samples = to_pcm(audio, fmt.sample_rate)

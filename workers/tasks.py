@@ -1,7 +1,6 @@
 """Celery tasks: thin wrappers that take ids, re-read state from Redis, and retry.
 
-The work itself is in workers/synthesis.py, workers/combine.py, workers/account_slots.py and
-workers/housekeeping.py.
+The work itself is in workers/synthesis.py, workers/combine.py and workers/housekeeping.py.
 """
 
 from __future__ import annotations
@@ -9,23 +8,25 @@ from __future__ import annotations
 import logging
 import random
 
-from celery.exceptions import MaxRetriesExceededError
+import redis
+from celery.exceptions import MaxRetriesExceededError, SoftTimeLimitExceeded
 from celery.signals import worker_process_init
+from kombu.exceptions import OperationalError
 
-from utils.errors import ProviderError, ProviderRetryable, ServiceError
+from utils.errors import ProviderError, ProviderRetryable, ServiceError, Unavailable
+from utils.jobs.liveness import Heartbeat
 from utils.names import (
+    CHECK_STALLED,
     COMBINE_BLOCKS,
     DISPATCH_BLOCKS,
-    FAIL_STALLED,
     PROCESS_BLOCK,
     PURGE_STORAGE,
-    RESEND_STRANDED,
+    RECOVER_LOST,
 )
-from workers.account_slots import resend_stranded_blocks
 from workers.celery_app import app
 from workers.combine import combine_job
 from workers.context import worker_context
-from workers.housekeeping import fail_stalled_jobs, purge_storage
+from workers.housekeeping import check_stalled_jobs, purge_storage, recover_lost_work
 from workers.synthesis import Outcome, synthesize_block
 
 log = logging.getLogger(__name__)
@@ -49,31 +50,61 @@ def warm_up_default_provider(**_) -> None:
         log.warning("could not warm up %s", ctx.settings.DEFAULT_PROVIDER, exc_info=True)
 
 
-@app.task(name=PROCESS_BLOCK, bind=True)
+# Redis or the broker gone for longer than the client waits (REDIS_OUTAGE_PATIENCE_S): not the
+# block's fault, so the block is not failed; its task is left unacknowledged for the broker to
+# deliver again.
+INFRASTRUCTURE_ERRORS = (redis.ConnectionError, redis.TimeoutError, OperationalError)
+
+
+@app.task(name=PROCESS_BLOCK, bind=True, acks_on_failure_or_timeout=False)
 def process_block(self, job_id: str, index: int) -> None:
     ctx = worker_context()
+    Heartbeat.ensure(ctx.redis)
     try:
-        if synthesize_block(ctx, job_id, index) == Outcome.COMBINE:
-            ctx.queue.combine(job_id)
+        outcome = synthesize_block(ctx, job_id, index)
+    except SoftTimeLimitExceeded:
+        limit = ctx.settings.BLOCK_TIME_LIMIT
+        ctx.jobs.fail_block(job_id, index, f"took longer than BLOCK_TIME_LIMIT ({limit} s)")
+        return
     except ProviderRetryable as exc:
-        settings = ctx.settings
-        delay = retry_delay(
-            self.request.retries,
-            exc.retry_after_s,
-            settings.RETRY_BACKOFF_BASE_S,
-            settings.RETRY_BACKOFF_CAP_S,
-        )
-        try:
-            raise self.retry(countdown=delay, max_retries=settings.PROVIDER_MAX_RETRIES)
-        except MaxRetriesExceededError:
-            ctx.jobs.fail_block(
-                job_id, index, f"{exc} (gave up after {self.request.retries + 1} attempts)"
-            )
+        _retry_later(self, ctx, job_id, index, exc)
+        return
+    except INFRASTRUCTURE_ERRORS as exc:
+        log.warning("block %d of job %s: %s; left for redelivery", index, job_id, exc)
+        raise
     except (ProviderError, ServiceError, ValueError) as exc:
         ctx.jobs.fail_block(job_id, index, str(exc))
+        return
     except Exception:
         log.exception("block %d of job %s failed unexpectedly", index, job_id)
         ctx.jobs.fail_block(job_id, index, "internal error while synthesizing this block")
+        return
+    if outcome == Outcome.COMBINE:
+        try:
+            ctx.queue.combine(job_id)
+        except (*INFRASTRUCTURE_ERRORS, Unavailable):
+            # The block is made and counted; only the combine is unsent. Let whoever runs this
+            # block again (a redelivery) send it, or beat's stall check, which sends it for a
+            # job whose every block is made.
+            ctx.jobs.reopen_combine(job_id)
+            raise
+
+
+def _retry_later(task, ctx, job_id: str, index: int, exc: ProviderRetryable) -> None:
+    settings = ctx.settings
+    delay = retry_delay(
+        task.request.retries,
+        exc.retry_after_s,
+        settings.RETRY_BACKOFF_BASE_S,
+        settings.RETRY_BACKOFF_CAP_S,
+    )
+    ctx.jobs.not_running(job_id, index)
+    try:
+        raise task.retry(countdown=delay, max_retries=settings.PROVIDER_MAX_RETRIES)
+    except MaxRetriesExceededError:
+        ctx.jobs.fail_block(
+            job_id, index, f"{exc} (gave up after {task.request.retries + 1} attempts)"
+        )
 
 
 @app.task(name=DISPATCH_BLOCKS)
@@ -86,11 +117,14 @@ def dispatch_blocks(job_id: str, indices: list[int]) -> None:
     worker_context().queue.blocks(job_id, indices)
 
 
-@app.task(name=COMBINE_BLOCKS)
+@app.task(name=COMBINE_BLOCKS, acks_on_failure_or_timeout=False)
 def combine_blocks(job_id: str) -> None:
     ctx = worker_context()
     try:
         combine_job(ctx, job_id)
+    except INFRASTRUCTURE_ERRORS as exc:
+        log.warning("combine of job %s: %s; left for redelivery", job_id, exc)
+        raise
     except Exception:
         log.exception("combine of job %s failed", job_id)
         ctx.jobs.fail(job_id, "internal error while combining the blocks")
@@ -101,12 +135,12 @@ def purge_expired() -> dict[str, int]:
     return purge_storage(worker_context())
 
 
-@app.task(name=FAIL_STALLED)
-def fail_stalled() -> list[str]:
-    return fail_stalled_jobs(worker_context())
+@app.task(name=CHECK_STALLED)
+def check_stalled() -> list[str]:
+    return check_stalled_jobs(worker_context())
 
 
-@app.task(name=RESEND_STRANDED)
-def resend_stranded() -> list[str]:
+@app.task(name=RECOVER_LOST)
+def recover_lost() -> list[tuple[str, int]]:
     ctx = worker_context()
-    return resend_stranded_blocks(ctx, ctx.settings.HANDOFF_GRACE_S)
+    return recover_lost_work(ctx, ctx.settings.HANDOFF_GRACE_S)

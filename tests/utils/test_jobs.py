@@ -139,7 +139,7 @@ def test_a_retry_resets_only_unfinished_blocks_and_clears_the_combine_marker(sto
     assert not redis_db.exists(combine_marker_key(job.id))
 
 
-def test_only_unfinished_jobs_without_progress_for_the_timeout_are_stalled(store, redis_db):
+def test_only_unfinished_jobs_without_progress_for_the_timeout_are_listed(store, redis_db):
     quiet, busy, done = make_job(store), make_job(store), make_job(store, n=1)
     for job in (quiet, busy, done):  # all created two minutes ago
         redis_db.hset(job_key(job.id), "updated_at", "2020-01-01T00:00:00.000Z")
@@ -147,5 +147,5 @@ def test_only_unfinished_jobs_without_progress_for_the_timeout_are_stalled(store
     store.finish_block(done, 0, {"storage_key": "k", "n_samples": 1, "n_frames": 1})
     store.complete(done, "jobs/x/final.mp3", 10, [(0, 10)])
 
-    assert store.stalled(60) == [quiet.id]
-    assert set(store.stalled(60, now=time.time() + 120)) == {quiet.id, busy.id}
+    assert store.without_progress(60) == [quiet.id]
+    assert set(store.without_progress(60, now=time.time() + 120)) == {quiet.id, busy.id}

@@ -128,6 +128,14 @@ class AccountSlots:
     def in_use(self, account: str) -> int:
         return self.redis.zcard(leases_key(account))
 
+    def waiting(self, account: str) -> list[str]:
+        """Holders waiting for a slot, or handed one whose task has not started yet."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.lrange(waiting_key(account), 0, -1)
+            pipe.zrange(handed_key(account), 0, -1)
+            waiting, handed = pipe.execute()
+        return [*waiting, *handed]
+
 
 def holder_id(job_id: str, index: int) -> str:
     return f"{job_id}:{index}"

@@ -23,6 +23,7 @@ class BlockStatus(StrEnum):
     PROCESSING = "processing"
     COMPLETED = "completed"
     FAILED = "failed"
+    SKIPPED = "skipped"  # never ran: its job failed first (a retry runs it)
 
 
 @dataclass(frozen=True)

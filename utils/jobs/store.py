@@ -31,6 +31,8 @@ from utils.names import (
     combine_marker_key,
     done_key,
     job_key,
+    running_blocks_key,
+    running_field,
 )
 
 
@@ -43,6 +45,18 @@ class JobStore:
         self._queued_to_processing = client.register_script(
             "if redis.call('HGET', KEYS[1], 'status') == 'queued' then "
             "redis.call('HSET', KEYS[1], 'status', 'processing', 'updated_at', ARGV[1]) end"
+        )
+        self._queued_to_skipped = client.register_script(
+            "if redis.call('HGET', KEYS[1], 'status') == 'queued' then "
+            "redis.call('HSET', KEYS[1], 'status', 'skipped') end"
+        )
+        # KEYS: block, running blocks. ARGV: error, running field. 1 if the block was failed.
+        self._fail_unfinished_block = client.register_script(
+            "local status = redis.call('HGET', KEYS[1], 'status') "
+            "if status == false or status == 'completed' then return 0 end "
+            "redis.call('HSET', KEYS[1], 'status', 'failed', 'error', ARGV[1]) "
+            "redis.call('HDEL', KEYS[2], ARGV[2]) "
+            "return 1"
         )
 
     def create(
@@ -124,12 +138,17 @@ class JobStore:
             for i in (index - 1, index + 1)
         )
 
-    def start_block(self, job: JobRecord, index: int) -> None:
+    def start_block(self, job: JobRecord, index: int, worker: str = "") -> None:
+        """The block is being made by `worker` (utils/jobs/liveness.py), which beat watches."""
         stamp = now_iso()
         with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(block_key(job.id, index), "status", BlockStatus.PROCESSING.value)
+            pipe.hset(
+                block_key(job.id, index),
+                mapping={"status": BlockStatus.PROCESSING.value, "worker": worker},
+            )
             pipe.hincrby(block_key(job.id, index), "attempts", 1)
             pipe.hset(job_key(job.id), "updated_at", stamp)
+            pipe.hset(running_blocks_key(), running_field(job.id, index), worker)
             pipe.execute()
         if job.status == JobStatus.QUEUED:
             self._mark_processing(job.id)
@@ -146,6 +165,7 @@ class JobStore:
             pipe.expireat(done_key(job.id), job.expires_at)
             pipe.scard(done_key(job.id))
             pipe.hset(job_key(job.id), "updated_at", now_iso())
+            pipe.hdel(running_blocks_key(), running_field(job.id, index))
             done = pipe.execute()[4]
         if done < job.n_blocks:
             return False
@@ -153,10 +173,22 @@ class JobStore:
         return bool(self.redis.set(marker, "1", nx=True, exat=job.expires_at))
 
     def fail_block(self, job_id: str, index: int, error: str) -> None:
-        self.redis.hset(
-            block_key(job_id, index), mapping={"status": BlockStatus.FAILED.value, "error": error}
+        """Fail the block and its job, unless the block was already made: a finished block is
+        never marked failed by whatever goes wrong after it (sending the combine, say)."""
+        failed = self._fail_unfinished_block(
+            keys=[block_key(job_id, index), running_blocks_key()],
+            args=[error, running_field(job_id, index)],
         )
-        self.fail(job_id, f"block {index}: {error}")
+        if failed:
+            self.fail(job_id, f"block {index}: {error}")
+
+    def not_running(self, job_id: str, index: int) -> None:
+        """The block's task will run again later (a provider retry): no process holds it."""
+        self.redis.hdel(running_blocks_key(), running_field(job_id, index))
+
+    def reopen_combine(self, job_id: str) -> None:
+        """Let the next finisher enqueue the combine again (the one who won could not)."""
+        self.redis.delete(combine_marker_key(job_id))
 
     def set_combining(self, job_id: str) -> None:
         """Mark the combine as started; `combine_runs` counts how often (once, normally)."""
@@ -200,22 +232,33 @@ class JobStore:
             pipe.zrem(active_jobs_key(), job_id)
 
         self.redis.transaction(mark, key)
+        self._skip_queued_blocks(job_id)
 
-    def stalled(self, timeout_s: float, now: float | None = None) -> list[str]:
-        """Unfinished jobs with no progress (no block started or finished) for `timeout_s`."""
+    def _skip_queued_blocks(self, job_id: str) -> None:
+        """Blocks of a failed job that never started are `skipped`: they did not run, and a
+        retry runs them."""
+        n_blocks = self.redis.hget(job_key(job_id), "n_blocks")
+        with self.redis.pipeline(transaction=False) as pipe:
+            for index in range(int(n_blocks or 0)):
+                self._queued_to_skipped(keys=[block_key(job_id, index)], client=pipe)
+            pipe.execute()
+
+    def without_progress(self, timeout_s: float, now: float | None = None) -> list[str]:
+        """Unfinished jobs with no block started or finished for `timeout_s` (waiting their
+        turn, or lost: workers/housekeeping.py tells which)."""
         now = now or time.time()
         job_ids = self.redis.zrange(active_jobs_key(), 0, -1)
         with self.redis.pipeline(transaction=False) as pipe:
             for job_id in job_ids:
                 pipe.hmget(job_key(job_id), "status", "updated_at")
             rows = pipe.execute()
-        stalled = []
+        quiet = []
         for job_id, (status, updated_at) in zip(job_ids, rows, strict=True):
             if status is None:  # expired: nothing left to fail
                 self.redis.zrem(active_jobs_key(), job_id)
             elif not JobStatus(status).finished and now - epoch_of(updated_at) > timeout_s:
-                stalled.append(job_id)
-        return stalled
+                quiet.append(job_id)
+        return quiet
 
     def reset_for_retry(self, job: JobRecord) -> list[int]:
         """Put a failed job's unfinished blocks back in the queue state; their indices.
