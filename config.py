@@ -47,6 +47,9 @@ class ProviderConfig(BaseModel):
     # Voices offered where the API cannot list them (OpenAI-compatible servers).
     voices: list[str] | None = None
     voices_cache_ttl_s: float = Field(default=300.0, ge=0)
+    # Listing voices (checked at submit) gives up after this long: a slow upstream must not
+    # hold up submission.
+    voices_timeout_s: float = Field(default=3.0, gt=0)
     # Piper only: extra voices (*.onnx with their .onnx.json) beside the bundled one, and
     # threads per process for the neural network (0: as many as onnxruntime likes).
     voices_dir: Path | None = None

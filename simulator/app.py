@@ -106,6 +106,9 @@ def create_simulator() -> FastAPI:
         if not request.headers.get("xi-api-key"):
             return _error(401, "invalid API key")
         state.voice_listings += 1
+        await asyncio.sleep(state.knobs.voices_latency_ms / 1000)
+        if fault := state.take_fault(request.url.path, named_only=True):
+            return _error(fault.status, fault.message, fault.retry_after_s)
         return JSONResponse({"voices": ELEVENLABS_VOICES})
 
     @app.post("/v1/audio/speech")

@@ -21,6 +21,7 @@ class Fault:
 @dataclass
 class Knobs:
     latency_ms: float = 0.0
+    voices_latency_ms: float = 0.0  # how long listing voices takes
     max_in_flight: int | None = None  # an account's concurrency limit: 429 above it
     api_key: str | None = None  # when set, any other key gets 401
 
@@ -41,10 +42,12 @@ class SimState:
     uploads: dict = field(default_factory=dict)  # public id -> simulator.cloudinary.Upload
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def take_fault(self, path: str) -> Fault | None:
+    def take_fault(self, path: str, named_only: bool = False) -> Fault | None:
+        """The next fault for `path`; `named_only`: only one whose path was given (listings
+        are not TTS requests, which a fault without a path stands for)."""
         with self.lock:
             for fault in self.faults:
-                if fault.times > 0 and fault.path in path:
+                if fault.times > 0 and fault.path in path and (fault.path or not named_only):
                     fault.times -= 1
                     return fault
         return None

@@ -15,7 +15,7 @@ from utils.audio.formats import OutputFormat
 from utils.audio.mp3_frames import bare_frames
 from utils.audio.pcm import encode_mp3, fade_edges, to_pcm
 from utils.jobs.liveness import this_worker
-from utils.jobs.models import BlockRecord, BlockStatus, JobRecord
+from utils.jobs.models import BlockRecord, BlockStatus, JobRecord, prosody_context
 from utils.storage.keys import block_audio_key
 from workers.account_slots import account_slot, release_slot
 from workers.context import WorkerContext
@@ -48,7 +48,9 @@ def synthesize_block(ctx: WorkerContext, job_id: str, index: int) -> Outcome:
 
     provider = ctx.providers.get(block.spec.provider)
     key = block_audio_key(job_id, index)
-    digest = content_digest(provider, block.spec, job.output_format)
+    request = _request(ctx, provider, job, block)
+    context = (request.previous_text, request.next_text)
+    digest = content_digest(provider, block.spec, job.output_format, context)
     if ctx.cache and (hit := ctx.cache.restore(digest, key)):
         release_slot(ctx, provider.name, job_id, index)
         return _finished(ctx.jobs.finish_block(job, index, hit))
@@ -57,7 +59,7 @@ def synthesize_block(ctx: WorkerContext, job_id: str, index: int) -> Outcome:
         if not granted:
             return Outcome.WAITING
         ctx.jobs.start_block(job, index, this_worker())
-        audio = provider.synthesize(_request(ctx, provider, job, block))
+        audio = provider.synthesize(request)
     fmt = OutputFormat.parse(job.output_format)
     samples = to_pcm(audio, fmt.sample_rate)
     if samples.size == 0:
@@ -86,13 +88,9 @@ def _request(
     previous_text = next_text = None
     if provider.uses_context:
         before, after = ctx.jobs.neighbours(job, block.index)
-        same_voice = [
-            b.spec.text
-            if b and (b.spec.provider, b.spec.voice) == (block.spec.provider, block.spec.voice)
-            else None
-            for b in (before, after)
-        ]
-        previous_text, next_text = same_voice
+        previous_text, next_text = prosody_context(
+            block.spec, before and before.spec, after and after.spec
+        )
     return SynthesisRequest(
         text=block.spec.text,
         voice=block.spec.voice,

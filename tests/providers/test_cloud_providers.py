@@ -1,5 +1,7 @@
 """The real SDKs over real HTTP against the simulator."""
 
+import time
+
 import numpy as np
 import pytest
 
@@ -110,3 +112,30 @@ def test_a_slow_upstream_times_out_as_retryable(simulator):
     provider = ProviderRegistry({"slow": config}).get("slow")
     with pytest.raises(ProviderRetryable, match="timed out"):
         provider.synthesize(SynthesisRequest(TEXT, "alloy"))
+
+
+def test_a_slow_voice_listing_never_holds_a_caller_past_its_bound(registry, simulator):
+    simulator.knobs(voices_latency_ms=8000)  # past voices_timeout_s (3 s)
+    provider = registry.get("elevenlabs")
+    started = time.monotonic()
+    with pytest.raises(ProviderRetryable):
+        provider.voices()
+    assert time.monotonic() - started < 5
+    # the failure is remembered: the next callers hear it at once, with no second request
+    started = time.monotonic()
+    with pytest.raises(ProviderRetryable):
+        provider.voices()
+    assert time.monotonic() - started < 0.5
+    assert simulator.stats()["voice_listings"] == 1
+
+
+def test_submitting_while_voices_cannot_be_listed_is_not_held_up(app, alice, simulator):
+    simulator.fault(503, times=5, path="/v1/voices")
+    block = {"text": "Listed later.", "provider": "elevenlabs", "voice": "21m00Tcm4TlvDq8ikWAM"}
+    timings = []
+    for _ in range(3):
+        started = time.monotonic()
+        response = app.post("/tts", headers=alice, json={"blocks": [block]})
+        timings.append(time.monotonic() - started)
+        assert response.status_code == 202, response.text  # the provider judges the voice
+    assert max(timings) < 3 and simulator.stats()["voice_listings"] == 1

@@ -86,3 +86,34 @@ def test_a_redis_restart_mid_job_is_ridden_out(isolated_service, session_dir):
         assert all(b["status"] == "completed" for b in status["blocks"])
     finally:
         server.stop()
+
+
+def test_a_minute_without_redis_costs_time_not_the_job(isolated_service, session_dir):
+    """Redis killed mid-job for 60 s: the API answers 503 meanwhile, workers wait for Redis,
+    and the job completes with each block made once."""
+    server = EmbeddedRedis(free_port(), session_dir / "outage-redis", persistent=True).start()
+    try:
+        app, alice = isolated_service(redis_url=server.url, workers=1, concurrency=2)
+        job_id = app.post("/tts", headers=alice, json={"blocks": job_blocks(8)}).json()["job_id"]
+        client = redis.Redis.from_url(server.url, decode_responses=True)
+        wait_until(lambda: client.scard(done_key(job_id)) >= 2)
+
+        server.process.kill()  # SIGKILL: no shutdown, whatever was in flight is cut off
+        server.process.wait()
+        down_until = time.monotonic() + 60
+        answers = []
+        while time.monotonic() < down_until:
+            for response in (
+                app.get(f"/status/{job_id}", headers=alice),
+                app.post("/tts", headers=alice, json={"blocks": job_blocks(1)}),
+            ):
+                answers.append((response.status_code, response.headers.get("retry-after")))
+            time.sleep(5)
+        server.start()
+
+        assert answers and all(code == 503 and after for code, after in answers), answers
+        status = assert_complete_and_correct(app, alice, job_id, 8)
+        assert [b["attempts"] for b in status["blocks"]] == [1] * 8  # each made once
+        assert client.hget(job_key(job_id), "combine_runs") == "1"
+    finally:
+        server.stop()

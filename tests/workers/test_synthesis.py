@@ -109,3 +109,26 @@ def test_a_job_is_completed_only_by_its_last_block_whatever_the_order(ctx):
     outcomes = [synthesize_block(ctx, job_id, i) for i in (2, 0, 1)]
     assert outcomes == [Outcome.STORED, Outcome.STORED, Outcome.COMBINE]
     assert ctx.jobs.get(job_id).status == JobStatus.PROCESSING
+
+
+def test_the_cache_tells_apart_blocks_sent_with_different_neighbouring_text(ctx):
+    """A provider that hears the neighbours' text speaks differently beside other words."""
+    ctx.providers.get("free").uses_context = True
+    first = new_job(ctx, "Before.", "The same words.")
+    other = new_job(ctx, "Something else.", "The same words.")
+    again = new_job(ctx, "Before.", "The same words.")
+    for job_id in (first, other, again):
+        synthesize_block(ctx, job_id, 1)
+    assert [r.previous_text for r in ctx.providers.get("free").requests] == [
+        "Before.",
+        "Something else.",
+    ]
+    assert ctx.jobs.get(again).blocks[1].cached  # same neighbours: the same audio
+
+
+def test_the_cache_tells_apart_accounts_with_other_settings(ctx):
+    free = ctx.providers.get("free")
+    first = content_digest(free, ctx.jobs.get(new_job(ctx, "x")).blocks[0].spec, "mp3_24000_64")
+    free.config = free.config.model_copy(update={"base_url": "http://other-server/v1"})
+    second = content_digest(free, ctx.jobs.get(new_job(ctx, "x")).blocks[0].spec, "mp3_24000_64")
+    assert first != second

@@ -3,8 +3,10 @@
     tts:cache:{sha256}   hash: key (storage key of the cached MP3), n_samples, n_frames,
                          duration_ms; expires AUDIO_CACHE_TTL after its last use
 
-The hash covers everything that changes the audio: provider (the configured name, so two
-accounts or servers never share), model, voice, speed, the job's output format, and the text.
+The hash covers everything that changes the audio: the provider's configuration that shapes
+its output (its configured name, so two accounts or servers never share, its type, server,
+model and upstream format: TTSProvider.audio_identity), voice, speed, the job's output format,
+the text, and the neighbouring text sent along for prosody where the provider takes it.
 A hit copies the cached object to the block's own key (a hard link on local disk), so job
 audio and cached audio are purged independently.
 """
@@ -24,15 +26,19 @@ from utils.storage.keys import cached_audio_key
 CACHE_FIELDS = ("n_samples", "n_frames", "duration_ms")
 
 
-def content_digest(provider, spec, output_format: str) -> str:
-    """The cache identity of a block (a BlockSpec) spoken by `provider` (a TTSProvider)."""
+def content_digest(
+    provider, spec, output_format: str, context: tuple[str | None, str | None] = (None, None)
+) -> str:
+    """The cache identity of a block (a BlockSpec) spoken by `provider` (a TTSProvider), with
+    the text before and after it that the provider is sent (utils/jobs/models.py
+    prosody_context)."""
     identity = [
-        provider.name,
-        provider.model or "",
+        *provider.audio_identity(),
         spec.voice,
         f"{spec.speed:.4f}",
         output_format,
         spec.text,
+        *(text or "" for text in context),
     ]
     return hashlib.sha256(json.dumps(identity, ensure_ascii=False).encode()).hexdigest()
 

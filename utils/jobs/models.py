@@ -37,6 +37,19 @@ class BlockSpec:
     speed: float = 1.0
 
 
+def prosody_context(
+    spec: BlockSpec, before: BlockSpec | None, after: BlockSpec | None
+) -> tuple[str | None, str | None]:
+    """The text of the neighbours spoken in the same voice: providers that take context
+    (ElevenLabs' previous_text/next_text) make prosody flow across blocks made in parallel."""
+    return tuple(
+        other.text
+        if other and (other.provider, other.voice) == (spec.provider, spec.voice)
+        else None
+        for other in (before, after)
+    )
+
+
 @dataclass
 class BlockRecord:
     index: int

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from utils.audio.cache import AudioCache, content_digest
 from utils.errors import NotReady, Unavailable
-from utils.jobs.models import BlockSpec, JobRecord, JobStatus
+from utils.jobs.models import BlockSpec, JobRecord, JobStatus, prosody_context
 from utils.jobs.queue import JobQueue
 from utils.jobs.store import JobStore
 from utils.storage.keys import block_audio_key
@@ -58,9 +58,15 @@ class JobSubmitter:
     def _fill_from_cache(self, job: JobRecord, specs: list[BlockSpec]) -> tuple[list[int], bool]:
         """Finish the blocks whose audio is cached, before any task is sent; the blocks still
         to synthesize, and whether every block is now done."""
-        digests = [
-            content_digest(self.providers.get(s.provider), s, job.output_format) for s in specs
-        ]
+        digests = []
+        for index, spec in enumerate(specs):
+            provider = self.providers.get(spec.provider)
+            context = (None, None)
+            if provider.uses_context:
+                before = specs[index - 1] if index > 0 else None
+                after = specs[index + 1] if index + 1 < len(specs) else None
+                context = prosody_context(spec, before, after)
+            digests.append(content_digest(provider, spec, job.output_format, context))
         pending, all_done = [], False
         for index, (digest, entry) in enumerate(
             zip(digests, self.cache.lookup(digests), strict=True)

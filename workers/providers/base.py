@@ -54,6 +54,12 @@ class TTSProvider(ABC):
     @abstractmethod
     def synthesize(self, request: SynthesisRequest) -> ProviderAudio: ...
 
+    def audio_identity(self) -> list[str]:
+        """Everything of this provider's configuration that changes the audio it makes: part
+        of the audio cache's key, so a hit is what the same request would have produced."""
+        config = self.config
+        return [self.name, config.type, config.base_url or "", self.model or ""]
+
     def warm_up(self) -> None:  # noqa: B027 - optional hook: most providers have nothing to load
         """Load what the first block would otherwise wait for (called as a worker starts)."""
 

@@ -8,8 +8,6 @@ previous_text / next_text so prosody flows across blocks synthesized in parallel
 from __future__ import annotations
 
 import re
-import threading
-import time
 
 import httpx
 from elevenlabs.client import ElevenLabs
@@ -17,6 +15,7 @@ from elevenlabs.core.api_error import ApiError
 
 from utils.audio.pcm import ProviderAudio
 from workers.providers.base import SynthesisRequest, TTSProvider, Voice
+from workers.providers.listing import RememberedListing
 from workers.providers.upstream import message_from_body, upstream_error
 
 DEFAULT_MODEL = "eleven_multilingual_v2"
@@ -39,9 +38,7 @@ class ElevenLabsProvider(TTSProvider):
         self.output_format = config.output_format or DEFAULT_FORMAT
         if not _FORMAT_RE.match(self.output_format):
             raise ValueError(f"{name}: output_format must be mp3_*, pcm_* or wav_*")
-        self._voices: list[Voice] = []
-        self._voices_at: float | None = None  # monotonic time of the last listing
-        self._lock = threading.Lock()
+        self._voices = RememberedListing(name, self._list_voices, config.voices_cache_ttl_s)
 
     @property
     def default_voice(self) -> str:
@@ -52,26 +49,24 @@ class ElevenLabsProvider(TTSProvider):
         return self.config.model or DEFAULT_MODEL
 
     def voices(self) -> list[Voice]:
-        """The account's voices, cached for voices_cache_ttl_s."""
-        with self._lock:
-            # monotonic() counts from boot: on a machine up for less than the TTL, a start of
-            # 0.0 would look like a fresh listing.
-            age = None if self._voices_at is None else time.monotonic() - self._voices_at
-            if age is None or age > self.config.voices_cache_ttl_s:
-                response = self._call(
-                    lambda: self.client.voices.get_all(request_options={"max_retries": 0})
-                )
-                self._voices = [
-                    Voice(
-                        id=v.voice_id,
-                        name=v.name or v.voice_id,
-                        language=(v.labels or {}).get("language") or (v.labels or {}).get("accent"),
-                        description=v.description,
-                    )
-                    for v in response.voices
-                ]
-                self._voices_at = time.monotonic()
-            return list(self._voices)
+        """The account's voices, kept for voices_cache_ttl_s (see providers/listing.py)."""
+        return self._voices.get()
+
+    def _list_voices(self) -> list[Voice]:
+        options = {"max_retries": 0, "timeout_in_seconds": self.config.voices_timeout_s}
+        response = self._call(lambda: self.client.voices.get_all(request_options=options))
+        return [
+            Voice(
+                id=v.voice_id,
+                name=v.name or v.voice_id,
+                language=(v.labels or {}).get("language") or (v.labels or {}).get("accent"),
+                description=v.description,
+            )
+            for v in response.voices
+        ]
+
+    def audio_identity(self) -> list[str]:
+        return [*super().audio_identity(), self.output_format]
 
     def synthesize(self, request: SynthesisRequest) -> ProviderAudio:
         def convert() -> bytes:
