@@ -101,6 +101,8 @@ class Settings(BaseSettings):
     RATE_LIMIT_SUBMIT: str = "120/minute"  # POST /tts, per user
     RATE_LIMIT_TOKEN: str = "10/minute"  # POST /token, per client address
     MAX_BODY_BYTES: int = Field(default=2 * 1024 * 1024, ge=1024)
+    # Progressive audio streams (?stream=true) a user may hold open at once; past it, 429.
+    MAX_STREAMS_PER_USER: int = Field(default=4, ge=1)
 
     # Block audio reused for the same provider, model, voice, speed, format and text; 0: off.
     AUDIO_CACHE_TTL: int = Field(default=7 * 24 * 3600, ge=0)

@@ -12,6 +12,7 @@ from api.errors import install_error_handlers
 from api.rate_limits import build_limiter
 from api.routers import auth, catalog, jobs, results
 from api.schemas import quote_limits
+from api.streaming import OpenStreams
 from config import Settings, get_settings
 from utils.audio.cache import build_audio_cache
 from utils.auth.users import UserStore
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.aredis = connect_async(settings.redis_url)  # for long-lived streams
         app.state.jobs = jobs = JobStore(client, settings.JOB_TTL)
         app.state.users = UserStore(client)
+        app.state.open_streams = OpenStreams(client, settings.MAX_STREAMS_PER_USER)
         app.state.storage = storage = build_storage(settings.storage)
         app.state.providers = providers = ProviderRegistry(settings.PROVIDERS)
         app.state.submitter = JobSubmitter(

@@ -3,39 +3,88 @@
 Each block goes out as soon as it is stored, followed by its silence frames (which depend on
 that block alone), so playback starts long before the job ends and the bytes streamed are the
 same bytes the combine writes to the final file.
+
+A stream waits on the job's pub/sub channel (utils/names.py job_events_channel), not by
+polling: it subscribes first, then reads the block, so no change can slip between the two.
+Each user may hold MAX_STREAMS_PER_USER streams open at once, counted in Redis as leases (a
+stream whose API process died frees its place when its lease runs out).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import AsyncIterator
 
+import redis
 import redis.asyncio as aioredis
 from starlette.concurrency import run_in_threadpool
 
 from utils.audio.formats import OutputFormat
 from utils.audio.mp3_frames import silence_frame
 from utils.audio.timeline import silence_frames_after
+from utils.errors import RateLimited
 from utils.jobs.models import BlockRecord, BlockStatus, JobRecord, JobStatus
-from utils.names import block_key, job_key
+from utils.names import block_key, job_events_channel, job_key, open_streams_key
 from utils.storage.base import Storage
 
-POLL_S = 0.02  # how soon a finished block is noticed
+RECHECK_S = 5.0  # a read even without news: a notification lost in a reconnect costs this long
+LEASE_S = 60.0  # an open stream renews its place this often (see StreamHold.renew)
+
+
+class OpenStreams:
+    """The per-user cap on open streams, checked before a stream starts."""
+
+    def __init__(self, client: redis.Redis, limit: int):
+        self.redis = client
+        self.limit = limit
+
+    def acquire(self, username: str) -> StreamHold:
+        """A place for one more stream of `username`; RateLimited (429) past the cap."""
+        key, stream_id, now = open_streams_key(username), uuid.uuid4().hex, time.time()
+        with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zremrangebyscore(key, "-inf", now)
+            pipe.zadd(key, {stream_id: now + LEASE_S})
+            pipe.zcard(key)
+            pipe.expire(key, int(LEASE_S) * 2)
+            count = pipe.execute()[2]
+        if count > self.limit:
+            self.redis.zrem(key, stream_id)
+            raise RateLimited(
+                f"at most {self.limit} audio streams open at once per user", int(LEASE_S)
+            )
+        return StreamHold(key, stream_id)
+
+
+class StreamHold:
+    def __init__(self, key: str, stream_id: str):
+        self.key, self.stream_id = key, stream_id
+        self.renewed_at = time.monotonic()
+
+    async def renew(self, client: aioredis.Redis) -> None:
+        if time.monotonic() - self.renewed_at > LEASE_S / 3:
+            await client.zadd(self.key, {self.stream_id: time.time() + LEASE_S})
+            self.renewed_at = time.monotonic()
+
+    async def release(self, client: aioredis.Redis) -> None:
+        await client.zrem(self.key, self.stream_id)
 
 
 async def _wait_for_block(
-    client: aioredis.Redis, job_id: str, index: int, give_up_s: float
+    client: aioredis.Redis, events, job_id: str, index: int, deadline: float, hold: StreamHold
 ) -> BlockRecord | None:
-    """The block once completed; None if the job failed or stopped progressing."""
-    deadline = time.monotonic() + give_up_s
+    """The block once completed; None if the job failed, expired or stopped progressing."""
     while time.monotonic() < deadline:
         raw = await client.hgetall(block_key(job_id, index))
         if raw.get("status") == BlockStatus.COMPLETED.value:
             return BlockRecord.from_hash(index, raw)
         if await client.hget(job_key(job_id), "status") in (JobStatus.FAILED.value, None):
             return None
-        await asyncio.sleep(POLL_S)
+        if hold:
+            await hold.renew(client)
+        # Any news of the job wakes us to read again; silence, after RECHECK_S.
+        await events.get_message(ignore_subscribe_messages=True, timeout=RECHECK_S)
     return None
 
 
@@ -45,17 +94,33 @@ def _read(storage: Storage, block: BlockRecord) -> bytes:
 
 
 async def stream_blocks(
-    client: aioredis.Redis, storage: Storage, job: JobRecord, give_up_s: float
+    client: aioredis.Redis,
+    storage: Storage,
+    job: JobRecord,
+    give_up_s: float,
+    hold: StreamHold | None = None,
 ) -> AsyncIterator[bytes]:
     fmt = OutputFormat.parse(job.output_format)
     silence = silence_frame(fmt)
-    for index in range(job.n_blocks):
-        block = await _wait_for_block(client, job.id, index, give_up_s)
-        if block is None:
-            return  # the job failed: the stream ends where the audio does
-        yield await run_in_threadpool(_read, storage, block)
-        frames = silence_frames_after(
-            block.n_samples, block.n_frames, block.spec.wait_after_ms, fmt
-        )
-        if frames:
-            yield silence * frames
+    events = client.pubsub()
+    try:
+        await events.subscribe(job_events_channel(job.id))
+        for index in range(job.n_blocks):
+            deadline = time.monotonic() + give_up_s  # per block: a long job may stream long
+            block = await _wait_for_block(client, events, job.id, index, deadline, hold)
+            if block is None:
+                return  # the job failed: the stream ends where the audio does
+            yield await run_in_threadpool(_read, storage, block)
+            frames = silence_frames_after(
+                block.n_samples, block.n_frames, block.spec.wait_after_ms, fmt
+            )
+            if frames:
+                yield silence * frames
+    finally:
+        await asyncio.shield(_close(client, events, hold))
+
+
+async def _close(client: aioredis.Redis, events, hold: StreamHold | None) -> None:
+    await events.aclose()
+    if hold:
+        await hold.release(client)

@@ -12,6 +12,8 @@ Redis keys (all under the `tts:` prefix):
     tts:jobs:active               zset: unfinished jobs, where the stall check looks
     tts:blocks:running            hash: "{job id}:{index}" -> worker making that block now
     tts:worker:{host}:{pid}       string: a worker process's heartbeat, expiring when it stops
+    tts:job:{id}:events           pub/sub channel: the job's block and job state changes
+    tts:streams:{user}            zset: the user's open audio streams, by lease expiry
     tts:user:{name}               hash: a user's password hash
     tts:slots:{account}:leases    zset: slots of a provider account held, by lease expiry
     tts:slots:{account}:waiting   list: blocks waiting for a slot
@@ -39,6 +41,15 @@ def done_key(job_id: str) -> str:
 
 def combine_marker_key(job_id: str) -> str:
     return f"{PREFIX}:job:{job_id}:combine"
+
+
+def job_events_channel(job_id: str) -> str:
+    """Pub/sub channel of a job's changes: {"block": i, "status": ...} or {"status": ...}."""
+    return f"{PREFIX}:job:{job_id}:events"
+
+
+def open_streams_key(username: str) -> str:
+    return f"{PREFIX}:streams:{username}"
 
 
 def active_jobs_key() -> str:

@@ -93,6 +93,7 @@ def _serve(storage: Storage, key: str, filename: str) -> Response:
 )
 def final_audio(
     job_id: uuid.UUID,
+    request: Request,
     aredis: AsyncRedisDep,
     user: CurrentUser,
     jobs: JobsDep,
@@ -109,7 +110,10 @@ def final_audio(
     if stream and job.status != JobStatus.COMPLETED:
         if job.status == JobStatus.FAILED:
             raise NotReady(f"job {job.id} failed: {job.error}", job.status.value)
-        chunks = stream_blocks(aredis, storage, job, give_up_s=settings.JOB_STALL_TIMEOUT)
+        hold = request.app.state.open_streams.acquire(user.username)  # 429 past the cap
+        chunks = stream_blocks(
+            aredis, storage, job, give_up_s=settings.JOB_STALL_TIMEOUT, hold=hold
+        )
         return StreamingResponse(
             chunks,
             media_type=MP3,

@@ -18,6 +18,7 @@ combine however many race. Every key of a job expires at the same instant (`expi
 
 from __future__ import annotations
 
+import json
 import time
 
 import redis
@@ -30,6 +31,7 @@ from utils.names import (
     block_key,
     combine_marker_key,
     done_key,
+    job_events_channel,
     job_key,
     running_blocks_key,
     running_field,
@@ -149,6 +151,7 @@ class JobStore:
             pipe.hincrby(block_key(job.id, index), "attempts", 1)
             pipe.hset(job_key(job.id), "updated_at", stamp)
             pipe.hset(running_blocks_key(), running_field(job.id, index), worker)
+            _publish(pipe, job.id, block=index, status=BlockStatus.PROCESSING)
             pipe.execute()
         if job.status == JobStatus.QUEUED:
             self._mark_processing(job.id)
@@ -166,6 +169,7 @@ class JobStore:
             pipe.scard(done_key(job.id))
             pipe.hset(job_key(job.id), "updated_at", now_iso())
             pipe.hdel(running_blocks_key(), running_field(job.id, index))
+            _publish(pipe, job.id, block=index, status=BlockStatus.COMPLETED)
             done = pipe.execute()[4]
         if done < job.n_blocks:
             return False
@@ -180,6 +184,10 @@ class JobStore:
             args=[error, running_field(job_id, index)],
         )
         if failed:
+            self.redis.publish(
+                job_events_channel(job_id),
+                json.dumps({"block": index, "status": BlockStatus.FAILED.value}),
+            )
             self.fail(job_id, f"block {index}: {error}")
 
     def not_running(self, job_id: str, index: int) -> None:
@@ -217,6 +225,7 @@ class JobStore:
                 },
             )
             pipe.zrem(active_jobs_key(), job.id)
+            _publish(pipe, job.id, status=JobStatus.COMPLETED)
             pipe.execute()
 
     def fail(self, job_id: str, error: str) -> None:
@@ -233,6 +242,7 @@ class JobStore:
 
         self.redis.transaction(mark, key)
         self._skip_queued_blocks(job_id)
+        self.redis.publish(job_events_channel(job_id), json.dumps({"status": JobStatus.FAILED}))
 
     def _skip_queued_blocks(self, job_id: str) -> None:
         """Blocks of a failed job that never started are `skipped`: they did not run, and a
@@ -296,3 +306,8 @@ class JobStore:
             pipe.hset(key, mapping={"status": new.value, "updated_at": now_iso()})
 
         self.redis.transaction(move, key)
+
+
+def _publish(pipe: redis.client.Pipeline, job_id: str, **event: str | int) -> None:
+    """Tell whoever listens (progressive streams, event feeds) what changed, as it changes."""
+    pipe.publish(job_events_channel(job_id), json.dumps(event))
