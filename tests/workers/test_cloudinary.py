@@ -1,5 +1,7 @@
 """Cloudinary storage through the official SDK, against the simulator's upload API."""
 
+import re
+
 import httpx
 import pytest
 from pydantic import SecretStr
@@ -47,8 +49,8 @@ def test_an_upload_is_found_from_its_key_alone_on_another_machine(simulator, tmp
     storage.put_bytes("jobs/abc/block_0000.mp3", b"ID3-not-really-mp3")
     url = storage.url("jobs/abc/block_0000.mp3")
     assert url.startswith(f"{DELIVERY}/demo-cloud/video/upload/")
-    assert url.endswith("/tts/jobs/abc/block_0000.mp3")
-    assert simulator.stats()["uploads"] == ["tts/jobs/abc/block_0000"]
+    assert re.search(r"/tts/jobs/abc/block_0000-[0-9a-f]{32}\.mp3$", url)
+    assert simulator.stats()["uploads"] == [public_id(url)]
     assert httpx.get(url).content == b"ID3-not-really-mp3"
 
     elsewhere = CloudinaryStorage(settings_for(tmp_path / "other-machine"))
@@ -58,6 +60,25 @@ def test_an_upload_is_found_from_its_key_alone_on_another_machine(simulator, tmp
     assert elsewhere.local_path("jobs/abc/block_0000.mp3") is not None  # kept for next time
     with pytest.raises(StorageError, match="not in storage"):
         elsewhere.open("jobs/abc/block_0001.mp3")
+
+
+def public_id(url: str) -> str:
+    """tts/... of a delivery URL, without version and extension."""
+    return re.search(r"/upload/v\d+/(tts/.+)\.mp3$", url).group(1)
+
+
+def test_public_ids_cannot_be_guessed_without_the_account_secret(tmp_path):
+    key = "jobs/0b3a5c1e-0000-4000-8000-000000000000/final.mp3"
+    ours = CloudinaryStorage(settings_for(tmp_path)).url(key)
+    other_secret = settings_for(tmp_path).__class__(
+        **{
+            **vars(settings_for(tmp_path)),
+            "cloudinary_url": SecretStr("cloudinary://123456789:another-secret@demo-cloud"),
+        }
+    )
+    theirs = CloudinaryStorage(other_secret).url(key)
+    assert ours != theirs and public_id(ours).startswith("tts/jobs/0b3a5c1e")
+    assert CloudinaryStorage(settings_for(tmp_path / "elsewhere")).url(key) == ours  # stable
 
 
 def test_a_copy_without_a_local_source_is_fetched_by_cloudinary_itself(simulator, tmp_path):
@@ -78,7 +99,10 @@ def test_purge_deletes_uploads_under_a_prefix_older_than_the_age(simulator, tmp_
     simulator.age_uploads("tts/cache/", 3600)
 
     assert storage.purge("jobs/", older_than_s=600) == 2
-    assert simulator.stats()["uploads"] == ["tts/cache/ab/old", "tts/jobs/new/final"]
+    assert [u.rsplit("-", 1)[0] for u in simulator.stats()["uploads"]] == [
+        "tts/cache/ab/old",
+        "tts/jobs/new/final",
+    ]
 
 
 @pytest.mark.pipeline
@@ -102,11 +126,12 @@ def test_a_job_on_cloudinary_returns_secure_urls_and_still_streams(
     result = app.get(f"/result/{job_id}", headers=alice).json()
     prefix = f"{DELIVERY}/demo-cloud/video/upload/"
     assert result["url"].startswith(prefix)
-    assert result["url"].endswith(f"tts/jobs/{job_id}/final.mp3")
+    assert re.search(rf"tts/jobs/{job_id}/final-[0-9a-f]{{32}}\.mp3$", result["url"])
     assert all(b["url"].startswith(prefix) for b in result["blocks"])
     uploads = simulator.stats()["uploads"]
-    assert f"tts/jobs/{job_id}/final" in uploads
-    assert {f"tts/jobs/{job_id}/block_000{i}" for i in range(2)} <= set(uploads)
+    assert public_id(result["url"]) in uploads
+    assert {public_id(b["url"]) for b in result["blocks"]} <= set(uploads)
+    assert len([u for u in uploads if u.startswith(f"tts/jobs/{job_id}/")]) == 3
 
     # the API has no local copy: it fetches from Cloudinary and streams the same bytes
     streamed = app.get(f"/result/{job_id}/audio", headers=alice)

@@ -9,6 +9,8 @@ back from Cloudinary.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import tempfile
 import time
 from pathlib import Path
@@ -30,6 +32,7 @@ RESOURCE_TYPE = "video"  # Cloudinary files audio under video
 DEFAULT_DELIVERY = "https://res.cloudinary.com"
 LIST_PAGE = 500  # the Admin API's largest page
 DELETE_BATCH = 100  # the Admin API deletes at most this many public ids per call
+MAC_HEX_CHARS = 32  # 128 bits
 
 
 def cloudinary_options(url: str) -> dict[str, str]:
@@ -62,8 +65,20 @@ class CloudinaryStorage(Storage):
         self._copies = LocalStorage(settings.scratch_dir / "cloudinary")
 
     def _public_id(self, key: str) -> str:
+        """The key's path, ending in a MAC of the key under the account's secret: uploads are
+        delivered to anyone holding their URL, so the URL must not be guessable from a job id
+        or from the words spoken (cache keys are content hashes). Only the service can compute
+        it, and it can from the key alone."""
         stem = key.removesuffix(".mp3")
-        return f"{self._folder}/{stem}" if self._folder else stem
+        secret = self._options["api_secret"].encode()
+        mac = hmac.new(secret, key.encode(), hashlib.sha256).hexdigest()[:MAC_HEX_CHARS]
+        public_id = f"{stem}-{mac}"
+        return f"{self._folder}/{public_id}" if self._folder else public_id
+
+    def _prefix(self, prefix: str) -> str:
+        """The public-id prefix of every key under `prefix` (a folder of keys)."""
+        folder = prefix.strip("/")
+        return f"{self._folder}/{folder}/" if self._folder else f"{folder}/"
 
     def url(self, key: str) -> str:
         url, _ = cloudinary.utils.cloudinary_url(
@@ -149,7 +164,7 @@ class CloudinaryStorage(Storage):
                 page = cloudinary.api.resources(
                     resource_type=RESOURCE_TYPE,
                     type="upload",
-                    prefix=self._public_id(prefix.rstrip("/")) + "/",
+                    prefix=self._prefix(prefix),
                     max_results=LIST_PAGE,
                     next_cursor=cursor,
                     **self._options,
