@@ -62,22 +62,8 @@ def process_block(self, job_id: str, index: int) -> None:
     Heartbeat.ensure(ctx.redis)
     try:
         outcome = synthesize_block(ctx, job_id, index)
-    except SoftTimeLimitExceeded:
-        limit = ctx.settings.BLOCK_TIME_LIMIT
-        ctx.jobs.fail_block(job_id, index, f"took longer than BLOCK_TIME_LIMIT ({limit} s)")
-        return
-    except ProviderRetryable as exc:
-        _retry_later(self, ctx, job_id, index, exc)
-        return
-    except INFRASTRUCTURE_ERRORS as exc:
-        log.warning("block %d of job %s: %s; left for redelivery", index, job_id, exc)
-        raise
-    except (ProviderError, ServiceError, ValueError) as exc:
-        ctx.jobs.fail_block(job_id, index, str(exc))
-        return
-    except Exception:
-        log.exception("block %d of job %s failed unexpectedly", index, job_id)
-        ctx.jobs.fail_block(job_id, index, "internal error while synthesizing this block")
+    except Exception as exc:
+        _handle_failure(self, ctx, job_id, index, exc)
         return
     if outcome == Outcome.COMBINE:
         try:
@@ -88,6 +74,33 @@ def process_block(self, job_id: str, index: int) -> None:
             # job whose every block is made.
             ctx.jobs.reopen_combine(job_id)
             raise
+
+
+def _handle_failure(task, ctx, job_id: str, index: int, exc: Exception) -> None:
+    """Fail the block, retry it later, or leave it to the broker, by what went wrong."""
+    if _past_time_limit(exc):
+        limit = ctx.settings.BLOCK_TIME_LIMIT
+        ctx.jobs.fail_block(job_id, index, f"took longer than BLOCK_TIME_LIMIT ({limit} s)")
+    elif isinstance(exc, ProviderRetryable):
+        _retry_later(task, ctx, job_id, index, exc)
+    elif isinstance(exc, INFRASTRUCTURE_ERRORS):
+        log.warning("block %d of job %s: %s; left for redelivery", index, job_id, exc)
+        raise exc
+    elif isinstance(exc, ProviderError | ServiceError | ValueError):
+        ctx.jobs.fail_block(job_id, index, str(exc))
+    else:
+        log.error("block %d of job %s failed unexpectedly", index, job_id, exc_info=exc)
+        ctx.jobs.fail_block(job_id, index, "internal error while synthesizing this block")
+
+
+def _past_time_limit(exc: BaseException | None) -> bool:
+    """Whether the soft time limit is behind `exc`: an SDK that catches every exception turns
+    it into its own (a connection error, say), which must not pass for a retryable fault."""
+    while exc is not None:
+        if isinstance(exc, SoftTimeLimitExceeded):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def _retry_later(task, ctx, job_id: str, index: int, exc: ProviderRetryable) -> None:
