@@ -16,7 +16,7 @@ Redis keys (all under the `tts:` prefix):
     tts:streams:{user}            zset: the user's open audio streams, by lease expiry
     tts:user:{name}               hash: a user's password hash
     tts:slots:{account}:leases    zset: slots of a provider account held, by lease expiry
-    tts:slots:{account}:waiting   list: blocks waiting for a slot
+    tts:slots:{account}:waiting   set: blocks waiting for a slot (in turn: see accounts/slots.py)
     tts:slots:{account}:handed    zset: blocks handed a slot whose task has not started, by when
     tts:cache:{sha256}            hash: cached block audio
     tts:ratelimit:...             request counts of the rate limits
@@ -72,16 +72,22 @@ def user_key(username: str) -> str:
     return f"{PREFIX}:user:{username}"
 
 
+def slots_prefix(account: str) -> str:
+    """Every key of an account's slots starts so (the waiting line's keys are made from it
+    inside utils/accounts/slots.py's scripts)."""
+    return f"{PREFIX}:slots:{account}"
+
+
 def leases_key(account: str) -> str:
-    return f"{PREFIX}:slots:{account}:leases"
+    return f"{slots_prefix(account)}:leases"
 
 
 def waiting_key(account: str) -> str:
-    return f"{PREFIX}:slots:{account}:waiting"
+    return f"{slots_prefix(account)}:waiting"
 
 
 def handed_key(account: str) -> str:
-    return f"{PREFIX}:slots:{account}:handed"
+    return f"{slots_prefix(account)}:handed"
 
 
 def cache_key(digest: str) -> str:

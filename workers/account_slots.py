@@ -9,6 +9,7 @@ from contextlib import contextmanager
 
 from config import ProviderConfig
 from utils.accounts.slots import holder_id, parse_holder
+from utils.jobs.models import JobRecord
 from workers.context import WorkerContext
 from workers.providers import TTSProvider
 
@@ -19,14 +20,15 @@ LEASE_MARGIN_S = 30.0
 
 
 @contextmanager
-def account_slot(ctx: WorkerContext, provider: TTSProvider, job_id: str, index: int):
-    """Hold one of the account's slots while inside; yields False when queued to wait instead."""
+def account_slot(ctx: WorkerContext, provider: TTSProvider, job: JobRecord, index: int):
+    """Hold one of the account's slots while inside; yields False when queued to wait instead
+    (in turn with the other users' and jobs' blocks)."""
     limit = provider.config.concurrency
     if limit is None:
         yield True
         return
     acquired = ctx.slots.acquire(
-        provider.name, holder_id(job_id, index), limit, lease_s(provider.config)
+        provider.name, holder_id(job.id, index), limit, lease_s(provider.config), job.owner
     )
     _resend_all(ctx, acquired.dispatch)
     if not acquired.granted:
@@ -35,7 +37,7 @@ def account_slot(ctx: WorkerContext, provider: TTSProvider, job_id: str, index: 
     try:
         yield True
     finally:
-        release_slot(ctx, provider.name, job_id, index)
+        release_slot(ctx, provider.name, job.id, index)
 
 
 def release_slot(ctx: WorkerContext, account: str, job_id: str, index: int) -> None:

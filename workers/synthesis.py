@@ -55,7 +55,7 @@ def synthesize_block(ctx: WorkerContext, job_id: str, index: int) -> Outcome:
         release_slot(ctx, provider.name, job_id, index)
         return _finished(ctx.jobs.finish_block(job, index, hit))
 
-    with account_slot(ctx, provider, job_id, index) as granted:
+    with account_slot(ctx, provider, job, index) as granted:
         if not granted:
             return Outcome.WAITING
         ctx.jobs.start_block(job, index, this_worker())

@@ -13,7 +13,7 @@ def test_slots_up_to_the_limit_then_waiters_in_order(redis_db):
     slots = AccountSlots(redis_db)
     granted = [slots.acquire("acct", f"h{i}", 3, LEASE_S) for i in range(5)]
     assert [g.granted for g in granted] == [True, True, True, False, False]
-    assert redis_db.lrange(waiting_key("acct"), 0, -1) == ["h3", "h4"]
+    assert sorted(redis_db.smembers(waiting_key("acct"))) == ["h3", "h4"]
     assert slots.in_use("acct") == 3
 
     # releasing hands the slot straight to the oldest waiter
@@ -24,7 +24,7 @@ def test_slots_up_to_the_limit_then_waiters_in_order(redis_db):
     assert slots.in_use("acct") == 3
     # a newcomer queues behind the one still waiting
     assert not slots.acquire("acct", "h5", 3, LEASE_S).granted
-    assert redis_db.lrange(waiting_key("acct"), 0, -1) == ["h4", "h5"]
+    assert sorted(redis_db.smembers(waiting_key("acct"))) == ["h4", "h5"]
 
 
 def test_a_waiter_is_queued_once_however_often_it_asks(redis_db):
@@ -32,7 +32,7 @@ def test_a_waiter_is_queued_once_however_often_it_asks(redis_db):
     slots.acquire("acct", "a", 1, LEASE_S)
     for _ in range(3):
         assert not slots.acquire("acct", "b", 1, LEASE_S).granted
-    assert redis_db.lrange(waiting_key("acct"), 0, -1) == ["b"]
+    assert sorted(redis_db.smembers(waiting_key("acct"))) == ["b"]
 
 
 def test_a_crashed_holders_slot_frees_itself_when_its_lease_runs_out(redis_db):
@@ -89,7 +89,7 @@ def test_racing_holders_never_exceed_the_limit_and_every_waiter_runs_once(redis_
         time.sleep(0.01)
     assert peak[0] == 4
     assert sorted(ran) == sorted(holder_id("job", i) for i in range(40))
-    assert slots.in_use("acct") == 0 and redis_db.llen(waiting_key("acct")) == 0
+    assert slots.in_use("acct") == 0 and redis_db.scard(waiting_key("acct")) == 0
 
 
 def test_a_handoff_whose_task_never_starts_is_given_back_once_after_the_grace(redis_db):
@@ -121,3 +121,34 @@ def test_a_handed_holder_that_gives_its_slot_back_unused_is_not_stranded(redis_d
     assert slots.release("acct", "unneeded", 1, LEASE_S) == ["next"]  # passed straight on
     time.sleep(0.05)
     assert slots.stranded("acct", grace_s=0.01) == ["next"]  # "unneeded" is not listed
+
+
+def test_the_line_takes_turns_between_users_then_between_a_users_jobs(redis_db):
+    """Alice queued a big job and then a small one; Bob queued a small one last. Freed slots go
+    to Alice, Bob, Alice's other job, Bob... not to Alice's backlog first."""
+    slots = AccountSlots(redis_db)
+    assert slots.acquire("acct", "holder:0", 1, LEASE_S, "carol").granted
+    for i in range(6):
+        assert not slots.acquire("acct", f"big:{i}", 1, LEASE_S, "alice").granted
+    for i in range(2):
+        assert not slots.acquire("acct", f"small:{i}", 1, LEASE_S, "alice").granted
+    for i in range(2):
+        assert not slots.acquire("acct", f"bob:{i}", 1, LEASE_S, "bob").granted
+
+    order, holder = [], "holder:0"
+    for _ in range(10):
+        (holder,) = slots.release("acct", holder, 1, LEASE_S)
+        order.append(holder)
+    assert order == [
+        "big:0",
+        "bob:0",
+        "small:0",
+        "bob:1",
+        "big:1",
+        "small:1",
+        "big:2",
+        "big:3",
+        "big:4",
+        "big:5",
+    ]
+    assert slots.waiting("acct") == ["big:5"]  # handed, its task not yet started

@@ -1,19 +1,26 @@
 """Account slots: one in-flight limit per provider account, shared by every worker on every
-machine.
+machine, and shared fairly.
 
 A TTS account allows N requests in flight and answers 429 above that. The slots are a Redis
-semaphore with leases:
+semaphore with leases, and a waiting line that takes turns:
 
-    tts:slots:{account}:leases    zset: holder -> lease expiry (ms); one member per slot held
-    tts:slots:{account}:waiting   list: holders waiting for a slot, oldest first
-    tts:slots:{account}:handed    zset: holders handed a slot whose task has not started yet
+    tts:slots:{account}:leases        zset: holder -> lease expiry (ms); one member per slot held
+    tts:slots:{account}:handed        zset: holders handed a slot whose task has not started yet
+    tts:slots:{account}:waiting       set: every holder waiting for a slot
+    tts:slots:{account}:users         list: users with blocks waiting, in turn order
+    tts:slots:{account}:user:{name}   list: that user's jobs with blocks waiting, in turn order
+    tts:slots:{account}:job:{id}      list: that job's waiting blocks, in block order
 
-A holder is a block (`job_id:index`). A block that finds every slot taken joins the waiting
-list and its task ends, so no worker process sits idle (or spins) while it waits. Releasing a
-slot hands it straight to the oldest waiter (its lease is written on its behalf) and the
-releaser re-sends that block's task, which then finds its slot already held. A crashed holder's
-slot frees itself when its lease runs out. Both steps are Lua scripts: no slot is ever given
-twice, and no waiter can slip in between a full check and its own queueing.
+A holder is a block (`job_id:index`). A block that finds every slot taken joins the line and
+its task ends, so no worker process sits idle (or spins) while it waits. Releasing a slot hands
+it straight to the next in line (its lease is written on its behalf) and the releaser re-sends
+that block's task, which then finds its slot already held. The next in line is chosen in turns:
+the next user, then that user's next job, then that job's next block, so a user with one
+small job is not served after another user's backlog, and a user's own jobs take turns too. A
+crashed holder's slot frees itself when its lease runs out. Every step is one Lua script: no
+slot is ever given twice, and no waiter can slip in between a full check and its own queueing.
+(The line's per-user and per-job keys are named inside the scripts, which suits one Redis
+server, not Redis Cluster.)
 
 Handing over and re-sending cannot be one atomic step (one is Redis, the other the broker), so
 a releaser that dies between them would strand the waiter: a slot, but no task. Every handoff
@@ -28,58 +35,106 @@ from dataclasses import dataclass
 
 import redis
 
-from utils.names import handed_key, leases_key, waiting_key
+from utils.names import handed_key, leases_key, slots_prefix, waiting_key
 
-# KEYS: leases, waiting, handed. ARGV: holder, limit, lease_ms.
-# Returns {granted (0/1), holders to dispatch...}.
-_ACQUIRE = """
-local t = redis.call('TIME')
-local now = t[1] * 1000 + math.floor(t[2] / 1000)
-local limit, lease = tonumber(ARGV[2]), tonumber(ARGV[3])
+# Shared by the scripts below. KEYS: leases, handed, waiting. ARGV[1]: the account's key prefix.
+_LINE = """
+local prefix = ARGV[1]
+local function now_ms()
+  local t = redis.call('TIME')
+  return t[1] * 1000 + math.floor(t[2] / 1000)
+end
+local function job_of(holder)
+  return string.match(holder, '^(.*):%d+$') or holder
+end
+local function join(holder, user)
+  if redis.call('SADD', KEYS[3], holder) == 0 then return end
+  local job_line = prefix .. ':job:' .. job_of(holder)
+  redis.call('RPUSH', job_line, holder)
+  if redis.call('LLEN', job_line) == 1 then
+    local user_line = prefix .. ':user:' .. user
+    redis.call('RPUSH', user_line, job_of(holder))
+    if redis.call('LLEN', user_line) == 1 then
+      redis.call('RPUSH', prefix .. ':users', user)
+    end
+  end
+end
+-- The next waiter: the next user's next job's first block; the user and the job go to the back
+-- of their lines while they still have blocks waiting.
+local function next_waiter()
+  while true do
+    local user = redis.call('LPOP', prefix .. ':users')
+    if not user then return nil end
+    local user_line = prefix .. ':user:' .. user
+    local job = redis.call('LPOP', user_line)
+    local holder = false
+    if job then
+      local job_line = prefix .. ':job:' .. job
+      holder = redis.call('LPOP', job_line)
+      if redis.call('LLEN', job_line) > 0 then redis.call('RPUSH', user_line, job) end
+    end
+    if redis.call('LLEN', user_line) > 0 then redis.call('RPUSH', prefix .. ':users', user) end
+    if holder then
+      redis.call('SREM', KEYS[3], holder)
+      return holder
+    end
+  end
+end
+"""
+
+# ARGV: prefix, holder, user, limit, lease_ms. Returns {granted (0/1), holders to dispatch...}.
+_ACQUIRE = (
+    _LINE
+    + """
+local holder, user = ARGV[2], ARGV[3]
+local limit, lease = tonumber(ARGV[4]), tonumber(ARGV[5])
+local now = now_ms()
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+if redis.call('ZSCORE', KEYS[1], holder) then
   -- a slot already held: handed over while waiting (its task has now started), or a redelivery
-  redis.call('ZADD', KEYS[1], now + lease, ARGV[1])
-  redis.call('ZREM', KEYS[3], ARGV[1])
+  redis.call('ZADD', KEYS[1], now + lease, holder)
+  redis.call('ZREM', KEYS[2], holder)
   return {1}
 end
 local dispatch = {}
--- Slots freed by expired leases go to those already waiting, in order.
-while redis.call('ZCARD', KEYS[1]) < limit and redis.call('LLEN', KEYS[2]) > 0 do
-  local waiter = redis.call('LPOP', KEYS[2])
-  if waiter ~= ARGV[1] then
-    redis.call('ZADD', KEYS[1], now + lease, waiter)
-    redis.call('ZADD', KEYS[3], now, waiter)
-    table.insert(dispatch, waiter)
-  end
+-- Slots freed by expired leases go to those already waiting, in turn.
+while redis.call('ZCARD', KEYS[1]) < limit do
+  local waiter = next_waiter()
+  if not waiter then break end
+  redis.call('ZADD', KEYS[1], now + lease, waiter)
+  if waiter == holder then return {1, unpack(dispatch)} end
+  redis.call('ZADD', KEYS[2], now, waiter)
+  table.insert(dispatch, waiter)
 end
-if redis.call('ZCARD', KEYS[1]) < limit then
-  redis.call('ZADD', KEYS[1], now + lease, ARGV[1])
+if redis.call('ZCARD', KEYS[1]) < limit and redis.call('SISMEMBER', KEYS[3], holder) == 0 then
+  redis.call('ZADD', KEYS[1], now + lease, holder)
   return {1, unpack(dispatch)}
 end
-if not redis.call('LPOS', KEYS[2], ARGV[1]) then
-  redis.call('RPUSH', KEYS[2], ARGV[1])
-end
+join(holder, user)
 return {0, unpack(dispatch)}
 """
+)
 
-# KEYS: leases, waiting, handed. ARGV: holder, limit, lease_ms. Returns holders to dispatch.
-_RELEASE = """
-local t = redis.call('TIME')
-local now = t[1] * 1000 + math.floor(t[2] / 1000)
-local limit, lease = tonumber(ARGV[2]), tonumber(ARGV[3])
-redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('ZREM', KEYS[3], ARGV[1])
+# ARGV: prefix, holder, limit, lease_ms. Returns the holders to dispatch.
+_RELEASE = (
+    _LINE
+    + """
+local holder, limit, lease = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local now = now_ms()
+redis.call('ZREM', KEYS[1], holder)
+redis.call('ZREM', KEYS[2], holder)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local dispatch = {}
-while redis.call('ZCARD', KEYS[1]) < limit and redis.call('LLEN', KEYS[2]) > 0 do
-  local waiter = redis.call('LPOP', KEYS[2])
+while redis.call('ZCARD', KEYS[1]) < limit do
+  local waiter = next_waiter()
+  if not waiter then break end
   redis.call('ZADD', KEYS[1], now + lease, waiter)
-  redis.call('ZADD', KEYS[3], now, waiter)
+  redis.call('ZADD', KEYS[2], now, waiter)
   table.insert(dispatch, waiter)
 end
 return dispatch
 """
+)
 
 # KEYS: handed. ARGV: grace_ms. Takes out and returns the holders handed a slot longer ago
 # than the grace whose task has not started: each is returned once, to be sent again once.
@@ -107,17 +162,22 @@ class AccountSlots:
         self._release = client.register_script(_RELEASE)
         self._stranded = client.register_script(_STRANDED)
 
-    def acquire(self, account: str, holder: str, limit: int, lease_s: float) -> Acquired:
-        """Take a slot for `holder`, or queue it as a waiter (granted=False)."""
-        keys = [leases_key(account), waiting_key(account), handed_key(account)]
-        result = self._acquire(keys=keys, args=[holder, limit, int(lease_s * 1000)])
+    @staticmethod
+    def _keys(account: str) -> list[str]:
+        return [leases_key(account), handed_key(account), waiting_key(account)]
+
+    def acquire(
+        self, account: str, holder: str, limit: int, lease_s: float, user: str = ""
+    ) -> Acquired:
+        """Take a slot for `holder` (a block of `user`'s), or queue it in line (granted=False)."""
+        args = [slots_prefix(account), holder, user, limit, int(lease_s * 1000)]
+        result = self._acquire(keys=self._keys(account), args=args)
         return Acquired(bool(int(result[0])), [str(h) for h in result[1:]])
 
     def release(self, account: str, holder: str, limit: int, lease_s: float) -> list[str]:
         """Give the slot back; the waiters handed a slot, whose tasks the caller re-sends."""
-        keys = [leases_key(account), waiting_key(account), handed_key(account)]
-        result = self._release(keys=keys, args=[holder, limit, int(lease_s * 1000)])
-        return [str(h) for h in result]
+        args = [slots_prefix(account), holder, limit, int(lease_s * 1000)]
+        return [str(h) for h in self._release(keys=self._keys(account), args=args)]
 
     def stranded(self, account: str, grace_s: float) -> list[str]:
         """Holders handed a slot more than `grace_s` ago whose task never started; the caller
@@ -131,7 +191,7 @@ class AccountSlots:
     def waiting(self, account: str) -> list[str]:
         """Holders waiting for a slot, or handed one whose task has not started yet."""
         with self.redis.pipeline(transaction=False) as pipe:
-            pipe.lrange(waiting_key(account), 0, -1)
+            pipe.smembers(waiting_key(account))
             pipe.zrange(handed_key(account), 0, -1)
             waiting, handed = pipe.execute()
         return [*waiting, *handed]
