@@ -12,6 +12,7 @@ Redis keys (all under the `tts:` prefix):
     tts:jobs:active               zset: unfinished jobs, where the stall check looks
     tts:blocks:running            hash: "{job id}:{index}" -> worker making that block now
     tts:worker:{host}:{pid}       string: a worker process's heartbeat, expiring when it stops
+    tts:workers:local             zset: local (CPU) pool processes, by heartbeat expiry
     tts:job:{id}:events           pub/sub channel: the job's block and job state changes
     tts:streams:{user}            zset: the user's open audio streams, by lease expiry
     tts:user:{name}               hash: a user's password hash
@@ -68,6 +69,10 @@ def worker_heartbeat_key(worker: str) -> str:
     return f"{PREFIX}:worker:{worker}"
 
 
+def local_workers_key() -> str:
+    return f"{PREFIX}:workers:local"
+
+
 def user_key(username: str) -> str:
     return f"{PREFIX}:user:{username}"
 
@@ -96,13 +101,20 @@ def cache_key(digest: str) -> str:
 
 RATE_LIMIT_PREFIX = f"{PREFIX}:ratelimit"
 
-# Celery queues. Block synthesis can back up for minutes; control work (fanning a job out,
-# re-sending a block handed an account slot, combining) must never wait behind it, so it has
-# a queue of its own, as has beat's housekeeping.
-BLOCKS_QUEUE = "tts.blocks"
+# Celery queues. Blocks go by their provider's kind: local synthesis (Piper) is CPU-bound and
+# runs on one process per core; a cloud provider's call is a network wait, run on a pool of
+# many threads. Control work (fanning a job out, combining) must never wait behind either, so
+# it has a queue of its own, as has beat's housekeeping.
+LOCAL_BLOCKS_QUEUE = "tts.blocks.local"
+NETWORK_BLOCKS_QUEUE = "tts.blocks.network"
 CONTROL_QUEUE = "tts.control"
 MAINTENANCE_QUEUE = "tts.maintenance"
-ALL_QUEUES = (BLOCKS_QUEUE, CONTROL_QUEUE, MAINTENANCE_QUEUE)
+ALL_QUEUES = (LOCAL_BLOCKS_QUEUE, NETWORK_BLOCKS_QUEUE, CONTROL_QUEUE, MAINTENANCE_QUEUE)
+# The local (CPU) pool's processes take local blocks; the network pool's threads take the
+# rest: cloud blocks, control work and housekeeping.
+LOCAL_POOL_QUEUES = (LOCAL_BLOCKS_QUEUE,)
+NETWORK_POOL_QUEUES = (NETWORK_BLOCKS_QUEUE, CONTROL_QUEUE, MAINTENANCE_QUEUE)
+LOCAL_POOL = "local-cpu"  # the account-slot name of the local pool: one slot per process
 
 # Celery task names, and the queue each goes to.
 PROCESS_BLOCK = "tts.process_block"
@@ -112,8 +124,8 @@ PURGE_STORAGE = "tts.purge_storage"
 CHECK_STALLED = "tts.check_stalled_jobs"
 RECOVER_LOST = "tts.recover_lost_work"
 
-TASK_QUEUES = {
-    PROCESS_BLOCK: BLOCKS_QUEUE,
+TASK_QUEUES = {  # PROCESS_BLOCK is sent to its provider's queue, never by this table
+    PROCESS_BLOCK: NETWORK_BLOCKS_QUEUE,
     DISPATCH_BLOCKS: CONTROL_QUEUE,
     COMBINE_BLOCKS: CONTROL_QUEUE,
     PURGE_STORAGE: MAINTENANCE_QUEUE,

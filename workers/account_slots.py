@@ -1,15 +1,23 @@
-"""A block's hold on its provider account's slots (utils/accounts/slots.py), from the worker's
-side: take a slot or wait in line, give it back and re-send the blocks handed it, and re-send
-the blocks whose handoff was stranded by a worker that died."""
+"""A block's hold on a slot (utils/accounts/slots.py), from the worker's side: take one or wait
+in line, give it back and re-send the blocks handed it, and re-send the blocks whose handoff
+was stranded by a worker that died.
+
+Two kinds of slots. A cloud account's: its configured `concurrency`, shared by every worker on
+every machine. The local pool's (LOCAL_POOL): one per live local worker process, counted from
+their heartbeats (utils/jobs/liveness.py), so that local blocks too are served in turns
+between users and jobs rather than in the order they were queued.
+"""
 
 from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
+from dataclasses import dataclass
 
-from config import ProviderConfig
 from utils.accounts.slots import holder_id, parse_holder
+from utils.jobs.liveness import local_pool_size
 from utils.jobs.models import JobRecord
+from utils.names import LOCAL_BLOCKS_QUEUE, LOCAL_POOL
 from workers.context import WorkerContext
 from workers.providers import TTSProvider
 
@@ -19,18 +27,40 @@ log = logging.getLogger(__name__)
 LEASE_MARGIN_S = 30.0
 
 
+@dataclass(frozen=True)
+class Slots:
+    account: str
+    limit: int
+    lease_s: float
+    queue: str  # where a block handed one of these slots is re-sent
+
+
+def slots_for(ctx: WorkerContext, provider_name: str) -> Slots | None:
+    """The slots a block of this provider takes; None for an account with no limit."""
+    if provider_name == LOCAL_POOL or ctx.providers.runs_locally(provider_name):
+        # A local block may run as long as a task may; its slot is freed sooner if its
+        # process dies (beat sees the heartbeat stop).
+        lease = ctx.settings.hard_time_limit + LEASE_MARGIN_S
+        return Slots(LOCAL_POOL, local_pool_size(ctx.redis), lease, LOCAL_BLOCKS_QUEUE)
+    config = ctx.providers.config(provider_name)
+    if config.concurrency is None:
+        return None
+    lease = config.timeout_s + LEASE_MARGIN_S
+    return Slots(provider_name, config.concurrency, lease, ctx.providers.queue_for(provider_name))
+
+
 @contextmanager
 def account_slot(ctx: WorkerContext, provider: TTSProvider, job: JobRecord, index: int):
-    """Hold one of the account's slots while inside; yields False when queued to wait instead
-    (in turn with the other users' and jobs' blocks)."""
-    limit = provider.config.concurrency
-    if limit is None:
+    """Hold a slot while inside; yields False when queued to wait instead (in turn with the
+    other users' and jobs' blocks)."""
+    slots = slots_for(ctx, provider.name)
+    if slots is None:
         yield True
         return
     acquired = ctx.slots.acquire(
-        provider.name, holder_id(job.id, index), limit, lease_s(provider.config), job.owner
+        slots.account, holder_id(job.id, index), slots.limit, slots.lease_s, job.owner
     )
-    _resend_all(ctx, acquired.dispatch)
+    _resend_all(ctx, acquired.dispatch, slots.queue)
     if not acquired.granted:
         yield False
         return
@@ -40,39 +70,36 @@ def account_slot(ctx: WorkerContext, provider: TTSProvider, job: JobRecord, inde
         release_slot(ctx, provider.name, job.id, index)
 
 
-def release_slot(ctx: WorkerContext, account: str, job_id: str, index: int) -> None:
-    """Give back the block's slot on the account, if it holds one, and re-send the blocks that
-    were waiting and are handed the freed slot.
+def release_slot(ctx: WorkerContext, provider_name: str, job_id: str, index: int) -> None:
+    """Give back the block's slot, if it holds one, and re-send the blocks that were waiting
+    and are handed the freed slot.
 
     Also called where a block turns out not to need a slot it may have been handed while it
     waited (its job ended, or it was made meanwhile), so the slot passes on at once rather than
     idling until its lease runs out."""
-    config = ctx.settings.PROVIDERS.get(account)
-    if config is None or config.concurrency is None:
+    slots = slots_for(ctx, provider_name)
+    if slots is None:
         return
-    handed = ctx.slots.release(
-        account, holder_id(job_id, index), config.concurrency, lease_s(config)
-    )
-    _resend_all(ctx, handed)
+    handed = ctx.slots.release(slots.account, holder_id(job_id, index), slots.limit, slots.lease_s)
+    _resend_all(ctx, handed, slots.queue)
 
 
 def resend_stranded_blocks(ctx: WorkerContext, grace_s: float) -> list[str]:
-    """Send again the blocks that were handed an account slot more than `grace_s` ago and whose
-    task never started (the worker handing it over died before re-sending it)."""
+    """Send again the blocks that were handed a slot more than `grace_s` ago and whose task
+    never started (the worker handing it over died before re-sending it)."""
     stranded = []
-    for name, config in ctx.settings.PROVIDERS.items():
-        if config.concurrency is not None:
-            stranded += ctx.slots.stranded(name, grace_s)
-    for holder in stranded:
-        log.warning("block %s was handed a slot but never started; sending it again", holder)
-    _resend_all(ctx, stranded)
+    for name in [LOCAL_POOL, *ctx.providers.names()]:
+        slots = slots_for(ctx, name)
+        if slots is None or (name != LOCAL_POOL and slots.account == LOCAL_POOL):
+            continue  # no limit, or a local provider: its slots are the local pool's
+        handed = ctx.slots.stranded(slots.account, grace_s)
+        for holder in handed:
+            log.warning("block %s was handed a slot but never started; sending it again", holder)
+        _resend_all(ctx, handed, slots.queue)
+        stranded += handed
     return stranded
 
 
-def lease_s(config: ProviderConfig) -> float:
-    return config.timeout_s + LEASE_MARGIN_S
-
-
-def _resend_all(ctx: WorkerContext, holders: list[str]) -> None:
+def _resend_all(ctx: WorkerContext, holders: list[str], queue: str) -> None:
     for holder in holders:
-        ctx.queue.resend_block(*parse_holder(holder))
+        ctx.queue.resend_block(*parse_holder(holder), queue)

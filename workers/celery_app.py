@@ -12,8 +12,8 @@ from celery import Celery
 
 from config import Settings, get_settings
 from utils.names import (
-    BLOCKS_QUEUE,
     CHECK_STALLED,
+    NETWORK_BLOCKS_QUEUE,
     PURGE_STORAGE,
     RECOVER_LOST,
     TASK_QUEUES,
@@ -40,7 +40,7 @@ def create_celery(
         task_serializer="json",
         accept_content=["json"],
         task_routes={task: {"queue": queue} for task, queue in TASK_QUEUES.items()},
-        task_default_queue=BLOCKS_QUEUE,
+        task_default_queue=NETWORK_BLOCKS_QUEUE,
         # The soft limit raises inside the task, which fails the block with a reason naming
         # it; the hard limit only catches a task that ignores the soft one.
         task_soft_time_limit=settings.BLOCK_TIME_LIMIT,

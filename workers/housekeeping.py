@@ -12,9 +12,9 @@ from utils.accounts.slots import parse_holder
 from utils.errors import StorageError
 from utils.jobs.backlog import jobs_with_queued_work
 from utils.jobs.liveness import lost_blocks
-from utils.names import running_blocks_key
+from utils.names import LOCAL_POOL, running_blocks_key
 from utils.storage.keys import CACHE_FOLDER, JOBS_FOLDER
-from workers.account_slots import resend_stranded_blocks
+from workers.account_slots import release_slot, resend_stranded_blocks
 from workers.context import WorkerContext
 
 log = logging.getLogger(__name__)
@@ -67,9 +67,8 @@ def check_stalled_jobs(ctx: WorkerContext, now: float | None = None) -> list[str
     if not quiet:
         return []
     holders = list(ctx.redis.hkeys(running_blocks_key()))
-    for name, config in ctx.settings.PROVIDERS.items():
-        if config.concurrency is not None:
-            holders += ctx.slots.waiting(name)
+    for name in [LOCAL_POOL, *ctx.providers.names()]:
+        holders += ctx.slots.waiting(name)
     busy = {parse_holder(holder)[0] for holder in holders} | jobs_with_queued_work(ctx.redis)
     stalled = []
     for job_id in quiet:
@@ -97,5 +96,8 @@ def recover_lost_work(ctx: WorkerContext, grace_s: float) -> list[tuple[str, int
     lost = lost_blocks(ctx.redis)
     for job_id, index in lost:
         log.warning("block %d of job %s was lost with its worker; sending it again", index, job_id)
-        ctx.queue.resend_block(job_id, index)
+        _, block = ctx.jobs.get_with_block(job_id, index)
+        # the dead process's slot is free now, not when its lease would run out
+        release_slot(ctx, block.spec.provider, job_id, index)
+        ctx.queue.resend_block(job_id, index, ctx.providers.queue_for(block.spec.provider))
     return lost + [parse_holder(h) for h in resend_stranded_blocks(ctx, grace_s)]

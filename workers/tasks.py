@@ -19,6 +19,7 @@ from utils.names import (
     CHECK_STALLED,
     COMBINE_BLOCKS,
     DISPATCH_BLOCKS,
+    LOCAL_BLOCKS_QUEUE,
     PROCESS_BLOCK,
     PURGE_STORAGE,
     RECOVER_LOST,
@@ -41,13 +42,22 @@ def retry_delay(
 
 
 @worker_process_init.connect
-def warm_up_default_provider(**_) -> None:
-    """Load the default voice as each pool process starts, not when its first block arrives."""
+def start_local_process(**_) -> None:
+    """A process of a pool that takes local blocks counts itself in the local pool at once (so
+    slots exist before its first block) and loads the default voice before a block waits."""
+    if not takes_local_blocks():
+        return
     ctx = worker_context()
+    Heartbeat.ensure(ctx.redis, local=True)
     try:
         ctx.providers.get(ctx.settings.DEFAULT_PROVIDER).warm_up()
     except Exception:  # a provider that cannot warm up now will say why on its first block
         log.warning("could not warm up %s", ctx.settings.DEFAULT_PROVIDER, exc_info=True)
+
+
+def takes_local_blocks() -> bool:
+    """Whether this worker consumes the local blocks' queue (its -Q)."""
+    return LOCAL_BLOCKS_QUEUE in app.amqp.queues.consume_from
 
 
 # Redis or the broker gone for longer than the client waits (REDIS_OUTAGE_PATIENCE_S): not the
@@ -59,7 +69,7 @@ INFRASTRUCTURE_ERRORS = (redis.ConnectionError, redis.TimeoutError, OperationalE
 @app.task(name=PROCESS_BLOCK, bind=True, acks_on_failure_or_timeout=False)
 def process_block(self, job_id: str, index: int) -> None:
     ctx = worker_context()
-    Heartbeat.ensure(ctx.redis)
+    Heartbeat.ensure(ctx.redis, local=takes_local_blocks())
     try:
         outcome = synthesize_block(ctx, job_id, index)
     except Exception as exc:
@@ -127,7 +137,11 @@ def dispatch_blocks(job_id: str, indices: list[int]) -> None:
     Accepting a job then costs the API the same for 1 block as for 200. If this task runs
     twice (a redelivery), blocks are sent twice, which their idempotence makes harmless.
     """
-    worker_context().queue.blocks(job_id, indices)
+    ctx = worker_context()
+    blocks = ctx.jobs.get(job_id).blocks
+    ctx.queue.blocks(
+        job_id, [(i, ctx.providers.queue_for(blocks[i].spec.provider)) for i in indices]
+    )
 
 
 @app.task(name=COMBINE_BLOCKS, acks_on_failure_or_timeout=False)

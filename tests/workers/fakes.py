@@ -15,11 +15,13 @@ from utils.audio.cache import AudioCache
 from utils.audio.pcm import ProviderAudio
 from utils.jobs.models import BlockSpec
 from utils.jobs.store import JobStore
+from utils.names import NETWORK_BLOCKS_QUEUE
 from utils.storage.local import LocalStorage
 from workers.context import WorkerContext
 from workers.providers import SynthesisRequest, TTSProvider, Voice
 
 RATE = 24000
+LEASE_S = 60
 
 
 class FakeProvider(TTSProvider):
@@ -50,13 +52,26 @@ class FakeProviders:
     def get(self, name: str) -> FakeProvider:
         return self.providers[name]
 
+    def names(self) -> list[str]:
+        return sorted(self.providers)
+
+    def config(self, name: str) -> ProviderConfig:
+        return self.providers[name].config
+
+    def runs_locally(self, name: str) -> bool:
+        return False
+
+    def queue_for(self, name: str) -> str:
+        return NETWORK_BLOCKS_QUEUE
+
 
 @dataclass
 class RecordingQueue:
     resent: list[tuple[str, int]] = field(default_factory=list)
     combined: list[str] = field(default_factory=list)
 
-    def resend_block(self, job_id: str, index: int) -> None:
+    def resend_block(self, job_id: str, index: int, queue: str) -> None:
+        assert queue == NETWORK_BLOCKS_QUEUE  # the fake providers are all cloud accounts
         self.resent.append((job_id, index))
 
     def combine(self, job_id: str) -> None:
@@ -69,7 +84,9 @@ def ctx(redis_db, tmp_path) -> WorkerContext:
         "free": ProviderConfig(type="openai", concurrency=None),
         "acct": ProviderConfig(type="openai", concurrency=1, timeout_s=10),
     }
-    settings = Settings(PROVIDERS=configs, DEFAULT_PROVIDER="free", TEMP_DIR=tmp_path / "temp")
+    settings = Settings(TEMP_DIR=tmp_path / "temp")
+    # given as arguments, providers would be merged with the environment's
+    settings.PROVIDERS, settings.DEFAULT_PROVIDER = configs, "free"
     storage = LocalStorage(tmp_path / "audio")
     return WorkerContext(
         settings=settings,

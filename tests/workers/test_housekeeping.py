@@ -6,11 +6,10 @@ from __future__ import annotations
 import pytest
 
 from config import Settings
-from tests.workers.fakes import new_job
+from tests.workers.fakes import LEASE_S, new_job
 from utils.jobs.liveness import lost_blocks
 from utils.jobs.models import BlockStatus, JobStatus
 from utils.names import PROCESS_BLOCK, job_key, running_blocks_key, worker_heartbeat_key
-from workers.account_slots import lease_s
 from workers.celery_app import create_celery
 from workers.housekeeping import check_stalled_jobs, recover_lost_work
 from workers.synthesis import synthesize_block
@@ -51,8 +50,7 @@ def test_a_job_waiting_its_turn_in_the_broker_is_not_stalled(ctx, quiet, redis_d
 
 def test_a_job_waiting_for_an_account_slot_is_not_stalled(ctx, quiet):
     job_id = quiet(new_job(ctx, "in line", provider="acct"))
-    config = ctx.settings.PROVIDERS["acct"]
-    assert ctx.slots.acquire("acct", "someone-else", 1, lease_s(config)).granted
+    assert ctx.slots.acquire("acct", "someone-else", 1, LEASE_S).granted
     assert synthesize_block(ctx, job_id, 0).value == "waiting"
     assert check_stalled_jobs(ctx) == []
 

@@ -9,7 +9,7 @@ import pytest
 from tests.helpers import create_job_behind_the_api, wait_for_job
 from utils.accounts.slots import holder_id, parse_holder
 from utils.jobs.models import BlockSpec
-from utils.names import job_key
+from utils.names import NETWORK_BLOCKS_QUEUE, job_key
 from workers.account_slots import resend_stranded_blocks
 from workers.context import worker_context
 from workers.housekeeping import check_stalled_jobs
@@ -154,7 +154,9 @@ def test_a_waiting_block_of_a_failed_job_passes_its_slot_on_at_once(
     ctx.jobs.fail(failed_job, "block 3: limited: HTTP 401: invalid API key")
 
     for handed in ctx.slots.release("limited", others[0], limit, LEASE_S):
-        ctx.queue.resend_block(*parse_holder(handed))  # as the releasing worker does
+        ctx.queue.resend_block(
+            *parse_holder(handed), NETWORK_BLOCKS_QUEUE
+        )  # as the releasing worker does
     status = wait_for_job(app, next_job, alice)
     assert status["status"] == "completed", status
     assert simulator.stats()["tts_requests"] == 1  # only the next job's block was spoken

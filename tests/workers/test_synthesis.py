@@ -3,13 +3,13 @@ guide: test the work, not the task) against a small fake context (tests/workers/
 
 from __future__ import annotations
 
-from tests.workers.fakes import RATE, calls, new_job
+from tests.workers.fakes import LEASE_S, RATE, calls, new_job
 from utils.accounts.slots import holder_id
 from utils.audio.cache import content_digest
 from utils.jobs.models import BlockStatus, JobStatus
 from utils.names import cache_key
 from utils.storage.keys import block_audio_key
-from workers.account_slots import lease_s, release_slot
+from workers.account_slots import release_slot
 from workers.synthesis import Outcome, synthesize_block
 
 
@@ -52,13 +52,12 @@ def test_a_cache_hit_is_stored_without_a_provider_call(ctx):
 
 def test_a_block_finding_every_slot_taken_waits_and_runs_when_handed_one(ctx):
     job_id = new_job(ctx, "patient", provider="acct")
-    config = ctx.settings.PROVIDERS["acct"]
-    assert ctx.slots.acquire("acct", "someone-else", 1, lease_s(config)).granted
+    assert ctx.slots.acquire("acct", "someone-else", 1, LEASE_S).granted
     assert synthesize_block(ctx, job_id, 0) == Outcome.WAITING
     assert calls(ctx, "acct") == 0 and ctx.jobs.get(job_id).blocks[0].status == "queued"
 
     # The holder gives the slot back: it is handed to the waiting block, whose task is re-sent.
-    handed = ctx.slots.release("acct", "someone-else", 1, lease_s(config))
+    handed = ctx.slots.release("acct", "someone-else", 1, LEASE_S)
     assert handed == [holder_id(job_id, 0)]
     assert synthesize_block(ctx, job_id, 0) == Outcome.COMBINE
     assert calls(ctx, "acct") == 1
@@ -68,8 +67,7 @@ def test_a_block_finding_every_slot_taken_waits_and_runs_when_handed_one(ctx):
 def test_releasing_a_slot_re_sends_the_block_it_is_handed_to(ctx):
     waiting = new_job(ctx, "next in line", provider="acct")
     holder = new_job(ctx, "holding", provider="acct")
-    config = ctx.settings.PROVIDERS["acct"]
-    assert ctx.slots.acquire("acct", holder_id(holder, 0), 1, lease_s(config)).granted
+    assert ctx.slots.acquire("acct", holder_id(holder, 0), 1, LEASE_S).granted
     assert synthesize_block(ctx, waiting, 0) == Outcome.WAITING
     release_slot(ctx, "acct", holder, 0)
     assert ctx.queue.resent == [(waiting, 0)]
@@ -80,11 +78,10 @@ def test_a_block_handed_a_slot_after_its_job_failed_passes_it_on(ctx):
         new_job(ctx, "doomed", provider="acct"),
         new_job(ctx, "next", provider="acct"),
     )
-    config = ctx.settings.PROVIDERS["acct"]
-    assert ctx.slots.acquire("acct", "holder", 1, lease_s(config)).granted
+    assert ctx.slots.acquire("acct", "holder", 1, LEASE_S).granted
     for job_id in (doomed, next_job):
         assert synthesize_block(ctx, job_id, 0) == Outcome.WAITING
-    assert ctx.slots.release("acct", "holder", 1, lease_s(config)) == [holder_id(doomed, 0)]
+    assert ctx.slots.release("acct", "holder", 1, LEASE_S) == [holder_id(doomed, 0)]
     ctx.jobs.fail(doomed, "block 1: failed elsewhere")
 
     assert synthesize_block(ctx, doomed, 0) == Outcome.SKIPPED

@@ -6,6 +6,8 @@ with the process making it:
 
     tts:worker:{host}:{pid}   heartbeat, expires HEARTBEAT_TTL_S after the process stops
     tts:blocks:running        "{job id}:{index}" -> "{host}:{pid}"
+    tts:workers:local         local (CPU) pool processes -> when their heartbeat expires
+
 
 A block whose process stopped beating (killed, its machine gone) was lost mid-way; beat finds
 it here within a minute and sends it again, rather than waiting for the broker's visibility
@@ -19,10 +21,11 @@ import logging
 import os
 import socket
 import threading
+import time
 
 import redis
 
-from utils.names import running_blocks_key, worker_heartbeat_key
+from utils.names import local_workers_key, running_blocks_key, worker_heartbeat_key
 
 log = logging.getLogger(__name__)
 
@@ -35,29 +38,49 @@ def this_worker() -> str:
 
 
 class Heartbeat:
-    """A daemon thread beating for this process; started once per process (forks included)."""
+    """A daemon thread beating for this process; started once per process (forks included).
+
+    A local pool process also counts itself in the local pool: its size is how many local
+    blocks may run at once (workers/account_slots.py), so it must beat before it takes any."""
 
     _lock = threading.Lock()
     _pid: int | None = None
 
     @classmethod
-    def ensure(cls, client: redis.Redis) -> None:
+    def ensure(cls, client: redis.Redis, local: bool = False) -> None:
         with cls._lock:
             if cls._pid == os.getpid():
                 return
             cls._pid = os.getpid()
-            key = worker_heartbeat_key(this_worker())
-            client.set(key, "1", ex=HEARTBEAT_TTL_S)  # alive from the first block on
-            threading.Thread(target=cls._beat, args=(client, key), daemon=True).start()
+            worker = this_worker()
+            _beat_once(client, worker, local)  # alive from the first block on
+            threading.Thread(target=cls._beat, args=(client, worker, local), daemon=True).start()
 
     @staticmethod
-    def _beat(client: redis.Redis, key: str) -> None:
+    def _beat(client: redis.Redis, worker: str, local: bool) -> None:
         stop = threading.Event()
         while not stop.wait(HEARTBEAT_S):
             try:
-                client.set(key, "1", ex=HEARTBEAT_TTL_S)
+                _beat_once(client, worker, local)
             except redis.RedisError:  # an outage: beat again when Redis is back
                 log.warning("heartbeat not written (Redis unavailable)")
+
+
+def _beat_once(client: redis.Redis, worker: str, local: bool) -> None:
+    with client.pipeline(transaction=False) as pipe:
+        pipe.set(worker_heartbeat_key(worker), "1", ex=HEARTBEAT_TTL_S)
+        if local:
+            pipe.zadd(local_workers_key(), {worker: time.time() + HEARTBEAT_TTL_S})
+        pipe.execute()
+
+
+def local_pool_size(client: redis.Redis) -> int:
+    """Local pool processes alive now, on every machine (at least the caller, who is one)."""
+    now = time.time()
+    with client.pipeline(transaction=False) as pipe:
+        pipe.zremrangebyscore(local_workers_key(), "-inf", now)
+        pipe.zcard(local_workers_key())
+        return max(1, pipe.execute()[1])
 
 
 def lost_blocks(client: redis.Redis) -> list[tuple[str, int]]:

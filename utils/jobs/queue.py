@@ -15,7 +15,7 @@ from kombu.exceptions import KombuError
 from redis import RedisError
 
 from utils.errors import Unavailable
-from utils.names import COMBINE_BLOCKS, CONTROL_QUEUE, DISPATCH_BLOCKS, PROCESS_BLOCK
+from utils.names import COMBINE_BLOCKS, DISPATCH_BLOCKS, PROCESS_BLOCK
 
 log = logging.getLogger(__name__)
 
@@ -31,18 +31,18 @@ class JobQueue:
     def combine(self, job_id: str) -> None:
         self._send(job_id, COMBINE_BLOCKS, [job_id])
 
-    def blocks(self, job_id: str, indices: Iterable[int]) -> None:
-        """One process_block task per block, over one broker connection."""
+    def blocks(self, job_id: str, queued: Iterable[tuple[int, str]]) -> None:
+        """One process_block task per (block index, queue of its provider's pool), over one
+        broker connection."""
         with self.celery.producer_or_acquire() as producer:
-            for index in indices:
-                self.celery.send_task(PROCESS_BLOCK, args=[job_id, index], producer=producer)
+            for index, queue in queued:
+                self.celery.send_task(
+                    PROCESS_BLOCK, args=[job_id, index], queue=queue, producer=producer
+                )
 
-    def resend_block(self, job_id: str, index: int) -> None:
-        """A block that waited for an account slot has been handed one: run it now.
-
-        It goes on the control queue, which workers serve without waiting behind the backlog
-        of block tasks: the account's slot is idle until this task starts."""
-        self.celery.send_task(PROCESS_BLOCK, args=[job_id, index], queue=CONTROL_QUEUE)
+    def resend_block(self, job_id: str, index: int, queue: str) -> None:
+        """A block handed an account slot, or lost with its worker: run it now, on its pool."""
+        self.celery.send_task(PROCESS_BLOCK, args=[job_id, index], queue=queue)
 
     def _send(self, job_id: str, task: str, args: list) -> None:
         try:

@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from config import ProviderConfig, get_settings
 from utils.errors import ConfigurationError
+from utils.names import LOCAL_BLOCKS_QUEUE, NETWORK_BLOCKS_QUEUE
 from workers.providers.base import SynthesisRequest, TTSProvider, Voice
 
 __all__ = ["ProviderRegistry", "SynthesisRequest", "TTSProvider", "Voice", "get_registry"]
@@ -22,6 +23,10 @@ IMPLEMENTATIONS = {
     "elevenlabs": "workers.providers.elevenlabs:ElevenLabsProvider",
     "openai": "workers.providers.openai:OpenAIProvider",
 }
+
+
+# Provider types that synthesize on this machine's CPU; every other type waits on a network.
+LOCAL_TYPES = {"piper"}
 
 
 class ProviderRegistry:
@@ -40,6 +45,13 @@ class ProviderRegistry:
             raise ConfigurationError(
                 f"unknown provider {name!r}; known providers: {', '.join(self.names())}"
             ) from None
+
+    def runs_locally(self, name: str) -> bool:
+        return self.config(name).type in LOCAL_TYPES
+
+    def queue_for(self, name: str) -> str:
+        """The queue of the pool built for this provider's kind of work."""
+        return LOCAL_BLOCKS_QUEUE if self.runs_locally(name) else NETWORK_BLOCKS_QUEUE
 
     def get(self, name: str) -> TTSProvider:
         config = self.config(name)
