@@ -67,6 +67,9 @@ class Settings(BaseSettings):
 
     ENVIRONMENT: Literal["development", "production"] = "development"
     SECRET_KEY: SecretStr = SecretStr("dev-secret-key-change-me")
+    # Encrypts users' own provider keys at rest (a Fernet key: Fernet.generate_key()); unset,
+    # a key derived from SECRET_KEY is used.
+    ACCOUNT_KEYS_KEY: SecretStr | None = None
     JWT_ALGORITHM: Literal["HS256", "HS384", "HS512"] = "HS256"
     ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=60, ge=1)
     ADMIN_USERNAME: str = "admin"

@@ -11,6 +11,7 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
 
 from config import Settings
+from utils.accounts.user_accounts import UserAccounts
 from utils.auth.tokens import InvalidToken, subject_of
 from utils.auth.users import UserStore
 from utils.jobs.store import JobStore
@@ -54,10 +55,15 @@ def get_providers(request: Request) -> ProviderRegistry:
     return _state(request).providers
 
 
+def get_accounts(request: Request) -> UserAccounts:
+    return _state(request).accounts
+
+
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 AsyncRedisDep = Annotated[aioredis.Redis, Depends(get_async_redis)]
 SubmitterDep = Annotated[JobSubmitter, Depends(get_submitter)]
 JobsDep = Annotated[JobStore, Depends(get_jobs)]
+AccountsDep = Annotated[UserAccounts, Depends(get_accounts)]
 UsersDep = Annotated[UserStore, Depends(get_users)]
 StorageDep = Annotated[Storage, Depends(get_storage)]
 ProvidersDep = Annotated[ProviderRegistry, Depends(get_providers)]

@@ -10,10 +10,11 @@ from fastapi import FastAPI
 from api.body_limit import BodySizeLimit
 from api.errors import install_error_handlers
 from api.rate_limits import build_limiter
-from api.routers import auth, catalog, jobs, results
+from api.routers import accounts, auth, catalog, jobs, results
 from api.schemas import quote_limits
 from api.streaming import OpenStreams
 from config import Settings, get_settings
+from utils.accounts.user_accounts import UserAccounts, cipher_from
 from utils.audio.cache import build_audio_cache
 from utils.auth.users import UserStore
 from utils.jobs.queue import JobQueue
@@ -39,7 +40,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.users = UserStore(client)
         app.state.open_streams = OpenStreams(client, settings.MAX_STREAMS_PER_USER)
         app.state.storage = storage = build_storage(settings.storage)
-        app.state.providers = providers = ProviderRegistry(settings.PROVIDERS)
+        app.state.accounts = accounts = UserAccounts(client, cipher_from(settings))
+        app.state.providers = providers = ProviderRegistry(settings.PROVIDERS, accounts)
         app.state.submitter = JobSubmitter(
             jobs=jobs,
             # The API only sends tasks, by name; it never imports them.
@@ -65,7 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.limiter = build_limiter(settings)
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.MAX_BODY_BYTES)
-    for module in (auth, jobs, results, catalog):
+    for module in (auth, jobs, results, catalog, accounts):
         app.include_router(module.router)
 
     default_openapi = app.openapi

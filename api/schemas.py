@@ -6,7 +6,9 @@ at once; the published schema quotes the same limits from the app's settings (qu
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from config import Settings
 
@@ -131,3 +133,39 @@ def quote_limits(openapi: dict, settings: Settings) -> dict:
                 f"{properties[name].get('description', '')} ({quoted})".strip()
             )
     return openapi
+
+
+class AccountIn(BaseModel):
+    """A provider account of your own: your key, your server, your limit."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(
+        pattern=r"^[A-Za-z0-9_.-]{1,64}$",
+        description="How your blocks name it (as their provider); 1-64 of A-Z a-z 0-9 _ . -",
+    )
+    type: Literal["openai", "elevenlabs"] = Field(description="The provider's API.")
+    api_key: SecretStr = Field(description="Stored encrypted; never shown again.")
+    base_url: str | None = Field(default=None, description="Another server speaking that API.")
+    model: str | None = None
+    default_voice: str | None = None
+    voices: list[str] | None = Field(
+        default=None, description="Voices offered, where the API cannot list them."
+    )
+    concurrency: int = Field(
+        default=4, ge=1, le=1000, description="Requests the account allows in flight."
+    )
+    timeout_s: float = Field(default=60.0, gt=0, le=600)
+
+
+class AccountOut(BaseModel):
+    name: str
+    type: str
+    base_url: str | None = None
+    model: str | None = None
+    default_voice: str | None = None
+    voices: list[str] | None = None
+    concurrency: int | None = None
+    timeout_s: float
+    has_api_key: bool
+    created_at: str

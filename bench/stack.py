@@ -13,12 +13,13 @@ import httpx
 import redis
 
 from config import PROJECT_ROOT
-from scripts.commands import api_command, worker_command
+from scripts.commands import api_command, pool_commands, worker_command
 from simulator import SimulatorServer
 from utils.auth.users import UserStore
 from utils.embedded_redis import EmbeddedRedis, free_port
 
 BENCH_USER, BENCH_PASSWORD = "bench", "bench-password"
+OTHER_USER = "bench-other"  # a second user, same password, for fairness
 
 
 class Stack:
@@ -54,7 +55,8 @@ class Stack:
         self.simulator.start()
         self.env["REDIS_URL"] = self.redis.url
         self.client = redis.Redis.from_url(self.redis.url, decode_responses=True)
-        UserStore(self.client).set_password(BENCH_USER, BENCH_PASSWORD)
+        for user in (BENCH_USER, OTHER_USER):
+            UserStore(self.client).set_password(user, BENCH_PASSWORD)
         return self
 
     def __exit__(self, *exc) -> None:
@@ -78,16 +80,32 @@ class Stack:
             )
             self._wait_for(lambda log=log: b" ready." in log.read_bytes())
 
+    def start_pools(self, local_processes: int | None = None) -> dict[str, int]:
+        """The worker pools as `make run` starts them (scripts/commands.py pool_commands);
+        their process ids by name."""
+        local = local_processes or os.cpu_count() or 2
+        pids = {}
+        for name, command in pool_commands(local).items():
+            log = self.dir / f"{name}.log"
+            pids[name] = self._spawn(
+                command + ["--without-mingle", "--without-gossip"], log.name
+            ).pid
+            self._wait_for(lambda log=log: b" ready." in log.read_bytes())
+        return pids
+
     def start_api(self, workers: int = 1) -> str:
         port = free_port()
         self._spawn(api_command(port, workers=workers, quiet=True), "api.log")
         self.api_url = f"http://127.0.0.1:{port}"
         self._wait_for(self._api_answers)
-        token = httpx.post(
-            f"{self.api_url}/token", data={"username": BENCH_USER, "password": BENCH_PASSWORD}
-        ).json()
-        self.token = token["access_token"]
+        self.token = self.token_of(BENCH_USER)
         return self.api_url
+
+    def token_of(self, user: str) -> str:
+        answer = httpx.post(
+            f"{self.api_url}/token", data={"username": user, "password": BENCH_PASSWORD}
+        )
+        return answer.json()["access_token"]
 
     def _api_answers(self) -> bool:
         try:
@@ -113,9 +131,10 @@ class Stack:
                 raise RuntimeError("a benchmark service did not start")
             time.sleep(0.1)
 
-    def http(self) -> httpx.Client:
+    def http(self, user: str = BENCH_USER) -> httpx.Client:
+        token = self.token if user == BENCH_USER else self.token_of(user)
         return httpx.Client(
-            base_url=self.api_url, timeout=60, headers={"Authorization": f"Bearer {self.token}"}
+            base_url=self.api_url, timeout=60, headers={"Authorization": f"Bearer {token}"}
         )
 
     def wait_done(self, job_id: str, timeout_s: float = 300, poll_s: float = 0.05) -> str:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import sys
 
-from utils.names import ALL_QUEUES
+from utils.names import ALL_QUEUES, LOCAL_POOL_QUEUES, NETWORK_POOL_QUEUES
 
-QUEUES = ",".join(ALL_QUEUES)
+# The network pool's threads spend their time waiting on upstream APIs: enough of them to keep
+# every account's slots busy at once (measured in `make bench`: about 1 MB per thread).
+NETWORK_POOL_THREADS = 64
 # Longer than clients keep idle connections (httpx: 5 s), so none is reused just as the server
 # closes it.
 KEEP_ALIVE_S = 65
@@ -31,11 +33,30 @@ def api_command(port: int, host: str = "127.0.0.1", workers: int = 1, quiet: boo
     return command + (["--log-level", "warning", "--no-access-log"] if quiet else [])
 
 
+def pool_commands(local_processes: int, network_threads: int = NETWORK_POOL_THREADS) -> dict:
+    """The two worker pools a machine runs: local (CPU) synthesis on one process per core, and
+    everything that waits on the network (cloud providers, control work, housekeeping) on
+    threads, so that neither waits behind the other."""
+    return {
+        "worker-local": worker_command(
+            local_processes, "prefork", "local@%h", queues=LOCAL_POOL_QUEUES
+        ),
+        "worker-network": worker_command(
+            network_threads, "threads", "network@%h", queues=NETWORK_POOL_QUEUES
+        ),
+    }
+
+
 def worker_command(
-    concurrency: int, pool: str = "prefork", hostname: str | None = None, standalone: bool = False
+    concurrency: int,
+    pool: str = "prefork",
+    hostname: str | None = None,
+    standalone: bool = False,
+    queues: tuple[str, ...] = ALL_QUEUES,
 ):
-    """A Celery worker on every queue. `standalone` skips the start-up chatter with other
-    workers (mingle, gossip), which tests and benchmarks that start several at once wait on."""
+    """A Celery worker on `queues` (default: every queue, one pool for all work). `standalone`
+    skips the start-up chatter with other workers (mingle, gossip), which tests and benchmarks
+    that start several at once wait on."""
     command = [
         sys.executable,
         "-m",
@@ -44,7 +65,7 @@ def worker_command(
         "workers.celery_app",
         "worker",
         "-Q",
-        QUEUES,
+        ",".join(queues),
         "--pool",
         pool,
         "--concurrency",

@@ -16,6 +16,7 @@ Redis keys (all under the `tts:` prefix):
     tts:job:{id}:events           pub/sub channel: the job's block and job state changes
     tts:streams:{user}            zset: the user's open audio streams, by lease expiry
     tts:user:{name}               hash: a user's password hash
+    tts:user:{name}:accounts      hash: the user's own provider accounts (keys encrypted)
     tts:slots:{account}:leases    zset: slots of a provider account held, by lease expiry
     tts:slots:{account}:waiting   set: blocks waiting for a slot (in turn: see accounts/slots.py)
     tts:slots:{account}:handed    zset: blocks handed a slot whose task has not started, by when
@@ -75,6 +76,10 @@ def local_workers_key() -> str:
 
 def user_key(username: str) -> str:
     return f"{PREFIX}:user:{username}"
+
+
+def user_accounts_key(username: str) -> str:
+    return f"{PREFIX}:user:{username}:accounts"
 
 
 def slots_prefix(account: str) -> str:

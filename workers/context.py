@@ -13,13 +13,14 @@ import redis
 
 from config import Settings, get_settings
 from utils.accounts.slots import AccountSlots
+from utils.accounts.user_accounts import UserAccounts, cipher_from
 from utils.audio.cache import AudioCache, build_audio_cache
 from utils.jobs.queue import JobQueue
 from utils.jobs.store import JobStore
 from utils.redis_client import connect
 from utils.storage.base import Storage
 from utils.storage.factory import build_storage
-from workers.providers import ProviderRegistry, get_registry
+from workers.providers import ProviderRegistry
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ def worker_context() -> WorkerContext:
         redis=client,
         jobs=JobStore(client, settings.JOB_TTL),
         storage=storage,
-        providers=get_registry(),
+        providers=ProviderRegistry(settings.PROVIDERS, UserAccounts(client, cipher_from(settings))),
         slots=AccountSlots(client),
         cache=build_audio_cache(client, storage, settings.AUDIO_CACHE_TTL),
         queue=JobQueue(app),

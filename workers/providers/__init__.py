@@ -7,16 +7,17 @@ neural voice or an SDK client with its connection pool is built once and reused 
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import threading
-from functools import lru_cache
 
-from config import ProviderConfig, get_settings
+from config import ProviderConfig
+from utils.accounts.user_accounts import UserAccounts, split_qualified
 from utils.errors import ConfigurationError
 from utils.names import LOCAL_BLOCKS_QUEUE, NETWORK_BLOCKS_QUEUE
 from workers.providers.base import SynthesisRequest, TTSProvider, Voice
 
-__all__ = ["ProviderRegistry", "SynthesisRequest", "TTSProvider", "Voice", "get_registry"]
+__all__ = ["ProviderRegistry", "SynthesisRequest", "TTSProvider", "Voice"]
 
 IMPLEMENTATIONS = {
     "piper": "workers.providers.piper:PiperProvider",
@@ -30,15 +31,28 @@ LOCAL_TYPES = {"piper"}
 
 
 class ProviderRegistry:
-    def __init__(self, configs: dict[str, ProviderConfig]):
+    """The service's providers (PROVIDERS), and users' own accounts by qualified name
+    (`owner/account`, utils/accounts/user_accounts.py) when given where to find them."""
+
+    def __init__(self, configs: dict[str, ProviderConfig], accounts: UserAccounts | None = None):
         self._configs = dict(configs)
-        self._instances: dict[str, TTSProvider] = {}
+        self._accounts = accounts
+        # name -> (what it was built from, instance): an account changed or deleted and made
+        # again under the same name gets a new instance, never the old key
+        self._instances: dict[str, tuple[str, TTSProvider]] = {}
         self._lock = threading.Lock()
 
     def names(self) -> list[str]:
+        """The service's own providers (users' accounts are listed per user)."""
         return sorted(self._configs)
 
     def config(self, name: str) -> ProviderConfig:
+        if (owned := split_qualified(name)) is not None:
+            config = self._accounts.config(*owned) if self._accounts else None
+            if config is None:
+                # deleting an account stops its use at once: its blocks fail with this
+                raise ConfigurationError(f"provider account {owned[1]!r} no longer exists")
+            return config
         try:
             return self._configs[name]
         except KeyError:
@@ -55,14 +69,16 @@ class ProviderRegistry:
 
     def get(self, name: str) -> TTSProvider:
         config = self.config(name)
+        built_from = _fingerprint(config)
         with self._lock:
-            if name not in self._instances:
+            known = self._instances.get(name)
+            if known is None or known[0] != built_from:
                 module_name, class_name = IMPLEMENTATIONS[config.type].split(":")
                 cls = getattr(importlib.import_module(module_name), class_name)
-                self._instances[name] = cls(name, config)
-            return self._instances[name]
+                self._instances[name] = (built_from, cls(name, config))
+            return self._instances[name][1]
 
 
-@lru_cache
-def get_registry() -> ProviderRegistry:
-    return ProviderRegistry(get_settings().PROVIDERS)
+def _fingerprint(config: ProviderConfig) -> str:
+    secret = config.api_key.get_secret_value() if config.api_key else ""
+    return hashlib.sha256((config.model_dump_json() + secret).encode()).hexdigest()
