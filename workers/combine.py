@@ -40,6 +40,11 @@ def combine_job(ctx: WorkerContext, job_id: str) -> None:
     if job.status.finished:
         log.info("job %s is already %s; nothing to combine", job_id, job.status.value)
         return
+    if not job.combine:
+        # blocks alone: every block is stored, so the job is done; no file to make
+        ctx.jobs.complete(job, None, sum(b.duration_ms or 0 for b in job.blocks), [])
+        log.info("job %s completed: %d blocks, not combined", job_id, job.n_blocks)
+        return
     ctx.jobs.set_combining(job_id)
     fmt = OutputFormat.parse(job.output_format)
     timeline = plan_timeline(

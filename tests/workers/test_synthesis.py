@@ -129,3 +129,19 @@ def test_the_cache_tells_apart_accounts_with_other_settings(ctx):
     free.config = free.config.model_copy(update={"base_url": "http://other-server/v1"})
     second = content_digest(free, ctx.jobs.get(new_job(ctx, "x")).blocks[0].spec, "mp3_24000_64")
     assert first != second
+
+
+def test_a_job_of_blocks_alone_completes_without_a_combined_file(ctx, tmp_path):
+    from utils.jobs.models import BlockSpec
+    from workers.combine import combine_job
+
+    job_id = "0b3a5c1e-0000-4000-8000-00000000b10c"
+    specs = [BlockSpec("one", "free", "v1", client_id="intro"), BlockSpec("two", "free", "v1")]
+    ctx.jobs.create(job_id, "alice", "mp3_24000_64", specs, combine=False)
+    assert synthesize_block(ctx, job_id, 0) == Outcome.STORED
+    assert synthesize_block(ctx, job_id, 1) == Outcome.COMBINE  # the finisher still reports
+    combine_job(ctx, job_id)
+    job = ctx.jobs.get(job_id)
+    assert job.status == JobStatus.COMPLETED and job.storage_key is None and not job.combine
+    assert job.duration_ms == 1000 and [b.spec.client_id for b in job.blocks] == ["intro", None]
+    assert not list((tmp_path / "audio" / "jobs" / job_id).glob("final*"))

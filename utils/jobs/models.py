@@ -35,6 +35,7 @@ class BlockSpec:
     voice: str
     wait_after_ms: int = 0
     speed: float = 1.0
+    client_id: str | None = None  # the client's own name for the block, returned as given
 
 
 def prosody_context(
@@ -76,6 +77,7 @@ class BlockRecord:
             voice=raw["voice"],
             wait_after_ms=int(raw.get("wait_after_ms", 0)),
             speed=float(raw.get("speed", 1.0)),
+            client_id=raw.get("client_id") or None,
         )
         return cls(
             index=index,
@@ -106,6 +108,7 @@ class JobRecord:
     storage_key: str | None = None
     duration_ms: int | None = None
     error: str | None = None
+    combine: bool = True  # False: a job of blocks alone, complete once every block is stored
     blocks: list[BlockRecord] = field(default_factory=list)
 
     @property
@@ -126,4 +129,5 @@ class JobRecord:
             storage_key=raw.get("storage_key") or None,
             duration_ms=int(raw["duration_ms"]) if raw.get("duration_ms") else None,
             error=raw.get("error") or None,
+            combine=raw.get("combine", "1") == "1",
         )

@@ -62,8 +62,14 @@ class JobStore:
         )
 
     def create(
-        self, job_id: str, owner: str, output_format: str, blocks: list[BlockSpec]
+        self,
+        job_id: str,
+        owner: str,
+        output_format: str,
+        blocks: list[BlockSpec],
+        combine: bool = True,
     ) -> JobRecord:
+        """`combine`: False for a job of blocks alone (no combined file)."""
         stamp, expires_at = now_iso(), int(time.time()) + self.ttl_s
         fields = {
             "owner": owner,
@@ -73,6 +79,7 @@ class JobStore:
             "created_at": stamp,
             "updated_at": stamp,
             "expires_at": expires_at,
+            "combine": int(combine),
         }
         with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(job_key(job_id), mapping=fields)
@@ -90,6 +97,7 @@ class JobStore:
                         "speed": spec.speed,
                         "status": BlockStatus.QUEUED.value,
                         "attempts": 0,
+                        **({"client_id": spec.client_id} if spec.client_id else {}),
                     },
                 )
                 pipe.expireat(key, expires_at)
@@ -206,7 +214,7 @@ class JobStore:
     def complete(
         self,
         job: JobRecord,
-        storage_key: str,
+        storage_key: str | None,
         duration_ms: int,
         offsets: list[tuple[int, int]],
     ) -> None:
@@ -219,7 +227,7 @@ class JobStore:
                 job_key(job.id),
                 mapping={
                     "status": JobStatus.COMPLETED.value,
-                    "storage_key": storage_key,
+                    "storage_key": storage_key or "",
                     "duration_ms": duration_ms,
                     "updated_at": now_iso(),
                 },

@@ -26,8 +26,10 @@ class JobSubmitter:
     cache: AudioCache | None
     providers: object  # a ProviderRegistry: the cache identity includes each provider's model
 
-    def submit(self, owner: str, output_format: str, specs: list[BlockSpec]) -> JobRecord:
-        job = self.jobs.create(str(uuid.uuid4()), owner, output_format, specs)
+    def submit(
+        self, owner: str, output_format: str, specs: list[BlockSpec], combine: bool = True
+    ) -> JobRecord:
+        job = self.jobs.create(str(uuid.uuid4()), owner, output_format, specs, combine)
         pending, all_done = list(range(len(specs))), False
         if self.cache:
             pending, all_done = self._fill_from_cache(job, specs)
