@@ -113,8 +113,12 @@ class Settings(BaseSettings):
     JOB_TTL: int = Field(default=7 * 24 * 3600, ge=60, description="seconds job state is kept")
     TEMP_TTL: int = Field(default=3600, ge=1, description="seconds before a temp file is purged")
     PURGE_INTERVAL: int = Field(default=600, ge=1, description="seconds between purges")
-    # A job with no block started or finished for this long is failed by beat (then retryable).
+    # A job with no block started or finished for this long, whose work is nowhere even after
+    # being sent again (LOST_WORK_AFTER_S), is failed by beat (then retryable).
     JOB_STALL_TIMEOUT: int = Field(default=1800, ge=1)
+    # A job with no progress for this long whose work is nowhere (not running, not waiting for
+    # a slot, in no broker message: lost in a broker outage) has that work sent again.
+    LOST_WORK_AFTER_S: int = Field(default=120, ge=1)
     STALL_CHECK_INTERVAL: int = Field(default=60, ge=1)
     # A block handed an account slot whose task has not started this long after is sent again
     # (its releaser died between handing the slot over and re-sending it). Also beat's interval.

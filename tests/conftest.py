@@ -81,7 +81,7 @@ import redis  # noqa: E402
 
 from simulator import SimulatorServer  # noqa: E402
 from tests.helpers import bearer  # noqa: E402
-from tests.worker_process import WorkerProcess  # noqa: E402
+from tests.worker_process import BeatProcess, WorkerProcess  # noqa: E402
 from utils.names import PREFIX  # noqa: E402
 
 JOB_STORE_TEST_DB = 1  # unit tests of Redis code flush this db; the worker's queues live in 0
@@ -197,6 +197,7 @@ def isolated_service(redis_server, simulator, session_dir, request):
         pool: str = "prefork",
         api_env: dict | None = None,
         redis_url: str | None = None,
+        beat: bool = False,
     ):
         url = redis_url or f"redis://127.0.0.1:{redis_server.port}/{db}"
         client = redis.Redis.from_url(url, decode_responses=True)
@@ -212,6 +213,8 @@ def isolated_service(redis_server, simulator, session_dir, request):
         started.extend(processes)
         for process in processes:
             process.wait_ready()
+        if beat:  # housekeeping: lost work sent again, stalls failed, handoffs re-sent
+            started.append(BeatProcess(session_dir / f"{request.node.name}-beat", env).start())
         settings = Settings(**{**env, **(api_env or {})})
         api = TestClient(create_app(settings))
         api.__enter__()
@@ -221,7 +224,7 @@ def isolated_service(redis_server, simulator, session_dir, request):
 
     yield start
     for item in started:
-        if isinstance(item, WorkerProcess):
+        if isinstance(item, WorkerProcess | BeatProcess):
             item.stop()
         else:
             item.__exit__(None, None, None)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from config import PROJECT_ROOT
-from scripts.commands import worker_command
+from scripts.commands import beat_command, worker_command
 
 
 class WorkerProcess:
@@ -54,6 +54,33 @@ class WorkerProcess:
         """SIGKILL the worker and every pool process: no warm shutdown, no acks, no requeue."""
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+class BeatProcess:
+    """Celery beat in its own process, with its own schedule file in `folder`."""
+
+    def __init__(self, folder: Path, env: dict[str, str] | None = None):
+        folder.mkdir(parents=True, exist_ok=True)
+        self.log_path = folder / "beat.log"
+        self.args = beat_command(str(folder / "schedule"))
+        self.env = {**os.environ, **(env or {})}
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> BeatProcess:
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                self.args, cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
+        return self
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

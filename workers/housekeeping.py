@@ -9,15 +9,20 @@ import time
 from pathlib import Path
 
 from utils.accounts.slots import parse_holder
+from utils.clock import epoch_of
 from utils.errors import StorageError
 from utils.jobs.backlog import jobs_with_queued_work
 from utils.jobs.liveness import lost_blocks
+from utils.jobs.models import BlockStatus, JobRecord
 from utils.names import LOCAL_POOL, running_blocks_key
 from utils.storage.keys import CACHE_FOLDER, JOBS_FOLDER
 from workers.account_slots import release_slot, resend_stranded_blocks
 from workers.context import WorkerContext
 
 log = logging.getLogger(__name__)
+
+# Lost work is sent again at most this often per job; then it is failed as stalled.
+MAX_RECOVERIES = 3
 
 
 def purge_temp_files(temp_dir: Path, ttl_s: int, now: float | None = None) -> int:
@@ -54,16 +59,20 @@ def purge_storage(ctx: WorkerContext, now: float | None = None) -> dict[str, int
 
 
 def check_stalled_jobs(ctx: WorkerContext, now: float | None = None) -> list[str]:
-    """Fail the jobs whose work is truly lost; their ids.
+    """Find the jobs whose work was lost and send it again, or fail them; the failed ids.
 
-    A job with no progress for JOB_STALL_TIMEOUT may only be waiting its turn: behind a long
-    backlog, or in line for an account slot, or with a block still being made. It is stalled
-    only when none of its work is anywhere: not running, not waiting for a slot, and named by
-    no message in the broker. Then, if every block is made, only its combine was lost and it
-    is sent again; otherwise the job fails and POST /tts/{id}/retry resumes it.
+    A job with no progress for a while may only be waiting its turn: behind a long backlog, in
+    line for an account slot, or with a block still being made. Its work is lost only when it
+    is nowhere: not running, not waiting for a slot, and named by no message in the broker (a
+    message can vanish in a broker outage, between its delivery and its record). Lost work is
+    sent again after LOST_WORK_AFTER_S without progress: the combine, if every block is made,
+    else the unfinished blocks, up to MAX_RECOVERIES times. A job still without progress or
+    work after JOB_STALL_TIMEOUT is failed as stalled; POST /tts/{id}/retry resumes it.
     """
-    timeout = ctx.settings.JOB_STALL_TIMEOUT
-    quiet = ctx.jobs.without_progress(timeout, now)
+    settings = ctx.settings
+    quiet = ctx.jobs.without_progress(
+        min(settings.LOST_WORK_AFTER_S, settings.JOB_STALL_TIMEOUT), now
+    )
     if not quiet:
         return []
     holders = list(ctx.redis.hkeys(running_blocks_key()))
@@ -79,15 +88,26 @@ def check_stalled_jobs(ctx: WorkerContext, now: float | None = None) -> list[str
             log.warning("job %s: every block is made but its combine was lost; sending it", job_id)
             ctx.jobs.reopen_combine(job_id)
             ctx.queue.combine(job_id)
-            continue
-        ctx.jobs.fail(
-            job_id,
-            f"stalled: no progress for more than {timeout} s and none of its work is queued "
-            f"or running; POST /tts/{job_id}/retry resumes it",
-        )
-        log.warning("job %s stalled: its work was lost; marked failed", job_id)
-        stalled.append(job_id)
+        elif job.recoveries < MAX_RECOVERIES and _quiet_for(job, settings.LOST_WORK_AFTER_S, now):
+            unfinished = [b for b in job.blocks if b.status != BlockStatus.COMPLETED]
+            log.warning("job %s: %d blocks were lost; sending them again", job_id, len(unfinished))
+            ctx.jobs.count_recovery(job_id)
+            ctx.queue.blocks(
+                job_id, [(b.index, ctx.providers.queue_for(b.spec.provider)) for b in unfinished]
+            )
+        elif _quiet_for(job, settings.JOB_STALL_TIMEOUT, now):
+            ctx.jobs.fail(
+                job_id,
+                f"stalled: no progress for more than {settings.JOB_STALL_TIMEOUT} s and none of "
+                f"its work is queued or running; POST /tts/{job_id}/retry resumes it",
+            )
+            log.warning("job %s stalled: its work was lost; marked failed", job_id)
+            stalled.append(job_id)
     return stalled
+
+
+def _quiet_for(job: JobRecord, seconds: float, now: float | None) -> bool:
+    return (now or time.time()) - epoch_of(job.updated_at) > seconds
 
 
 def recover_lost_work(ctx: WorkerContext, grace_s: float) -> list[tuple[str, int]]:

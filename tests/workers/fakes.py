@@ -77,6 +77,9 @@ class RecordingQueue:
     def combine(self, job_id: str) -> None:
         self.combined.append(job_id)
 
+    def blocks(self, job_id: str, queued) -> None:
+        self.resent += [(job_id, index) for index, _ in queued]
+
 
 @pytest.fixture
 def ctx(redis_db, tmp_path) -> WorkerContext:

@@ -11,7 +11,7 @@ from utils.jobs.liveness import lost_blocks
 from utils.jobs.models import BlockStatus, JobStatus
 from utils.names import PROCESS_BLOCK, job_key, running_blocks_key, worker_heartbeat_key
 from workers.celery_app import create_celery
-from workers.housekeeping import check_stalled_jobs, recover_lost_work
+from workers.housekeeping import MAX_RECOVERIES, check_stalled_jobs, recover_lost_work
 from workers.synthesis import synthesize_block
 
 LONG_AGO = "2020-01-01T00:00:00.000Z"
@@ -29,9 +29,19 @@ def quiet(ctx, monkeypatch):
     return make_quiet
 
 
-def test_a_job_whose_work_is_nowhere_is_stalled_and_its_blocks_say_they_never_ran(ctx, quiet):
+def test_a_job_whose_work_was_lost_gets_it_sent_again(ctx, quiet):
     job_id = quiet(new_job(ctx, "one", "two"))
+    assert check_stalled_jobs(ctx) == []
+    assert ctx.queue.resent == [(job_id, 0), (job_id, 1)]
+    assert ctx.jobs.get(job_id).recoveries == 1
+
+
+def test_a_job_whose_work_keeps_being_lost_is_stalled_and_its_blocks_never_ran(ctx, quiet):
+    job_id = quiet(new_job(ctx, "one", "two"))
+    for _ in range(MAX_RECOVERIES):
+        ctx.jobs.count_recovery(job_id)
     assert check_stalled_jobs(ctx) == [job_id]
+    assert ctx.queue.resent == []
     job = ctx.jobs.get(job_id)
     assert job.status == JobStatus.FAILED and job.error.startswith("stalled: no progress")
     assert [b.status for b in job.blocks] == [BlockStatus.SKIPPED] * 2

@@ -109,6 +109,7 @@ class JobRecord:
     duration_ms: int | None = None
     error: str | None = None
     combine: bool = True  # False: a job of blocks alone, complete once every block is stored
+    recoveries: int = 0  # times its lost work was sent again
     blocks: list[BlockRecord] = field(default_factory=list)
 
     @property
@@ -130,4 +131,5 @@ class JobRecord:
             duration_ms=int(raw["duration_ms"]) if raw.get("duration_ms") else None,
             error=raw.get("error") or None,
             combine=raw.get("combine", "1") == "1",
+            recoveries=int(raw.get("recoveries", 0)),
         )

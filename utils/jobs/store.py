@@ -198,6 +198,9 @@ class JobStore:
             )
             self.fail(job_id, f"block {index}: {error}")
 
+    def count_recovery(self, job_id: str) -> None:
+        self.redis.hincrby(job_key(job_id), "recoveries", 1)
+
     def not_running(self, job_id: str, index: int) -> None:
         """The block's task will run again later (a provider retry): no process holds it."""
         self.redis.hdel(running_blocks_key(), running_field(job_id, index))
