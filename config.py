@@ -33,7 +33,8 @@ MIN_SECRET_LENGTH = 32
 class ProviderConfig(BaseModel):
     """One configured TTS account or server. `type` picks the implementation."""
 
-    type: Literal["piper", "elevenlabs", "openai"]
+    type: Literal["piper", "elevenlabs", "openai", "volcengine"]
+    # The account's secret (Volcano Engine: the application's access token).
     api_key: SecretStr | None = None
     base_url: str | None = None
     model: str | None = None
@@ -54,6 +55,18 @@ class ProviderConfig(BaseModel):
     # threads per process for the neural network (0: as many as onnxruntime likes).
     voices_dir: Path | None = None
     threads: int = Field(default=1, ge=0)
+    # Volcano Engine only: the console's APP ID, sent with every request beside the token, and
+    # the cluster that serves it (None: "volcano_tts", the standard TTS cluster; cloned voices
+    # live on "volcano_icl").
+    app_id: str | None = None
+    cluster: str | None = None
+
+    @model_validator(mode="after")
+    def _volcengine_needs_its_credentials(self) -> ProviderConfig:
+        # Refused when settings load, not when the first block reaches a worker.
+        if self.type == "volcengine" and not (self.app_id and self.api_key):
+            raise ValueError("a volcengine entry needs app_id and api_key (its access token)")
+        return self
 
 
 def default_providers() -> dict[str, ProviderConfig]:

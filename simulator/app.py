@@ -1,4 +1,5 @@
-"""The simulator's HTTP API: the upstream endpoints the SDKs call, and `/_sim/*` controls."""
+"""The simulator's HTTP API: the upstream endpoints the SDKs call (Volcano Engine's in
+simulator/volcengine.py, Cloudinary's in simulator/cloudinary.py), and `/_sim/*` controls."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from fastapi.responses import JSONResponse
 from simulator.audio import render, tone
 from simulator.cloudinary import add_cloudinary_routes
 from simulator.state import Fault, Knobs, SimState
+from simulator.volcengine import add_volcengine_routes
 
 ELEVENLABS_VOICES = [
     {
@@ -40,11 +42,13 @@ ELEVENLABS_FORMATS = {"mp3": "mp3", "pcm": "pcm", "wav": "wav"}
 MEDIA_TYPES = {"mp3": "audio/mpeg", "pcm": "application/octet-stream", "wav": "audio/wav"}
 
 
-def _error(status: int, message: str, retry_after_s: float | None = None) -> JSONResponse:
+def _error(
+    status: int, message: str, retry_after_s: float | None = None, code: int | None = None
+) -> JSONResponse:
     headers = {"Retry-After": f"{retry_after_s:g}"} if retry_after_s is not None else None
     body = {
         "detail": {"status": "simulated_error", "message": message},
-        "error": {"message": message, "type": "simulated_error", "code": status},
+        "error": {"message": message, "type": "simulated_error", "code": code or status},
     }
     return JSONResponse(status_code=status, content=body, headers=headers)
 
@@ -54,13 +58,17 @@ def create_simulator() -> FastAPI:
     state = SimState()
     app.state.sim = state
 
-    async def speak(request: Request, key: str | None, record: dict, make_audio) -> Response:
+    async def speak(
+        request: Request, key: str | None, record: dict, make_audio, error=_error
+    ) -> Response:
+        """Every TTS endpoint's path: the key, a fault, the account limit, the latency.
+        `error` renders a failure in the vendor's own shape."""
         knobs = state.knobs
         if not key or (knobs.api_key is not None and key != knobs.api_key):
-            return _error(401, "invalid API key")
+            return error(401, "invalid API key")
         fault = state.take_fault(request.url.path)
         if not state.enter(record):
-            return _error(429, "too many concurrent requests", retry_after_s=0.1)
+            return error(429, "too many concurrent requests", retry_after_s=0.1)
         started = time.monotonic()
         try:
             if fault is None:
@@ -72,7 +80,7 @@ def create_simulator() -> FastAPI:
             if remaining_s > 0:
                 await asyncio.sleep(remaining_s)
             if fault is not None:
-                return _error(fault.status, fault.message, fault.retry_after_s)
+                return error(fault.status, fault.message, fault.retry_after_s, fault.code)
             return Response(content, media_type=media_type)
         finally:
             state.leave()
@@ -134,6 +142,7 @@ def create_simulator() -> FastAPI:
         return await speak(request, key, record, make_audio)
 
     add_cloudinary_routes(app, state, _error)
+    add_volcengine_routes(app, state, speak)
 
     @app.post("/_sim/reset")
     async def reset() -> dict:

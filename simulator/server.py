@@ -62,6 +62,7 @@ class SimulatorServer:
         path: str = "",
         retry_after_s: float | None = None,
         message: str = "injected fault",
+        code: int | None = None,
     ) -> None:
         body = {
             "status": status,
@@ -69,6 +70,7 @@ class SimulatorServer:
             "path": path,
             "retry_after_s": retry_after_s,
             "message": message,
+            "code": code,
         }
         self._control.post("/_sim/faults", json=body).raise_for_status()
 

@@ -16,6 +16,9 @@ class Fault:
     path: str = ""  # substring of the request path; empty matches every TTS request
     retry_after_s: float | None = None
     message: str = "injected fault"
+    # A vendor's own error code for endpoints that answer one in their body (Volcano Engine:
+    # e.g. 3003 with HTTP 200 or 429); None: the endpoint's usual code for `status`.
+    code: int | None = None
 
 
 @dataclass
@@ -24,6 +27,7 @@ class Knobs:
     voices_latency_ms: float = 0.0  # how long listing voices takes
     max_in_flight: int | None = None  # an account's concurrency limit: 429 above it
     api_key: str | None = None  # when set, any other key gets 401
+    app_id: str | None = None  # Volcano Engine: when set, any other appid gets 403
 
 
 @dataclass
@@ -40,6 +44,7 @@ class SimState:
     starts: list[float] = field(default_factory=list)
     recent: list[dict] = field(default_factory=list)
     uploads: dict = field(default_factory=dict)  # public id -> simulator.cloudinary.Upload
+    volc_reqids: set = field(default_factory=set)  # Volcano Engine refuses a reqid seen before
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def take_fault(self, path: str, named_only: bool = False) -> Fault | None:

@@ -18,6 +18,7 @@ _REDIS_PORT = free_port()
 _SIMULATOR_PORT = free_port()
 SIMULATOR_URL = f"http://127.0.0.1:{_SIMULATOR_PORT}"
 TEST_API_KEY = "sk-test-secret-0123456789abcdef"
+TEST_VOLC_APP_ID = "7700123456"
 # The cloud providers, configured as a user would, but pointed at the simulator.
 PROVIDERS = {
     "piper": {"type": "piper", "concurrency": None},
@@ -42,6 +43,14 @@ PROVIDERS = {
         "model": "kokoro",
         "voices": ["af_bella", "am_adam"],
         "concurrency": 2,
+        "timeout_s": 10,
+    },
+    "volcengine": {
+        "type": "volcengine",
+        "app_id": TEST_VOLC_APP_ID,
+        "api_key": TEST_API_KEY,
+        "base_url": SIMULATOR_URL,
+        "concurrency": 4,
         "timeout_s": 10,
     },
     # A roomy account for the load test.

@@ -143,3 +143,36 @@ def test_after_the_last_retry_the_job_fails_with_the_blocks_error(app, alice, si
     )
     assert simulator.stats()["tts_requests"] == 4  # the first try and PROVIDER_MAX_RETRIES=3
     assert app.get(f"/result/{job_id}", headers=alice).status_code == 409  # no combine ran
+
+
+def test_a_volcengine_block_rides_out_a_busy_backend_and_lands_in_its_voice(
+    app, alice, simulator, worker
+):
+    # HTTP 200 with code 3005 ("backend busy"): the vendor's code, not the status, says retry
+    simulator.fault(200, times=1, path="/api/v1/tts", code=3005, message="server busy")
+    voice = "BV700_streaming"
+    blocks = [
+        {"text": "Spoken by the local voice.", "wait_after_ms": 200},
+        {"text": "Spoken through Volcano Engine.", "provider": "volcengine", "voice": voice},
+    ]
+    job_id = submit(app, alice, blocks)
+    status = wait_for_job(app, job_id, alice, timeout_s=60)
+    assert status["status"] == "completed", status
+    assert status["blocks"][1]["attempts"] == 2
+
+    rate = 24000
+    final = decode(app.get(f"/result/{job_id}/audio", headers=alice).content, rate)
+    block = app.get(f"/result/{job_id}", headers=alice).json()["blocks"][1]
+    region = final[round(block["start_ms"] * rate / 1000) : round(block["end_ms"] * rate / 1000)]
+    assert abs(peak_hz(region[rate // 20 : -rate // 20], rate) - voice_frequency(voice)) < 5
+    sent = [r for r in simulator.stats()["recent"] if r["api"] == "volcengine"]
+    assert len(sent) == 2 and sent[0]["reqid"] != sent[1]["reqid"]  # a retry is a new request
+
+
+def test_a_voice_volcengine_does_not_know_fails_the_job_at_once(app, alice, simulator, worker):
+    simulator.fault(200, times=10, path="/api/v1/tts", code=3050, message="voice_type not found")
+    job_id = submit(app, alice, [{"text": "Nobody.", "provider": "volcengine"}])
+    status = wait_for_job(app, job_id, alice, timeout_s=30)
+    assert status["status"] == "failed"
+    assert status["error"] == "block 0: volcengine: code 3050: voice_type not found"
+    assert status["blocks"][0]["attempts"] == 1

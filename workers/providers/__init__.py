@@ -23,6 +23,7 @@ IMPLEMENTATIONS = {
     "piper": "workers.providers.piper:PiperProvider",
     "elevenlabs": "workers.providers.elevenlabs:ElevenLabsProvider",
     "openai": "workers.providers.openai:OpenAIProvider",
+    "volcengine": "workers.providers.volcengine:VolcengineProvider",
 }
 
 

@@ -51,9 +51,13 @@ def upstream_error(
     message: str,
     secret: str | None,
     headers: Mapping[str, str] | None = None,
+    retryable: bool | None = None,
 ) -> ProviderError:
-    """429, 5xx and the like are worth another try; 400/401/403/422 are not."""
+    """429, 5xx and the like are worth another try; 400/401/403/422 are not. `retryable`
+    overrides the status where the provider says more (an error code in its body)."""
     message = redact(message, secret)
-    if status is None or status in RETRYABLE_STATUSES or status >= 500:
+    if retryable is None:
+        retryable = status is None or status in RETRYABLE_STATUSES or status >= 500
+    if retryable:
         return ProviderRetryable(provider, message, status, retry_after_seconds(headers))
     return ProviderRejected(provider, message, status)
