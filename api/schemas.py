@@ -144,9 +144,11 @@ class AccountIn(BaseModel):
         pattern=r"^[A-Za-z0-9_.-]{1,64}$",
         description="How your blocks name it (as their provider); 1-64 of A-Z a-z 0-9 _ . -",
     )
-    type: Literal["openai", "elevenlabs"] = Field(description="The provider's API.")
+    type: Literal["openai", "elevenlabs", "volcengine"] = Field(description="The provider's API.")
     api_key: SecretStr = Field(description="Stored encrypted; never shown again.")
     base_url: str | None = Field(default=None, description="Another server speaking that API.")
+    app_id: str | None = Field(default=None, description="Volcano Engine: the app's id.")
+    cluster: str | None = Field(default=None, description="Volcano Engine: the cluster.")
     model: str | None = None
     default_voice: str | None = None
     voices: list[str] | None = Field(
@@ -162,6 +164,8 @@ class AccountOut(BaseModel):
     name: str
     type: str
     base_url: str | None = None
+    app_id: str | None = None
+    cluster: str | None = None
     model: str | None = None
     default_voice: str | None = None
     voices: list[str] | None = None

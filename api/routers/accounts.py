@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
+from pydantic import ValidationError
 
 from api.deps import AccountsDep, CurrentUser, ProvidersDep
 from api.schemas import AccountIn, AccountOut
@@ -29,7 +30,14 @@ def save_account(
         raise InvalidRequest(
             [FieldError(("name",), f"{body.name!r} is a provider of this service; choose another")]
         )
-    config = ProviderConfig(**body.model_dump(exclude={"name"}))
+    if body.type == "volcengine" and not body.app_id:
+        raise InvalidRequest([FieldError(("app_id",), "a volcengine account needs its app_id")])
+    try:
+        config = ProviderConfig(**body.model_dump(exclude={"name"}, exclude_none=True))
+    except ValidationError as exc:  # what one provider type needs (Volcano Engine: app_id)
+        raise InvalidRequest(
+            [FieldError(tuple(e["loc"]) or ("body",), e["msg"]) for e in exc.errors()]
+        ) from None
     saved = accounts.save(user.username, body.name, config)
     response.headers["Location"] = f"/accounts/{body.name}"
     return AccountOut(**saved)

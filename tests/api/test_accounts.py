@@ -63,3 +63,10 @@ def test_a_deleted_account_is_gone(app, alice):
     assert app.delete("/accounts/mine", headers=alice).status_code == 204
     assert app.get("/accounts", headers=alice).json() == []
     assert app.delete("/accounts/mine", headers=alice).status_code == 404
+
+
+def test_a_volcengine_account_needs_its_app_id(app, alice):
+    response = app.post("/accounts", headers=alice, json=account(type="volcengine"))
+    assert response.status_code == 422 and response.json()["detail"][0]["field"] == "app_id"
+    response = app.post("/accounts", headers=alice, json=account(type="volcengine", app_id="42"))
+    assert response.status_code == 201 and response.json()["app_id"] == "42"
