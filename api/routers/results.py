@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import os
 import uuid
+from collections.abc import Iterator
+from typing import BinaryIO
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
@@ -8,13 +11,14 @@ from fastapi.responses import FileResponse, Response, StreamingResponse
 from api.deps import AsyncRedisDep, CurrentUser, JobsDep, SettingsDep, StorageDep
 from api.schemas import BlockResultOut, JobResultOut
 from api.streaming import stream_blocks
-from utils.errors import NotFound, NotReady
+from utils.errors import NotFound, NotReady, ObjectNotFound
 from utils.jobs.models import JobRecord, JobStatus
 from utils.storage.base import Storage
 
 router = APIRouter(prefix="/result", tags=["results"])
 
 MP3 = "audio/mpeg"
+CHUNK = 64 * 1024
 
 
 def _require_completed(job: JobRecord) -> JobRecord:
@@ -70,29 +74,52 @@ def job_result(
     )
 
 
-def _serve(storage: Storage, key: str, filename: str) -> Response:
+def _chunks(handle: BinaryIO) -> Iterator[bytes]:
+    """The object in pieces; the handle is closed when the response ends, however it ends
+    (a client that goes away mid-file drops the generator, which runs the `with` exit)."""
+    with handle:
+        while chunk := handle.read(CHUNK):
+            yield chunk
+
+
+def _headers_only(headers: dict[str, str]) -> Response:
+    """A HEAD answer: GET's headers, no body, and no Content-Length unless GET has one."""
+    response = Response(media_type=MP3, headers=headers)
+    if "Content-Length" not in headers:
+        del response.headers["content-length"]  # not 0: the audio is not empty
+    return response
+
+
+def _serve(storage: Storage, key: str, filename: str, what: str, head: bool) -> Response:
+    headers = {"Content-Disposition": f'inline; filename="{filename}"'}
     path = storage.local_path(key)
     if path is not None:
-        # FileResponse answers Range requests, so browsers can seek.
+        # FileResponse answers Range requests, so browsers can seek, and HEAD without a body.
         return FileResponse(
             path, media_type=MP3, filename=filename, content_disposition_type="inline"
         )
-    handle = storage.open(key)
-    return StreamingResponse(
-        iter(lambda: handle.read(64 * 1024), b""),
-        media_type=MP3,
-        headers={"Content-Disposition": f'inline; filename="{filename}"'},
-    )
+    try:
+        handle = storage.open(key)
+    except ObjectNotFound:
+        raise NotFound(f"{what} is no longer stored (purged); submit the job again") from None
+    headers["Content-Length"] = str(handle.seek(0, os.SEEK_END))
+    handle.seek(0)
+    if head:
+        handle.close()
+        return _headers_only(headers)
+    return StreamingResponse(_chunks(handle), media_type=MP3, headers=headers)
 
 
-@router.get(
+@router.api_route(
     "/{job_id}/audio",
+    methods=["GET", "HEAD"],  # media players and CDNs ask HEAD first
     name="final_audio",
     response_class=Response,
     responses={200: {"content": {MP3: {}}}},
 )
 def final_audio(
     job_id: uuid.UUID,
+    request: Request,
     aredis: AsyncRedisDep,
     user: CurrentUser,
     jobs: JobsDep,
@@ -105,31 +132,33 @@ def final_audio(
     ),
 ) -> Response:
     """The final MP3 (supports Range requests), or with stream=true, the audio as it is made."""
+    head = request.method == "HEAD"
     job = jobs.get(str(job_id), owner=user.username, with_blocks=False)
     if stream and job.status != JobStatus.COMPLETED:
         if job.status == JobStatus.FAILED:
             raise NotReady(f"job {job.id} failed: {job.error}", job.status.value)
+        headers = {
+            "Content-Disposition": f'inline; filename="tts-{job.id}.mp3"',
+            "Cache-Control": "no-store",
+        }
+        if head:
+            return _headers_only(headers)
         chunks = stream_blocks(aredis, storage, job, give_up_s=settings.JOB_STALL_TIMEOUT)
-        return StreamingResponse(
-            chunks,
-            media_type=MP3,
-            headers={
-                "Content-Disposition": f'inline; filename="tts-{job.id}.mp3"',
-                "Cache-Control": "no-store",
-            },
-        )
+        return StreamingResponse(chunks, media_type=MP3, headers=headers)
     _require_completed(job)
-    return _serve(storage, job.storage_key, f"tts-{job.id}.mp3")
+    return _serve(storage, job.storage_key, f"tts-{job.id}.mp3", f"the audio of job {job.id}", head)
 
 
-@router.get(
+@router.api_route(
     "/{job_id}/block/{index}/audio",
+    methods=["GET", "HEAD"],
     name="block_audio",
     response_class=Response,
     responses={200: {"content": {MP3: {}}}},
 )
 def block_audio(
     job_id: uuid.UUID,
+    request: Request,
     user: CurrentUser,
     jobs: JobsDep,
     storage: StorageDep,
@@ -142,4 +171,10 @@ def block_audio(
     _, block = jobs.get_with_block(job.id, index)
     if block.storage_key is None:
         raise NotReady(f"block {index} is {block.status.value}", block.status.value)
-    return _serve(storage, block.storage_key, f"tts-{job.id}-block-{index:04d}.mp3")
+    return _serve(
+        storage,
+        block.storage_key,
+        f"tts-{job.id}-block-{index:04d}.mp3",
+        f"the audio of block {index} of job {job.id}",
+        request.method == "HEAD",
+    )
