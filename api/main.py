@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from api.body_limit import BodySizeLimit
+from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.rate_limits import build_limiter
 from api.routers import auth, catalog, jobs, results
@@ -59,6 +60,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         description="Ordered text blocks in, one MP3 out, synthesized in parallel by workers.",
         lifespan=lifespan,
+        docs_url=None,  # served by install_docs, from local files
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.limiter = build_limiter(settings)
@@ -68,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
     for module in (auth, jobs, results, catalog):
         app.include_router(module.router)
+    install_docs(app)
 
     default_openapi = app.openapi
 

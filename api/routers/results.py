@@ -110,13 +110,13 @@ def _serve(storage: Storage, key: str, filename: str, what: str, head: bool) -> 
     return StreamingResponse(_chunks(handle), media_type=MP3, headers=headers)
 
 
-@router.api_route(
-    "/{job_id}/audio",
-    methods=["GET", "HEAD"],  # media players and CDNs ask HEAD first
-    name="final_audio",
-    response_class=Response,
-    responses={200: {"content": {MP3: {}}}},
-)
+AUDIO = {"response_class": Response, "responses": {200: {"content": {MP3: {}}}}}
+
+
+# HEAD as well as GET: media players and CDNs ask HEAD first. Two routes, not one with two
+# methods, so each has an operation id of its own in the schema.
+@router.get("/{job_id}/audio", name="final_audio", **AUDIO)
+@router.head("/{job_id}/audio", name="final_audio_head", **AUDIO)
 def final_audio(
     job_id: uuid.UUID,
     request: Request,
@@ -149,13 +149,8 @@ def final_audio(
     return _serve(storage, job.storage_key, f"tts-{job.id}.mp3", f"the audio of job {job.id}", head)
 
 
-@router.api_route(
-    "/{job_id}/block/{index}/audio",
-    methods=["GET", "HEAD"],
-    name="block_audio",
-    response_class=Response,
-    responses={200: {"content": {MP3: {}}}},
-)
+@router.get("/{job_id}/block/{index}/audio", name="block_audio", **AUDIO)
+@router.head("/{job_id}/block/{index}/audio", name="block_audio_head", **AUDIO)
 def block_audio(
     job_id: uuid.UUID,
     request: Request,
