@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
+from api.access_log import install_access_log_redaction
 from api.body_limit import BodySizeLimit
 from api.docs import install_docs
 from api.errors import install_error_handlers
@@ -30,6 +31,7 @@ log = logging.getLogger("api")
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    install_access_log_redaction()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
