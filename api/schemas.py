@@ -84,6 +84,10 @@ class JobIn(BaseModel):
 class JobAccepted(BaseModel):
     job_id: str
     status: str
+    stream_url: str = Field(
+        description="The audio as it is made (?stream=true), by a signed link: no token "
+        "needed, so an <audio> element can play it; valid for AUDIO_LINK_TTL seconds."
+    )
 
 
 class JobRetried(JobAccepted):
@@ -125,6 +129,11 @@ class JobResultOut(BaseModel):
     status: str
     output_format: str
     url: str
+    signed_url: str = Field(
+        description="The final audio by a signed link: no token needed (an <audio> src, a "
+        "link to share), until signed_url_expires_at."
+    )
+    signed_url_expires_at: str
     duration_ms: int
     blocks: list[BlockResultOut]
 

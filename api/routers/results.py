@@ -8,9 +8,11 @@ from typing import BinaryIO
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
 
-from api.deps import AsyncRedisDep, CurrentUser, JobsDep, SettingsDep, StorageDep
+from api.deps import AsyncRedisDep, AudioOwner, CurrentUser, JobsDep, SettingsDep, StorageDep
 from api.schemas import BlockResultOut, JobResultOut
 from api.streaming import stream_blocks
+from api.urls import audio_url, signed_audio_url
+from utils.clock import iso_of
 from utils.errors import NotFound, NotReady, ObjectNotFound
 from utils.jobs.models import JobRecord, JobStatus
 from utils.storage.base import Storage
@@ -27,15 +29,6 @@ def _require_completed(job: JobRecord) -> JobRecord:
     return job
 
 
-def _url(request: Request, settings, storage: Storage, key: str, route: str, **params) -> str:
-    """The storage's own URL where it has one (Cloudinary), else this API's audio endpoint."""
-    if direct := storage.url(key):
-        return direct
-    path = request.app.url_path_for(route, **{k: str(v) for k, v in params.items()})
-    base = settings.PUBLIC_BASE_URL.rstrip("/") or str(request.base_url).rstrip("/")
-    return f"{base}{path}"
-
-
 @router.get("/{job_id}", response_model=JobResultOut)
 def job_result(
     job_id: uuid.UUID,
@@ -45,18 +38,22 @@ def job_result(
     storage: StorageDep,
     settings: SettingsDep,
 ) -> JobResultOut:
-    """Where the final audio and each block are, and where each block sits in the final audio."""
+    """Where the final audio and each block are, and where each block sits in the final audio;
+    `signed_url` fetches the final audio with no token (an <audio> src, a link to share)."""
     job = _require_completed(jobs.get(str(job_id), owner=user.username))
+    signed_url, link = signed_audio_url(request, settings, job.id)
     return JobResultOut(
         job_id=job.id,
         status=job.status.value,
         output_format=job.output_format,
-        url=_url(request, settings, storage, job.storage_key, "final_audio", job_id=job.id),
+        url=audio_url(request, settings, storage, job.storage_key, "final_audio", job_id=job.id),
+        signed_url=signed_url,
+        signed_url_expires_at=iso_of(link.expires_at),
         duration_ms=job.duration_ms,
         blocks=[
             BlockResultOut(
                 index=b.index,
-                url=_url(
+                url=audio_url(
                     request,
                     settings,
                     storage,
@@ -121,7 +118,7 @@ def final_audio(
     job_id: uuid.UUID,
     request: Request,
     aredis: AsyncRedisDep,
-    user: CurrentUser,
+    owner: AudioOwner,
     jobs: JobsDep,
     storage: StorageDep,
     settings: SettingsDep,
@@ -131,9 +128,10 @@ def final_audio(
         "while the job runs (no Range support while streaming).",
     ),
 ) -> Response:
-    """The final MP3 (supports Range requests), or with stream=true, the audio as it is made."""
+    """The final MP3 (supports Range requests), or with stream=true, the audio as it is made.
+    A bearer token, or a signed link's exp and sig (from GET /result, POST /tts), grants it."""
     head = request.method == "HEAD"
-    job = jobs.get(str(job_id), owner=user.username, with_blocks=False)
+    job = jobs.get(str(job_id), owner=owner, with_blocks=False)
     if stream and job.status != JobStatus.COMPLETED:
         if job.status == JobStatus.FAILED:
             raise NotReady(f"job {job.id} failed: {job.error}", job.status.value)
