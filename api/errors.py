@@ -5,8 +5,9 @@ readable name such as `blocks[2].voice`; `loc` starts where the value came from 
 query, header) and messages name the allowed values or the expected type. An unexpected error
 answers 500 with a request id and a generic message; the details go to the log only.
 
-Every body is built by `_json`, which escapes lone surrogates: a message may quote a name the
-client sent, and a surrogate it escaped in JSON ("\\ud800") cannot be encoded as UTF-8.
+Every body's strings pass through `_printable`, which writes lone surrogates out as text: a
+message may quote a name the client sent, and a surrogate it escaped in JSON ("\\ud800")
+cannot be encoded as UTF-8, which would turn any error into a 500.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from typing import Any
 
 import redis
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
 
 from utils.errors import (
     ConfigurationError,
@@ -107,6 +110,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         return _field_errors_response([_from_pydantic(e) for e in exc.errors()])
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> Response:
+        exc.detail = _printable(exc.detail)
+        return await http_exception_handler(request, exc)
 
     @app.exception_handler(InvalidRequest)
     async def _invalid(request: Request, exc: InvalidRequest) -> JSONResponse:

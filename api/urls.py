@@ -12,7 +12,9 @@ from utils.auth.links import AUDIO, SignedLink, sign
 from utils.storage.base import Storage
 
 
-def api_url(request: Request, settings: Settings, route: str, query=None, **params) -> str:
+def api_url(
+    request: Request, settings: Settings, route: str, query: dict[str, str] | None = None, **params
+) -> str:
     path = request.app.url_path_for(route, **{k: str(v) for k, v in params.items()})
     base = settings.PUBLIC_BASE_URL.rstrip("/") or str(request.base_url).rstrip("/")
     return f"{base}{path}" + (f"?{urlencode(query)}" if query else "")

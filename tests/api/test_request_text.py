@@ -63,6 +63,7 @@ def test_a_lone_surrogate_in_a_field_name_is_a_422_too(app, alice):
 
 def test_an_error_that_quotes_a_lone_surrogate_is_still_sent(service_redis):
     """Whatever a message quotes, its body is sent: a surrogate is written out as text."""
+    from fastapi import HTTPException
     from fastapi.testclient import TestClient
 
     from api.main import create_app
@@ -72,10 +73,17 @@ def test_an_error_that_quotes_a_lone_surrogate_is_still_sent(service_redis):
     def refuse():
         raise InvalidRequest([FieldError(("blocks", 0, "x\udc00"), "bad value '\ud800'")])
 
+    def forbid():
+        raise HTTPException(403, "no access to '\udfff'")
+
     app.add_api_route("/refuse", refuse)
+    app.add_api_route("/forbid", forbid)
     with TestClient(app) as client:
         errors = errors_of(client.get("/refuse"))
+        forbidden = client.get("/forbid")
     assert errors == {"blocks[0].x\\udc00": "blocks[0].x\\udc00: bad value '\\ud800'"}
+    assert forbidden.status_code == 403
+    assert forbidden.json() == {"detail": "no access to '\\udfff'"}
 
 
 @pytest.mark.parametrize("char", ["\x00", "\x07", "\x1b", "\x7f", "\x85"])
