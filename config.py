@@ -7,12 +7,14 @@ OpenAI-compatible server is one more entry in PROVIDERS, not new code.
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from utils.storage.base import StorageSettings
 
@@ -105,6 +107,12 @@ class Settings(BaseSettings):
     CLOUDINARY_DELIVERY_PREFIX: str | None = None  # another delivery host (a CDN, a simulator)
     # Base of the URLs handed to clients; empty means "the address the request came in on".
     PUBLIC_BASE_URL: str = ""
+    # Host names the API answers to (the Host header, checked before anything else), since
+    # without PUBLIC_BASE_URL the URLs handed to clients are built from it. PUBLIC_BASE_URL's
+    # host is allowed too. Comma-separated or a JSON list; "*.example.com" for subdomains.
+    ALLOWED_HOSTS: Annotated[list[str], NoDecode] = ["127.0.0.1", "localhost", "[::1]"]
+    # Seconds a signed audio link (`?exp=...&sig=...`, no token needed) stays valid.
+    AUDIO_LINK_TTL: int = Field(default=3600, ge=1)
 
     MAX_BLOCKS: int = Field(default=200, ge=1)
     MAX_BLOCK_CHARS: int = Field(default=5000, ge=1)
@@ -148,6 +156,26 @@ class Settings(BaseSettings):
     BROKER_VISIBILITY_TIMEOUT: int | None = Field(default=None, ge=1)
     BROKER_RESTORE_INTERVAL: int = Field(default=10, ge=1, description="seconds between sweeps")
 
+    @field_validator("ALLOWED_HOSTS", mode="before")
+    @classmethod
+    def _host_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            value = json.loads(text) if text.startswith("[") else text.split(",")
+        if isinstance(value, list):
+            value = [h.strip().lower() for h in value if isinstance(h, str) and h.strip()]
+            for host in value:
+                if (
+                    "*" in host
+                    and host != "*"
+                    and not (host.startswith("*.") and "*" not in host[1:])
+                ):
+                    raise ValueError(
+                        f"{host!r} is not a host name; allowed: a name "
+                        "(tts.example.com), an address (127.0.0.1, [::1]), *.example.com, or *"
+                    )
+        return value
+
     @model_validator(mode="after")
     def _refuse_weak_secret_outside_development(self) -> Settings:
         if self.ENVIRONMENT != "development":
@@ -172,6 +200,14 @@ class Settings(BaseSettings):
     def hard_time_limit(self) -> int:
         """Past BLOCK_TIME_LIMIT (the soft limit, which fails the block), the process is killed."""
         return self.BLOCK_TIME_LIMIT + 30
+
+    @property
+    def trusted_hosts(self) -> list[str]:
+        """ALLOWED_HOSTS and the host of PUBLIC_BASE_URL, as the Host header names them."""
+        public = urlsplit(self.PUBLIC_BASE_URL).hostname if self.PUBLIC_BASE_URL else None
+        if public and ":" in public:
+            public = f"[{public}]"  # an IPv6 address, bracketed as in a Host header
+        return [*self.ALLOWED_HOSTS, *([public] if public else [])]
 
     @property
     def visibility_timeout(self) -> int:

@@ -3,15 +3,17 @@ and kept on app.state; tests override them with `app.dependency_overrides`."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Annotated
 
 import redis.asyncio as aioredis
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Query, Request, status
 from fastapi.security import OAuth2PasswordBearer
 
 from config import Settings
 from utils.accounts.user_accounts import UserAccounts
+from utils.auth.links import AUDIO, InvalidLink, verify
 from utils.auth.tokens import InvalidToken, subject_of
 from utils.auth.users import UserStore
 from utils.jobs.store import JobStore
@@ -94,3 +96,30 @@ def get_current_user(
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def get_audio_owner(
+    job_id: uuid.UUID,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+    settings: SettingsDep,
+    users: UsersDep,
+    exp: Annotated[
+        int | None, Query(description="A signed link's expiry (Unix time), from GET /result")
+    ] = None,
+    sig: Annotated[str | None, Query(description="A signed link's signature")] = None,
+) -> str | None:
+    """Who must own the job: the token's user; None where a signed link (exp and sig, no token
+    needed) grants this job's audio to whoever holds it."""
+    if exp is None and sig is None:
+        return get_current_user(token, settings, users).username
+    if exp is None or sig is None:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "a signed link needs both exp and sig")
+    try:
+        verify(str(job_id), AUDIO, exp, sig, settings)
+    except InvalidLink as exc:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
+    return None
+
+
+# The owner to look the job up with (utils/jobs/store.py JobStore.get), or None.
+AudioOwner = Annotated[str | None, Depends(get_audio_owner)]

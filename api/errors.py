@@ -1,19 +1,28 @@
 """The one place where the service's exceptions become HTTP responses.
 
 422 bodies keep FastAPI's shape (`detail` is a list of `{loc, msg, type}`) and add `field`, a
-readable name such as `blocks[2].voice`; messages name the allowed values. An unexpected error
+readable name such as `blocks[2].voice`; `loc` starts where the value came from (body, path,
+query, header) and messages name the allowed values or the expected type. An unexpected error
 answers 500 with a request id and a generic message; the details go to the log only.
+
+Every body's strings pass through `_printable`, which writes lone surrogates out as text: a
+message may quote a name the client sent, and a surrogate it escaped in JSON ("\\ud800")
+cannot be encoded as UTF-8, which would turn any error into a 500.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
+from typing import Any
 
 import redis
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
 
 from utils.errors import (
     ConfigurationError,
@@ -29,28 +38,72 @@ from utils.errors import (
 
 log = logging.getLogger("api")
 
+ROOTS = ("body", "path", "query", "header", "cookie")
 
-def _field_errors_response(errors: list[FieldError], loc_root: str = "body") -> JSONResponse:
-    detail = [
-        {
-            "loc": [loc_root, *e.loc],
-            "field": e.field,
-            "msg": f"{e.field}: {e.message}",
-            "type": "value_error",
-        }
-        for e in errors
-    ]
-    return JSONResponse(status_code=422, content={"detail": detail})
+# Pydantic's type errors, said as the JSON a client should have sent.
+EXPECTED = {
+    "int_type": "an integer",
+    "float_type": "a number",
+    "string_type": "a string",
+    "bool_type": "true or false",
+    "list_type": "a list",
+    "dict_type": "an object",
+    "model_type": "an object",
+    "model_attributes_type": "an object",
+}
 
 
-def _from_pydantic(error: dict) -> FieldError:
+def _printable(value: Any) -> Any:
+    """`value` with every lone surrogate written out as text (\\ud800), in strings at any depth."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_printable(k): _printable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_printable(v) for v in value]
+    return value
+
+
+def _json(status_code: int, content: Any, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(status_code=status_code, content=_printable(content), headers=headers)
+
+
+def _json_type(value: Any) -> str:
+    """What the client sent, said as JSON; a string is not quoted back (it may be a secret)."""
+    if value is None or isinstance(value, bool | int | float):
+        return json.dumps(value)
+    if isinstance(value, str):
+        return "a string"
+    return "a list" if isinstance(value, list) else "an object"
+
+
+def _problem(root: str, loc: tuple, message: str, kind: str = "value_error") -> dict:
+    field = FieldError(loc, message).field if loc else root
+    return {"loc": [root, *loc], "field": field, "msg": f"{field}: {message}", "type": kind}
+
+
+def _field_errors_response(problems: list[dict]) -> JSONResponse:
+    return _json(422, {"detail": problems})
+
+
+def _from_pydantic(error: dict) -> dict:
     loc = tuple(error.get("loc", ()))
-    root = loc[0] if loc else "body"
-    loc = loc[1:] if root in ("body", "path", "query", "header") else loc
+    root, loc = (loc[0], loc[1:]) if loc and loc[0] in ROOTS else ("body", loc)
+    kind = error.get("type", "value_error")
     message = error.get("msg", "invalid value")
-    if error.get("type") == "extra_forbidden":
+    if kind == "json_invalid":
+        # FastAPI puts the position where a field name goes; it is the body that is broken.
+        at = loc[0] if loc and isinstance(loc[0], int) else None
+        reason = error.get("ctx", {}).get("error", "not valid JSON")
+        where = f" at character {at}" if at is not None else ""
+        return _problem("body", (), f"invalid JSON{where}: {reason}", kind)
+    if kind == "extra_forbidden":
         message = "is not a known field"
-    return FieldError(loc or (str(root),), message)
+    elif kind == "string_unicode":  # a key pydantic cannot read; values are RequestStr's
+        message = "has a field name that is not valid UTF-8 (half of a surrogate pair)"
+    elif kind in EXPECTED and root == "body":
+        message = f"must be {EXPECTED[kind]}, got {_json_type(error.get('input'))}"
+    return _problem(root, loc, message, kind)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -58,46 +111,43 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         return _field_errors_response([_from_pydantic(e) for e in exc.errors()])
 
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> Response:
+        exc.detail = _printable(exc.detail)
+        return await http_exception_handler(request, exc)
+
     @app.exception_handler(InvalidRequest)
     async def _invalid(request: Request, exc: InvalidRequest) -> JSONResponse:
-        return _field_errors_response(exc.errors)
+        return _field_errors_response([_problem("body", e.loc, e.message) for e in exc.errors])
 
     @app.exception_handler(NotFound)
     async def _not_found(request: Request, exc: NotFound) -> JSONResponse:
-        return JSONResponse(status_code=404, content={"detail": str(exc)})
+        return _json(404, {"detail": str(exc)})
 
     @app.exception_handler(NotReady)
     async def _not_ready(request: Request, exc: NotReady) -> JSONResponse:
-        return JSONResponse(status_code=409, content={"detail": str(exc), "status": exc.status})
+        return _json(409, {"detail": str(exc), "status": exc.status})
 
     @app.exception_handler(Unavailable)
     async def _unavailable(request: Request, exc: Unavailable) -> JSONResponse:
-        return JSONResponse(
-            status_code=503, content={"detail": str(exc)}, headers={"Retry-After": "5"}
-        )
+        return _json(503, {"detail": str(exc)}, {"Retry-After": "5"})
 
     @app.exception_handler(RateLimited)
     async def _rate_limited(request: Request, exc: RateLimited) -> JSONResponse:
-        return JSONResponse(
-            status_code=429,
-            content={"detail": str(exc)},
-            headers={"Retry-After": str(exc.retry_after_s)},
-        )
+        return _json(429, {"detail": str(exc)}, {"Retry-After": str(exc.retry_after_s)})
 
     @app.exception_handler(redis.RedisError)
     async def _redis_down(request: Request, exc: redis.RedisError) -> JSONResponse:
         log.warning("redis unavailable: %s", type(exc).__name__)
-        return JSONResponse(
-            status_code=503,
-            content={"detail": "job store unavailable, try again shortly"},
-            headers={"Retry-After": "5"},
+        return _json(
+            503, {"detail": "job store unavailable, try again shortly"}, {"Retry-After": "5"}
         )
 
     @app.exception_handler(ServiceError)
     async def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
         if isinstance(exc, StorageError | ConfigurationError):
             return _internal(exc)
-        return JSONResponse(status_code=400, content={"detail": str(exc)})
+        return _json(400, {"detail": str(exc)})
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -107,7 +157,4 @@ def install_error_handlers(app: FastAPI) -> None:
 def _internal(exc: BaseException) -> JSONResponse:
     request_id = uuid.uuid4().hex
     log.error("request %s failed", request_id, exc_info=exc)
-    return JSONResponse(
-        status_code=500,
-        content={"detail": "internal error", "request_id": request_id},
-    )
+    return _json(500, {"detail": "internal error", "request_id": request_id})

@@ -6,8 +6,11 @@ import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
+from api.access_log import install_access_log_redaction
 from api.body_limit import BodySizeLimit
+from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.rate_limits import build_limiter
 from api.routers import accounts, auth, catalog, jobs, results
@@ -30,6 +33,7 @@ log = logging.getLogger("api")
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    install_access_log_redaction()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -62,13 +66,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         description="Ordered text blocks in, one MP3 out, synthesized in parallel by workers.",
         lifespan=lifespan,
+        docs_url=None,  # served by install_docs, from local files
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.limiter = build_limiter(settings)
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.MAX_BODY_BYTES)
+    # Added last, so it runs first: links handed out are built from the Host header.
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
     for module in (auth, jobs, results, catalog, accounts):
         app.include_router(module.router)
+    install_docs(app)
 
     default_openapi = app.openapi
 

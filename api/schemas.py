@@ -6,21 +6,55 @@ at once; the published schema quotes the same limits from the app's settings (qu
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr
+from pydantic_core import PydanticCustomError
 
 from config import Settings
 
 MIN_SPEED, MAX_SPEED = 0.5, 2.0
 
+# Control characters (Unicode category Cc) but tab, newline and carriage return, and lone
+# surrogates: JSON can escape a surrogate ("\ud800") that no UTF-8 store or provider accepts.
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _storable(value: str) -> str:
+    found = _UNSTORABLE.search(value)
+    if found is None:
+        return value
+    code, at = f"U+{ord(found.group()):04X}", found.start()
+    if found.group() >= "\ud800":
+        raise PydanticCustomError(
+            "lone_surrogate",
+            "contains half of a surrogate pair ({code}) at character {at}, which is not a "
+            "character: send text as valid UTF-8",
+            {"code": code, "at": at},
+        )
+    raise PydanticCustomError(
+        "control_character",
+        "contains the control character {code} at character {at}; of control characters "
+        "only tab, newline and carriage return are allowed",
+        {"code": code, "at": at},
+    )
+
+
+# Every string a request carries: what the service cannot store or pass on is refused at the
+# door, naming the field, rather than failing deep inside (Redis, a provider, an error page).
+RequestStr = Annotated[str, AfterValidator(_storable)]
+
+# Numbers are strict: "1.5" and true are refused, and 1.0 as a pause in ms; 2 is a speed.
+_REQUEST = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
 
 class BlockIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = _REQUEST
 
-    text: str = Field(description="What to say.")
-    provider: str | None = Field(default=None, description="A name from GET /tts/providers.")
-    voice: str | None = Field(
+    text: RequestStr = Field(description="What to say: at least one letter or digit.")
+    provider: RequestStr | None = Field(default=None, description="A name from GET /tts/providers.")
+    voice: RequestStr | None = Field(
         default=None, description="A voice id from GET /tts/voices/{provider}."
     )
     wait_after_ms: int = Field(default=0, description="Silence after this block, in ms.")
@@ -29,7 +63,7 @@ class BlockIn(BaseModel):
 
 class JobIn(BaseModel):
     model_config = ConfigDict(
-        extra="forbid",
+        **_REQUEST,
         json_schema_extra={
             "examples": [
                 {
@@ -44,12 +78,16 @@ class JobIn(BaseModel):
     )
 
     blocks: list[BlockIn]
-    output_format: str | None = Field(default=None, description="e.g. mp3_24000_64.")
+    output_format: RequestStr | None = Field(default=None, description="e.g. mp3_24000_64.")
 
 
 class JobAccepted(BaseModel):
     job_id: str
     status: str
+    stream_url: str = Field(
+        description="The audio as it is made (?stream=true), by a signed link: no token "
+        "needed, so an <audio> element can play it; valid for AUDIO_LINK_TTL seconds."
+    )
 
 
 class JobRetried(JobAccepted):
@@ -91,6 +129,11 @@ class JobResultOut(BaseModel):
     status: str
     output_format: str
     url: str
+    signed_url: str = Field(
+        description="The final audio by a signed link: no token needed (an <audio> src, a "
+        "link to share), until signed_url_expires_at."
+    )
+    signed_url_expires_at: str
     duration_ms: int
     blocks: list[BlockResultOut]
 

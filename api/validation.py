@@ -6,6 +6,8 @@ values that would have been accepted, so a client can fix the whole request at o
 
 from __future__ import annotations
 
+import unicodedata
+
 from api.schemas import MAX_SPEED, MIN_SPEED, BlockIn, JobIn
 from config import Settings
 from utils.audio.formats import OutputFormat, output_format_names
@@ -39,6 +41,12 @@ class _VoiceLists:
         return self.cache[name]
 
 
+def _speakable(text: str) -> bool:
+    """Has a letter or a digit (Unicode categories L*, N*): punctuation, symbols, spaces and
+    invisible characters alone (U+200B, U+FEFF) give a provider nothing to say."""
+    return any(unicodedata.category(char)[0] in "LN" for char in text)
+
+
 def _check_block(
     block: BlockIn, settings: Settings, providers: ProviderRegistry, voices: _VoiceLists
 ) -> tuple[BlockSpec | None, list[tuple[str, str]]]:
@@ -50,6 +58,8 @@ def _check_block(
         problems.append(
             ("text", f"at most {settings.MAX_BLOCK_CHARS} characters, got {len(block.text)}")
         )
+    elif not _speakable(text):
+        problems.append(("text", "has nothing to speak: needs at least one letter or digit"))
     if not 0 <= block.wait_after_ms <= settings.MAX_PAUSE_MS:
         problems.append(
             (

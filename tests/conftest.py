@@ -79,6 +79,8 @@ os.environ.update(
         "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
         "ADMIN_PASSWORD": "admin-password",
         "STORAGE_BACKEND": "local",
+        # TestClient's requests name the host "testserver"
+        "ALLOWED_HOSTS": "testserver,127.0.0.1,localhost,[::1]",
         "PROVIDERS": json.dumps(PROVIDERS),
         "RETRY_BACKOFF_BASE_S": "0.1",
         "PROVIDER_MAX_RETRIES": "3",

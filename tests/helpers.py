@@ -35,3 +35,32 @@ def create_job_behind_the_api(client, owner: str, specs) -> str:
     job_id = str(uuid.uuid4())
     JobStore(client, 3600).create(job_id, owner, "mp3_24000_64", specs)
     return job_id
+
+
+def completed_job_behind_the_api(client, storage, owner: str, n_blocks: int = 2) -> str:
+    """A completed job written straight into Redis and storage, as the workers would leave
+    it, with real MP3 frames (silence) for each block and the final audio: for tests of the
+    audio endpoints that need no synthesis."""
+    from utils.audio.formats import OutputFormat
+    from utils.audio.mp3_frames import silence_frame
+    from utils.jobs.models import BlockSpec
+    from utils.jobs.store import JobStore
+    from utils.storage.keys import block_audio_key, final_audio_key
+
+    fmt = OutputFormat.parse("mp3_24000_64")
+    spec = BlockSpec("Hello.", "piper", "en_US-joe-medium")
+    job_id = create_job_behind_the_api(client, owner, [spec] * n_blocks)
+    jobs = JobStore(client, 3600)
+    job = jobs.get(job_id)
+    frame_ms = fmt.samples_per_frame * 1000 // fmt.sample_rate
+    audio = []
+    for index in range(n_blocks):
+        key, n_frames = block_audio_key(job_id, index), 10 + index  # each block its own length
+        audio.append(silence_frame(fmt) * n_frames)
+        storage.put_bytes(key, audio[-1])
+        result = {"storage_key": key, "n_frames": n_frames, "n_samples": n_frames * 576}
+        jobs.finish_block(job, index, {**result, "duration_ms": n_frames * frame_ms})
+    offsets = [(i * 1000, i * 1000 + (10 + i) * frame_ms) for i in range(n_blocks)]
+    storage.put_bytes(final_audio_key(job_id), b"".join(audio))
+    jobs.complete(job, final_audio_key(job_id), n_blocks * 1000, offsets)
+    return job_id

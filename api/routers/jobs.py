@@ -2,11 +2,12 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 
 from api.deps import CurrentUser, JobsDep, ProvidersDep, SettingsDep, SubmitterDep
 from api.rate_limits import rate_limit, user_or_address
 from api.schemas import BlockStatusOut, JobAccepted, JobIn, JobRetried, JobStatusOut
+from api.urls import signed_audio_url
 from api.validation import validate_job
 from utils.jobs.models import JobRecord
 
@@ -21,6 +22,7 @@ router = APIRouter(tags=["jobs"])
 )
 def submit_job(
     body: JobIn,
+    request: Request,
     response: Response,
     user: CurrentUser,
     settings: SettingsDep,
@@ -31,22 +33,26 @@ def submit_job(
     output_format, specs = validate_job(body, settings, providers)
     job = submitter.submit(user.username, output_format, specs)
     response.headers["Location"] = f"/status/{job.id}"
-    return JobAccepted(job_id=job.id, status=job.status.value)
+    stream_url, _ = signed_audio_url(request, settings, job.id, stream=True)
+    return JobAccepted(job_id=job.id, status=job.status.value, stream_url=stream_url)
 
 
 @router.post("/tts/{job_id}/retry", response_model=JobRetried, status_code=status.HTTP_202_ACCEPTED)
 def retry_job(
     job_id: uuid.UUID,
+    request: Request,
     response: Response,
     user: CurrentUser,
     jobs: JobsDep,
     submitter: SubmitterDep,
+    settings: SettingsDep,
 ) -> JobRetried:
     """Re-run the blocks of a failed job that did not finish; finished blocks are reused."""
     job = jobs.get(str(job_id), owner=user.username)
     indices = submitter.retry(job)
     response.headers["Location"] = f"/status/{job.id}"
-    return JobRetried(job_id=job.id, status="queued", retried_blocks=indices)
+    stream_url, _ = signed_audio_url(request, settings, job.id, stream=True)
+    return JobRetried(job_id=job.id, status="queued", stream_url=stream_url, retried_blocks=indices)
 
 
 @router.get("/status/{job_id}", response_model=JobStatusOut, response_model_exclude_none=True)

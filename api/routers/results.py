@@ -1,35 +1,32 @@
 from __future__ import annotations
 
+import os
 import uuid
+from collections.abc import Iterator
+from typing import BinaryIO
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
 
-from api.deps import AsyncRedisDep, CurrentUser, JobsDep, SettingsDep, StorageDep
+from api.deps import AsyncRedisDep, AudioOwner, CurrentUser, JobsDep, SettingsDep, StorageDep
 from api.schemas import BlockResultOut, JobResultOut
 from api.streaming import stream_blocks
-from utils.errors import NotFound, NotReady
+from api.urls import audio_url, signed_audio_url
+from utils.clock import iso_of
+from utils.errors import NotFound, NotReady, ObjectNotFound
 from utils.jobs.models import JobRecord, JobStatus
 from utils.storage.base import Storage
 
 router = APIRouter(prefix="/result", tags=["results"])
 
 MP3 = "audio/mpeg"
+CHUNK = 64 * 1024
 
 
 def _require_completed(job: JobRecord) -> JobRecord:
     if job.status != JobStatus.COMPLETED:
         raise NotReady(f"job {job.id} is {job.status.value}, not completed", job.status.value)
     return job
-
-
-def _url(request: Request, settings, storage: Storage, key: str, route: str, **params) -> str:
-    """The storage's own URL where it has one (Cloudinary), else this API's audio endpoint."""
-    if direct := storage.url(key):
-        return direct
-    path = request.app.url_path_for(route, **{k: str(v) for k, v in params.items()})
-    base = settings.PUBLIC_BASE_URL.rstrip("/") or str(request.base_url).rstrip("/")
-    return f"{base}{path}"
 
 
 @router.get("/{job_id}", response_model=JobResultOut)
@@ -41,18 +38,22 @@ def job_result(
     storage: StorageDep,
     settings: SettingsDep,
 ) -> JobResultOut:
-    """Where the final audio and each block are, and where each block sits in the final audio."""
+    """Where the final audio and each block are, and where each block sits in the final audio;
+    `signed_url` fetches the final audio with no token (an <audio> src, a link to share)."""
     job = _require_completed(jobs.get(str(job_id), owner=user.username))
+    signed_url, link = signed_audio_url(request, settings, job.id)
     return JobResultOut(
         job_id=job.id,
         status=job.status.value,
         output_format=job.output_format,
-        url=_url(request, settings, storage, job.storage_key, "final_audio", job_id=job.id),
+        url=audio_url(request, settings, storage, job.storage_key, "final_audio", job_id=job.id),
+        signed_url=signed_url,
+        signed_url_expires_at=iso_of(link.expires_at),
         duration_ms=job.duration_ms,
         blocks=[
             BlockResultOut(
                 index=b.index,
-                url=_url(
+                url=audio_url(
                     request,
                     settings,
                     storage,
@@ -70,32 +71,54 @@ def job_result(
     )
 
 
-def _serve(storage: Storage, key: str, filename: str) -> Response:
+def _chunks(handle: BinaryIO) -> Iterator[bytes]:
+    """The object in pieces; the handle is closed when the response ends, however it ends
+    (a client that goes away mid-file drops the generator, which runs the `with` exit)."""
+    with handle:
+        while chunk := handle.read(CHUNK):
+            yield chunk
+
+
+def _headers_only(headers: dict[str, str]) -> Response:
+    """A HEAD answer: GET's headers, no body, and no Content-Length unless GET has one."""
+    response = Response(media_type=MP3, headers=headers)
+    if "Content-Length" not in headers:
+        del response.headers["content-length"]  # not 0: the audio is not empty
+    return response
+
+
+def _serve(storage: Storage, key: str, filename: str, what: str, head: bool) -> Response:
+    headers = {"Content-Disposition": f'inline; filename="{filename}"'}
     path = storage.local_path(key)
     if path is not None:
-        # FileResponse answers Range requests, so browsers can seek.
+        # FileResponse answers Range requests, so browsers can seek, and HEAD without a body.
         return FileResponse(
             path, media_type=MP3, filename=filename, content_disposition_type="inline"
         )
-    handle = storage.open(key)
-    return StreamingResponse(
-        iter(lambda: handle.read(64 * 1024), b""),
-        media_type=MP3,
-        headers={"Content-Disposition": f'inline; filename="{filename}"'},
-    )
+    try:
+        handle = storage.open(key)
+    except ObjectNotFound:
+        raise NotFound(f"{what} is no longer stored (purged); submit the job again") from None
+    headers["Content-Length"] = str(handle.seek(0, os.SEEK_END))
+    handle.seek(0)
+    if head:
+        handle.close()
+        return _headers_only(headers)
+    return StreamingResponse(_chunks(handle), media_type=MP3, headers=headers)
 
 
-@router.get(
-    "/{job_id}/audio",
-    name="final_audio",
-    response_class=Response,
-    responses={200: {"content": {MP3: {}}}},
-)
+AUDIO = {"response_class": Response, "responses": {200: {"content": {MP3: {}}}}}
+
+
+# HEAD as well as GET: media players and CDNs ask HEAD first. Two routes, not one with two
+# methods, so each has an operation id of its own in the schema.
+@router.get("/{job_id}/audio", name="final_audio", **AUDIO)
+@router.head("/{job_id}/audio", name="final_audio_head", **AUDIO)
 def final_audio(
     job_id: uuid.UUID,
     request: Request,
     aredis: AsyncRedisDep,
-    user: CurrentUser,
+    owner: AudioOwner,
     jobs: JobsDep,
     storage: StorageDep,
     settings: SettingsDep,
@@ -105,35 +128,34 @@ def final_audio(
         "while the job runs (no Range support while streaming).",
     ),
 ) -> Response:
-    """The final MP3 (supports Range requests), or with stream=true, the audio as it is made."""
-    job = jobs.get(str(job_id), owner=user.username, with_blocks=False)
+    """The final MP3 (supports Range requests), or with stream=true, the audio as it is made.
+    A bearer token, or a signed link's exp and sig (from GET /result, POST /tts), grants it."""
+    head = request.method == "HEAD"
+    job = jobs.get(str(job_id), owner=owner, with_blocks=False)
     if stream and job.status != JobStatus.COMPLETED:
         if job.status == JobStatus.FAILED:
             raise NotReady(f"job {job.id} failed: {job.error}", job.status.value)
-        hold = request.app.state.open_streams.acquire(user.username)  # 429 past the cap
+        headers = {
+            "Content-Disposition": f'inline; filename="tts-{job.id}.mp3"',
+            "Cache-Control": "no-store",
+        }
+        if head:
+            return _headers_only(headers)
+        # counted against the job owner's streams, whether asked with a token or a signed link
+        hold = request.app.state.open_streams.acquire(job.owner)  # 429 past the cap
         chunks = stream_blocks(
             aredis, storage, job, give_up_s=settings.JOB_STALL_TIMEOUT, hold=hold
         )
-        return StreamingResponse(
-            chunks,
-            media_type=MP3,
-            headers={
-                "Content-Disposition": f'inline; filename="tts-{job.id}.mp3"',
-                "Cache-Control": "no-store",
-            },
-        )
+        return StreamingResponse(chunks, media_type=MP3, headers=headers)
     _require_completed(job)
-    return _serve(storage, job.storage_key, f"tts-{job.id}.mp3")
+    return _serve(storage, job.storage_key, f"tts-{job.id}.mp3", f"the audio of job {job.id}", head)
 
 
-@router.get(
-    "/{job_id}/block/{index}/audio",
-    name="block_audio",
-    response_class=Response,
-    responses={200: {"content": {MP3: {}}}},
-)
+@router.get("/{job_id}/block/{index}/audio", name="block_audio", **AUDIO)
+@router.head("/{job_id}/block/{index}/audio", name="block_audio_head", **AUDIO)
 def block_audio(
     job_id: uuid.UUID,
+    request: Request,
     user: CurrentUser,
     jobs: JobsDep,
     storage: StorageDep,
@@ -146,4 +168,10 @@ def block_audio(
     _, block = jobs.get_with_block(job.id, index)
     if block.storage_key is None:
         raise NotReady(f"block {index} is {block.status.value}", block.status.value)
-    return _serve(storage, block.storage_key, f"tts-{job.id}-block-{index:04d}.mp3")
+    return _serve(
+        storage,
+        block.storage_key,
+        f"tts-{job.id}-block-{index:04d}.mp3",
+        f"the audio of block {index} of job {job.id}",
+        request.method == "HEAD",
+    )

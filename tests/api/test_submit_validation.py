@@ -63,8 +63,35 @@ CASES = {
     "pause not a number": (
         {"blocks": [ok_block(wait_after_ms="soon")]},
         "blocks[0].wait_after_ms",
-        "integer",
+        "must be an integer, got a string",
     ),
+    "speed as a string": (
+        {"blocks": [ok_block(speed="1.5")]},
+        "blocks[0].speed",
+        "must be a number, got a string",
+    ),
+    "speed as a boolean": (
+        {"blocks": [ok_block(speed=True)]},
+        "blocks[0].speed",
+        "must be a number, got true",
+    ),
+    "pause as a boolean": (
+        {"blocks": [ok_block(), ok_block(wait_after_ms=True)]},
+        "blocks[1].wait_after_ms",
+        "must be an integer, got true",
+    ),
+    "pause as a string of digits": (
+        {"blocks": [ok_block(wait_after_ms="1")]},
+        "blocks[0].wait_after_ms",
+        "must be an integer, got a string",
+    ),
+    "pause with a fraction": (
+        {"blocks": [ok_block(wait_after_ms=1.5)]},
+        "blocks[0].wait_after_ms",
+        "must be an integer, got 1.5",
+    ),
+    "text as a number": ({"blocks": [{"text": 5}]}, "blocks[0].text", "must be a string, got 5"),
+    "blocks as an object": ({"blocks": {"text": "Hi."}}, "blocks", "must be a list, got an object"),
     "missing text": ({"blocks": [{"voice": "x"}]}, "blocks[0].text", "required"),
     "unknown field": ({"blocks": [ok_block(pause=3)]}, "blocks[0].pause", "not a known field"),
 }
@@ -98,3 +125,41 @@ def test_a_malformed_job_id_is_refused_before_it_reaches_redis(app, alice):
     response = app.get("/status/not-a-uuid", headers=alice)
     assert response.status_code == 422
     assert response.json()["detail"][0]["field"] == "job_id"
+
+
+def test_an_integer_is_a_speed(app, alice):
+    response = app.post("/tts", headers=alice, json={"blocks": [ok_block(speed=2)]})
+    assert response.status_code == 202, response.text
+
+
+def test_each_error_names_where_the_value_came_from(app, alice):
+    job = "8a1b6d3e-5c52-4c1e-9a4e-3f1c2b7d9e10"
+    cases = [
+        (f"/status/{job[:-1]}", ["path", "job_id"], "job_id"),
+        (f"/result/{job}/block/first/audio", ["path", "index"], "index"),
+        (f"/result/{job}/block/-1/audio", ["path", "index"], "index"),
+        (f"/result/{job}/audio?stream=maybe", ["query", "stream"], "stream"),
+    ]
+    for path, loc, field in cases:
+        response = app.get(path, headers=alice)
+        assert response.status_code == 422, (path, response.text)
+        [error] = response.json()["detail"]
+        assert (error["loc"], error["field"]) == (loc, field), path
+        assert error["msg"].startswith(f"{field}: ")
+
+
+@pytest.mark.parametrize(
+    "body, at, reason",
+    [
+        (b'{"blocks": [{"text": "Hi."}', 27, "Expecting ',' delimiter"),
+        (b'{"blocks": [{"text": "Hi.",}]}', 27, "Expecting property name"),
+        (b"blocks", 0, "Expecting value"),
+    ],
+)
+def test_broken_json_is_an_error_of_the_body_saying_where(app, alice, body, at, reason):
+    headers = {**alice, "Content-Type": "application/json"}
+    response = app.post("/tts", headers=headers, content=body)
+    assert response.status_code == 422, response.text
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body"] and error["field"] == "body"
+    assert error["msg"].startswith(f"body: invalid JSON at character {at}: {reason}")
