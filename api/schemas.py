@@ -59,6 +59,12 @@ class BlockIn(BaseModel):
     )
     wait_after_ms: int = Field(default=0, description="Silence after this block, in ms.")
     speed: float = Field(default=1.0, description="Speaking rate.")
+    id: RequestStr | None = Field(
+        default=None,
+        max_length=128,
+        description="Your own name for the block, returned with it in status and result, and "
+        "its file name in the blocks' zip.",
+    )
 
 
 class JobIn(BaseModel):
@@ -79,6 +85,11 @@ class JobIn(BaseModel):
 
     blocks: list[BlockIn]
     output_format: RequestStr | None = Field(default=None, description="e.g. mp3_24000_64.")
+    combine: bool = Field(
+        default=True,
+        description="false: no combined file; the job completes once every block is stored, "
+        "and its blocks download one by one or together as a zip.",
+    )
 
 
 class JobAccepted(BaseModel):
@@ -96,6 +107,7 @@ class JobRetried(JobAccepted):
 
 class BlockStatusOut(BaseModel):
     index: int
+    id: str | None = None
     status: str
     provider: str
     voice: str
@@ -118,9 +130,10 @@ class JobStatusOut(BaseModel):
 
 class BlockResultOut(BaseModel):
     index: int
+    id: str | None = None
     url: str
-    start_ms: int
-    end_ms: int
+    start_ms: int | None = Field(description="Where it starts in the combined file, if any.")
+    end_ms: int | None = None
     duration_ms: int
 
 
@@ -128,12 +141,14 @@ class JobResultOut(BaseModel):
     job_id: str
     status: str
     output_format: str
-    url: str
-    signed_url: str = Field(
+    combined: bool = Field(description="false for a job of blocks alone (no combined file).")
+    url: str | None = Field(description="The combined file; none for blocks alone.")
+    signed_url: str | None = Field(
         description="The final audio by a signed link: no token needed (an <audio> src, a "
         "link to share), until signed_url_expires_at."
     )
-    signed_url_expires_at: str
+    signed_url_expires_at: str | None
+    zip_url: str = Field(description="Every block's MP3 in one zip, in order.")
     duration_ms: int
     blocks: list[BlockResultOut]
 

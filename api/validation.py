@@ -48,7 +48,11 @@ def _speakable(text: str) -> bool:
 
 
 def _check_block(
-    block: BlockIn, settings: Settings, providers: ProviderRegistry, voices: _VoiceLists
+    block: BlockIn,
+    owner: str,
+    settings: Settings,
+    providers: ProviderRegistry,
+    voices: _VoiceLists,
 ) -> tuple[BlockSpec | None, list[tuple[str, str]]]:
     problems: list[tuple[str, str]] = []
     text = block.text.strip()
@@ -72,26 +76,26 @@ def _check_block(
             ("speed", f"must be between {MIN_SPEED} and {MAX_SPEED}, got {block.speed}")
         )
 
-    provider_name = block.provider or settings.DEFAULT_PROVIDER
-    if provider_name not in providers.names():
-        message = f"unknown provider {provider_name!r}; allowed: {_allowed(providers.names())}"
-        return None, [*problems, ("provider", message)]
+    asked = block.provider or settings.DEFAULT_PROVIDER
+    provider_name = providers.resolve(owner, asked)  # a service provider, or one's own account
+    if provider_name is None:
+        allowed = _allowed(providers.names_for(owner))
+        return None, [*problems, ("provider", f"unknown provider {asked!r}; allowed: {allowed}")]
     voice = block.voice or providers.get(provider_name).default_voice
     known = voices.of(provider_name)
     if known and voice not in known:
         problems.append(
             (
                 "voice",
-                f"unknown voice {voice!r} for provider {provider_name!r}; "
-                f"allowed: {_allowed(known)}",
+                f"unknown voice {voice!r} for provider {asked!r}; allowed: {_allowed(known)}",
             )
         )
-    spec = BlockSpec(text, provider_name, voice, block.wait_after_ms, block.speed)
+    spec = BlockSpec(text, provider_name, voice, block.wait_after_ms, block.speed, block.id)
     return spec, problems
 
 
 def validate_job(
-    job: JobIn, settings: Settings, providers: ProviderRegistry
+    job: JobIn, owner: str, settings: Settings, providers: ProviderRegistry
 ) -> tuple[str, list[BlockSpec]]:
     """The output format and block specs with defaults applied; InvalidRequest lists problems."""
     errors: list[FieldError] = []
@@ -111,10 +115,15 @@ def validate_job(
     specs: list[BlockSpec] = []
     voices = _VoiceLists(providers)
     for index, block in enumerate(job.blocks[: settings.MAX_BLOCKS]):
-        spec, problems = _check_block(block, settings, providers, voices)
+        spec, problems = _check_block(block, owner, settings, providers, voices)
         errors += [FieldError(("blocks", index, field), message) for field, message in problems]
         if spec:
             specs.append(spec)
+    first_with: dict[str, int] = {}
+    for index, block in enumerate(job.blocks):
+        if block.id is not None and first_with.setdefault(block.id, index) != index:
+            message = f"{block.id!r} already names block {first_with[block.id]}"
+            errors.append(FieldError(("blocks", index, "id"), message))
     if errors:
         raise InvalidRequest(errors)
     return output_format, specs

@@ -4,6 +4,7 @@ simulator/volcengine.py, Cloudinary's in simulator/cloudinary.py), and `/_sim/*`
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from dataclasses import fields
 
@@ -127,6 +128,8 @@ def create_simulator() -> FastAPI:
         response_format = body.get("response_format", "mp3")
         record = {
             "api": "openai",
+            # which account called, without keeping its key
+            "key_sha256": hashlib.sha256((key or "").encode()).hexdigest()[:12],
             "voice": body.get("voice"),
             "text": body.get("input"),
             "model": body.get("model"),

@@ -9,6 +9,7 @@ from api.rate_limits import rate_limit, user_or_address
 from api.schemas import BlockStatusOut, JobAccepted, JobIn, JobRetried, JobStatusOut
 from api.urls import signed_audio_url
 from api.validation import validate_job
+from utils.accounts.user_accounts import display_name
 from utils.jobs.models import JobRecord
 
 router = APIRouter(tags=["jobs"])
@@ -30,8 +31,8 @@ def submit_job(
     submitter: SubmitterDep,
 ) -> JobAccepted:
     """Accept a job of ordered text blocks; poll GET /status/{job_id} for its progress."""
-    output_format, specs = validate_job(body, settings, providers)
-    job = submitter.submit(user.username, output_format, specs)
+    output_format, specs = validate_job(body, user.username, settings, providers)
+    job = submitter.submit(user.username, output_format, specs, body.combine)
     response.headers["Location"] = f"/status/{job.id}"
     stream_url, _ = signed_audio_url(request, settings, job.id, stream=True)
     return JobAccepted(job_id=job.id, status=job.status.value, stream_url=stream_url)
@@ -69,8 +70,9 @@ def status_of(job: JobRecord) -> JobStatusOut:
         blocks=[
             BlockStatusOut(
                 index=b.index,
+                id=b.spec.client_id,
                 status=b.status.value,
-                provider=b.spec.provider,
+                provider=display_name(b.spec.provider),
                 voice=b.spec.voice,
                 attempts=b.attempts,
                 cached=b.cached,

@@ -7,11 +7,13 @@ from typing import BinaryIO
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
+from starlette.background import BackgroundTask
 
 from api.deps import AsyncRedisDep, AudioOwner, CurrentUser, JobsDep, SettingsDep, StorageDep
 from api.schemas import BlockResultOut, JobResultOut
 from api.streaming import stream_blocks
-from api.urls import audio_url, signed_audio_url
+from api.urls import api_url, audio_url, signed_audio_url
+from api.zips import write_blocks_zip
 from utils.clock import iso_of
 from utils.errors import NotFound, NotReady, ObjectNotFound
 from utils.jobs.models import JobRecord, JobStatus
@@ -41,18 +43,25 @@ def job_result(
     """Where the final audio and each block are, and where each block sits in the final audio;
     `signed_url` fetches the final audio with no token (an <audio> src, a link to share)."""
     job = _require_completed(jobs.get(str(job_id), owner=user.username))
-    signed_url, link = signed_audio_url(request, settings, job.id)
+    url = signed_url = expires_at = None
+    if job.combine:
+        url = audio_url(request, settings, storage, job.storage_key, "final_audio", job_id=job.id)
+        signed_url, link = signed_audio_url(request, settings, job.id)
+        expires_at = iso_of(link.expires_at)
     return JobResultOut(
         job_id=job.id,
         status=job.status.value,
         output_format=job.output_format,
-        url=audio_url(request, settings, storage, job.storage_key, "final_audio", job_id=job.id),
+        combined=job.combine,
+        url=url,
         signed_url=signed_url,
-        signed_url_expires_at=iso_of(link.expires_at),
+        signed_url_expires_at=expires_at,
+        zip_url=api_url(request, settings, "blocks_zip", job_id=job.id),
         duration_ms=job.duration_ms,
         blocks=[
             BlockResultOut(
                 index=b.index,
+                id=b.spec.client_id,
                 url=audio_url(
                     request,
                     settings,
@@ -148,7 +157,32 @@ def final_audio(
         )
         return StreamingResponse(chunks, media_type=MP3, headers=headers)
     _require_completed(job)
+    if not job.combine:
+        raise NotFound(
+            f"job {job.id} has no combined file (it was submitted with combine: false); "
+            f"its blocks are at /result/{job.id}/blocks.zip"
+        )
     return _serve(storage, job.storage_key, f"tts-{job.id}.mp3", f"the audio of job {job.id}", head)
+
+
+@router.get(
+    "/{job_id}/blocks.zip",
+    name="blocks_zip",
+    response_class=FileResponse,
+    responses={200: {"content": {"application/zip": {}}}},
+)
+def blocks_zip(
+    job_id: uuid.UUID, user: CurrentUser, jobs: JobsDep, storage: StorageDep, settings: SettingsDep
+) -> FileResponse:
+    """Every block's MP3 of a completed job in one zip, named `0000-<your id>.mp3` in order."""
+    job = _require_completed(jobs.get(str(job_id), owner=user.username))
+    path = write_blocks_zip(job, storage, settings.TEMP_DIR)
+    return FileResponse(
+        path,
+        media_type="application/zip",
+        filename=f"tts-{job.id}-blocks.zip",
+        background=BackgroundTask(path.unlink, missing_ok=True),
+    )
 
 
 @router.get("/{job_id}/block/{index}/audio", name="block_audio", **AUDIO)

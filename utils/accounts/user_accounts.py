@@ -41,6 +41,12 @@ def split_qualified(name: str) -> tuple[str, str] | None:
     return (owner, account) if sep else None
 
 
+def display_name(provider: str) -> str:
+    """A provider as its user named it: an own account by its plain name."""
+    owned = split_qualified(provider)
+    return owned[1] if owned else provider
+
+
 def cipher_from(settings: Settings) -> Fernet:
     if settings.ACCOUNT_KEYS_KEY:
         return Fernet(settings.ACCOUNT_KEYS_KEY.get_secret_value().encode())

@@ -12,7 +12,7 @@ import importlib
 import threading
 
 from config import ProviderConfig
-from utils.accounts.user_accounts import UserAccounts, split_qualified
+from utils.accounts.user_accounts import SEPARATOR, UserAccounts, qualified, split_qualified
 from utils.errors import ConfigurationError
 from utils.names import LOCAL_BLOCKS_QUEUE, NETWORK_BLOCKS_QUEUE
 from workers.providers.base import SynthesisRequest, TTSProvider, Voice
@@ -46,6 +46,20 @@ class ProviderRegistry:
     def names(self) -> list[str]:
         """The service's own providers (users' accounts are listed per user)."""
         return sorted(self._configs)
+
+    def resolve(self, owner: str, name: str) -> str | None:
+        """What a block of `owner` naming `name` runs on: a service provider, or else the
+        owner's own account of that name (qualified); None if neither."""
+        if name in self._configs:
+            return name
+        if self._accounts and SEPARATOR not in name and self._accounts.exists(owner, name):
+            return qualified(owner, name)
+        return None
+
+    def names_for(self, owner: str) -> list[str]:
+        """Every name a block of `owner` may give as its provider."""
+        own = [a["name"] for a in self._accounts.list(owner)] if self._accounts else []
+        return [*self.names(), *own]
 
     def config(self, name: str) -> ProviderConfig:
         if (owned := split_qualified(name)) is not None:
