@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from utils.accounts.slots import holder_id, parse_holder
+from utils.accounts.user_accounts import split_qualified
+from utils.errors import ConfigurationError
 from utils.jobs.liveness import local_pool_size
 from utils.jobs.models import JobRecord
 from utils.names import LOCAL_BLOCKS_QUEUE, LOCAL_POOL
@@ -42,7 +44,14 @@ def slots_for(ctx: WorkerContext, provider_name: str) -> Slots | None:
         # process dies (beat sees the heartbeat stop).
         lease = ctx.settings.hard_time_limit + LEASE_MARGIN_S
         return Slots(LOCAL_POOL, local_pool_size(ctx.redis), lease, LOCAL_BLOCKS_QUEUE)
-    config = ctx.providers.config(provider_name)
+    try:
+        config = ctx.providers.config(provider_name)
+    except ConfigurationError:
+        if split_qualified(provider_name) is None:
+            return None
+        # A user's account deleted meanwhile: its line drains one block at a time, each
+        # handed block failing at once as it finds the account gone.
+        return Slots(provider_name, 1, LEASE_MARGIN_S, ctx.providers.queue_for(provider_name))
     if config.concurrency is None:
         return None
     lease = config.timeout_s + LEASE_MARGIN_S

@@ -76,7 +76,8 @@ class ProviderRegistry:
             ) from None
 
     def runs_locally(self, name: str) -> bool:
-        return self.config(name).type in LOCAL_TYPES
+        # users' own accounts are cloud accounts, deleted or not (no lookup needed)
+        return split_qualified(name) is None and self.config(name).type in LOCAL_TYPES
 
     def queue_for(self, name: str) -> str:
         """The queue of the pool built for this provider's kind of work."""
