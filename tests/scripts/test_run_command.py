@@ -84,7 +84,10 @@ def test_a_killed_worker_is_restarted_and_its_job_completes(service, api):
     pool_alive_after_kill = [pid for pid in pool if alive(pid)]
 
     # The API answers every poll while the worker is down and being restarted.
+    ready_after_s = None
     while True:
+        if ready_after_s is None and service.workers_ready() >= 2:
+            ready_after_s = time.monotonic() - killed_at
         status = api.get(f"/status/{job_id}")
         assert status.status_code == 200, status.text
         body = status.json()
@@ -97,6 +100,7 @@ def test_a_killed_worker_is_restarted_and_its_job_completes(service, api):
     assert body["status"] == "completed", body
     assert body["progress"] == f"{N_BLOCKS}/{N_BLOCKS}"
     attempts = [b["attempts"] for b in body["blocks"]]
+    assert ready_after_s is not None  # the restarted worker did the queued blocks
     assert all(a >= 1 for a in attempts), attempts
     assert all(attempts[i] >= 2 for i in held), (held, attempts)  # redone after the kill
     client = store(service)
@@ -111,6 +115,7 @@ def test_a_killed_worker_is_restarted_and_its_job_completes(service, api):
     assert not [pid for pid in pool if alive(pid)]  # no orphan left doing work
     print(
         f"\nkill test: job done {took_s:.1f} s after SIGKILL of the worker's main process; "
+        f"new worker ready after {ready_after_s:.1f} s; "
         f"blocks held {held}, attempts {attempts}; pool processes {pool}, "
         f"alive 0.1 s after the kill: {pool_alive_after_kill}; supervisor: {died[0]}"
     )
