@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -37,11 +38,19 @@ def toy(tmp_path):
     process.log = lambda: log_path.read_text()
     process.pids = lambda: json.loads((tmp_path / "run.json").read_text())["children"]
     process.status_path = tmp_path / "run.json"
+    process.spawned = []  # grandchildren seen, killed at the end whatever happens
     wait_for(lambda: process.status_path.exists() and process.pids()["sleeper"], "started")
     yield process
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
+    # The children have sessions of their own; the sleeper's `sleep` would outlive them all.
+    for pid in process.pids().values() if process.status_path.exists() else ():
+        with contextlib.suppress(ProcessLookupError, TypeError):
+            os.killpg(pid, signal.SIGKILL)
+    for pid in process.spawned:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def test_a_child_that_keeps_dying_is_restarted_with_growing_delays_and_reported(toy):
@@ -58,6 +67,7 @@ def test_what_a_dead_child_leaves_in_its_group_is_stopped_and_counted(toy):
     sleeper = toy.pids()["sleeper"]
     wait_for(lambda: children_of(sleeper), "the sleeper's own child")
     (grandchild,) = children_of(sleeper)
+    toy.spawned.append(grandchild)
     os.kill(sleeper, signal.SIGKILL)
     wait_for(lambda: toy.pids()["sleeper"] not in (None, sleeper), "sleeper restarted")
     line = re.search(rf"sleeper \(pid {sleeper}\) was killed by SIGKILL.*", toy.log())[0]
@@ -72,6 +82,7 @@ def test_sigterm_stops_every_child_and_its_group(toy):
     sleeper = toy.pids()["sleeper"]
     wait_for(lambda: children_of(sleeper), "the sleeper's own child")
     (grandchild,) = children_of(sleeper)
+    toy.spawned.append(grandchild)
     toy.send_signal(signal.SIGTERM)
     assert toy.wait(20) == 0
     assert not alive(sleeper) and not alive(grandchild)
@@ -81,6 +92,8 @@ def test_sigterm_stops_every_child_and_its_group(toy):
 
 def test_children_die_with_a_supervisor_killed_outright(toy):
     sleeper = toy.pids()["sleeper"]
+    wait_for(lambda: children_of(sleeper), "the sleeper's own child")
+    toy.spawned += children_of(sleeper)  # its `sleep` has no parent-death signal: ours to stop
     toy.send_signal(signal.SIGKILL)  # no chance to stop anything itself
     toy.wait()
     wait_for(lambda: not alive(sleeper), "the sleeper told of its parent's death", timeout_s=5)
