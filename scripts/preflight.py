@@ -43,8 +43,9 @@ def claim_data_dir(data_dir: Path) -> IO[str]:
     return handle
 
 
-def check_port_free(host: str, port: int) -> None:
-    """Bind the API's address once, as uvicorn will, so "in use" is said before anything starts."""
+def check_port_free(host: str, port: int, setting: str = "API_PORT") -> None:
+    """Bind the address once, as uvicorn and redis-server will, so "in use" is said before
+    anything starts. `setting` is the one that chooses another port."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as sock:
         # As uvicorn does: a port in TIME_WAIT is free to take.
@@ -55,6 +56,7 @@ def check_port_free(host: str, port: int) -> None:
             if exc.errno == errno.EADDRINUSE:
                 raise PreflightError(
                     f"port {port} on {host} is already in use; stop what holds it, or choose "
-                    "another with API_PORT in .env (or --port)"
+                    f"another with {setting} in .env"
+                    + (" (or --port)" if setting == "API_PORT" else "")
                 ) from None
             raise PreflightError(f"cannot listen on {host}:{port}: {exc.strerror}") from None

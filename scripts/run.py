@@ -45,12 +45,12 @@ def main() -> int:
     try:
         data_dir_lock = claim_data_dir(settings.DATA_DIR)
         check_port_free(settings.API_HOST, settings.API_PORT)
+        children, redis_url = redis_child(settings)
     except PreflightError as exc:
         print(f"run: {exc}", file=sys.stderr, flush=True)
         return 1
 
     with data_dir_lock:
-        children, redis_url = redis_child(settings)
         env = {**os.environ, "REDIS_URL": redis_url}
         settings.TEMP_DIR.mkdir(parents=True, exist_ok=True)
         commands = {
@@ -85,6 +85,7 @@ def redis_child(settings) -> tuple[list[Child], str]:
     if redis_answers(embedded.url):
         print(f"run: using the Redis already on port {embedded.port}", flush=True)
         return [], embedded.url
+    check_port_free("127.0.0.1", embedded.port, "EMBEDDED_REDIS_PORT")  # taken, not by a Redis
     print(f"run: bundled Redis on port {embedded.port}, data in {embedded.data_dir}", flush=True)
     return [Child("redis", lambda options: embedded.start(**options).process)], embedded.url
 

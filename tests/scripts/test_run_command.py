@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import time
 
 import httpx
@@ -154,6 +155,19 @@ def test_a_port_in_use_is_said_in_one_line(service, tmp_path):
         "or choose another with API_PORT in .env (or --port)"
     )
     assert not (tmp_path / "data" / "redis").exists()  # nothing was started
+
+
+def test_a_redis_port_taken_by_something_else_is_said_in_one_line(tmp_path):
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        env = run_env(tmp_path, EMBEDDED_REDIS_PORT=str(squatter.getsockname()[1]))
+        result = run_once(env, timeout_s=30)  # the squatter never answers PING: not a Redis
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"run: port {env['EMBEDDED_REDIS_PORT']} on 127.0.0.1 is already in use; stop what "
+        "holds it, or choose another with EMBEDDED_REDIS_PORT in .env"
+    )
 
 
 def test_ctrl_c_stops_everything(service):
