@@ -154,7 +154,7 @@ class Supervisor:
             elif (
                 child.loop_reported
                 and child.process
-                and now - child.started_at > (self.policy.stable_after_s)
+                and now - child.started_at > self.policy.stable_after_s
             ):
                 child.loop_reported = False
                 self.log(f"{child.name} has stayed up for {self.policy.stable_after_s:.0f} s")
