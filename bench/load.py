@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from config import get_settings
+
 
 @dataclass
 class LoadResult:
@@ -101,10 +103,13 @@ async def run_load(
 
 
 def main() -> None:
+    # Defaults: the service `make run` starts from this checkout, its admin from .env.
+    settings = get_settings()
+    password = settings.ADMIN_PASSWORD.get_secret_value() if settings.ADMIN_PASSWORD else None
     parser = argparse.ArgumentParser(prog="python -m bench.load")
-    parser.add_argument("--url", default="http://127.0.0.1:8000")
-    parser.add_argument("--username", default="admin")
-    parser.add_argument("--password", default="admin-password")
+    parser.add_argument("--url", default=f"http://127.0.0.1:{settings.API_PORT}")
+    parser.add_argument("--username", default=settings.ADMIN_USERNAME)
+    parser.add_argument("--password", default=password, required=password is None)
     parser.add_argument("--clients", type=int, default=100)
     parser.add_argument("--duration", type=float, default=60)
     parser.add_argument("--provider", default=None)

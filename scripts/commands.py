@@ -15,7 +15,20 @@ NETWORK_POOL_THREADS = 64
 KEEP_ALIVE_S = 65
 
 
-def api_command(port: int, host: str = "127.0.0.1", workers: int = 1, quiet: bool = False):
+def api_command(
+    port: int,
+    host: str = "127.0.0.1",
+    workers: int = 1,
+    quiet: bool = False,
+    forwarded_allow_ips: str = "",
+):
+    """uvicorn serving the API. X-Forwarded-For is believed only from `forwarded_allow_ips`
+    (Settings.FORWARDED_ALLOW_IPS): uvicorn would otherwise trust it from 127.0.0.1, and any
+    local client could pick the address its POST /token rate limit is counted against."""
+    if forwarded_allow_ips.strip():
+        proxy = ["--proxy-headers", "--forwarded-allow-ips", forwarded_allow_ips.strip()]
+    else:
+        proxy = ["--no-proxy-headers"]
     command = [
         sys.executable,
         "-m",
@@ -29,6 +42,7 @@ def api_command(port: int, host: str = "127.0.0.1", workers: int = 1, quiet: boo
         str(workers),
         "--timeout-keep-alive",
         str(KEEP_ALIVE_S),
+        *proxy,
     ]
     return command + (["--log-level", "warning", "--no-access-log"] if quiet else [])
 

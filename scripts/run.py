@@ -1,29 +1,32 @@
-"""Start the whole service: Redis (if none answers), the API, a Celery worker and Celery Beat.
+"""Start the whole service and keep it running: Redis (if none answers), the API, a Celery worker
+and Celery Beat.
 
     python -m scripts.run [--host 127.0.0.1] [--port 8000] [--concurrency N]
 
-Ctrl-C stops everything. If any part exits, the rest are stopped too, so a half-running service
-never looks healthy.
+Before anything starts, each of these ends the command with one line: settings that are refused
+(config.py names each one), a DATA_DIR another run command holds, an API port in use. After
+that, scripts/supervisor.py restarts whichever part dies, with backoff, and keeps the API up
+meanwhile. Ctrl-C (or SIGTERM) stops everything. DATA_DIR/run.json lists the running pids.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import signal
 import subprocess
 import sys
-import time
 
-from config import get_settings
+from config import PROJECT_ROOT, get_settings
 from scripts.commands import api_command, beat_command, worker_command
+from scripts.preflight import PreflightError, check_port_free, claim_data_dir
+from scripts.supervisor import Child, Supervisor
 from utils.embedded_redis import EmbeddedRedis, redis_answers
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.run")
-    parser.add_argument("--host", default=os.environ.get("API_HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("API_PORT", "8000")))
+    parser.add_argument("--host", help="where the API listens (default: API_HOST, 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="the API's port (default: API_PORT, 8000)")
     parser.add_argument(
         "--concurrency",
         type=int,
@@ -31,67 +34,67 @@ def main() -> int:
         help="worker processes (default: one per core)",
     )
     args = parser.parse_args()
-    settings = get_settings()
+    # Through the environment, so every child reads the same values, and the SECRET_KEY check
+    # for a host beyond loopback applies to the host actually used.
+    if args.host is not None:
+        os.environ["API_HOST"] = args.host
+    if args.port is not None:
+        os.environ["API_PORT"] = str(args.port)
+    settings = get_settings()  # refused settings end the process here, with their names
 
-    embedded = None
-    if settings.REDIS_URL and redis_answers(settings.REDIS_URL):
-        redis_url = settings.REDIS_URL
-        print("using Redis from REDIS_URL", flush=True)
-    else:
-        if settings.REDIS_URL:
-            print("REDIS_URL does not answer; starting the bundled Redis", flush=True)
-        embedded = EmbeddedRedis(settings.EMBEDDED_REDIS_PORT, settings.DATA_DIR / "redis")
-        if redis_answers(embedded.url):
-            print(f"using the Redis already on port {embedded.port}", flush=True)
-            embedded = None
-        else:
-            embedded.start()
-            print(
-                f"started bundled Redis on port {embedded.port} (data in {embedded.data_dir})",
-                flush=True,
+    try:
+        data_dir_lock = claim_data_dir(settings.DATA_DIR)
+        check_port_free(settings.API_HOST, settings.API_PORT)
+        children, redis_url = redis_child(settings)
+    except PreflightError as exc:
+        print(f"run: {exc}", file=sys.stderr, flush=True)
+        return 1
+
+    with data_dir_lock:
+        env = {**os.environ, "REDIS_URL": redis_url}
+        settings.TEMP_DIR.mkdir(parents=True, exist_ok=True)
+        commands = {
+            "worker": worker_command(args.concurrency),
+            "beat": beat_command(str(settings.DATA_DIR / "celerybeat-schedule")),
+            "api": api_command(
+                settings.API_PORT,
+                host=settings.API_HOST,
+                forwarded_allow_ips=settings.FORWARDED_ALLOW_IPS,
+            ),
+        }
+        children += [Child(name, spawner(cmd, env)) for name, cmd in commands.items()]
+        api_url = f"http://{settings.API_HOST}:{settings.API_PORT}"
+        status_path = settings.DATA_DIR / "run.json"
+        supervisor = Supervisor(children, status_path, extra_status={"api_url": api_url})
+        return supervisor.run(
+            on_started=lambda: supervisor.log(
+                f"API on {api_url} (docs at /docs); pids in {status_path}; Ctrl-C stops everything"
             )
-        redis_url = f"redis://127.0.0.1:{settings.EMBEDDED_REDIS_PORT}/0"
+        )
 
-    env = {**os.environ, "REDIS_URL": redis_url}
-    settings.TEMP_DIR.mkdir(parents=True, exist_ok=True)
-    commands = {
-        "api": api_command(args.port, host=args.host),
-        "worker": worker_command(args.concurrency),
-        "beat": beat_command(str(settings.DATA_DIR / "celerybeat-schedule")),
-    }
-    children = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}
-    print(
-        f"API on http://{args.host}:{args.port} (docs at /docs); Ctrl-C stops everything",
-        flush=True,
-    )
 
-    stopping = False
+def redis_child(settings) -> tuple[list[Child], str]:
+    """The Redis to use, and the child that runs it when it is the bundled one."""
+    if settings.REDIS_URL and redis_answers(settings.REDIS_URL):
+        # Never the URL itself: it may hold a password.
+        print("run: using Redis from REDIS_URL", flush=True)
+        return [], settings.REDIS_URL
+    if settings.REDIS_URL:
+        print("run: REDIS_URL does not answer; starting the bundled Redis", flush=True)
+    embedded = EmbeddedRedis(settings.EMBEDDED_REDIS_PORT, settings.DATA_DIR / "redis")
+    if redis_answers(embedded.url):
+        print(f"run: using the Redis already on port {embedded.port}", flush=True)
+        return [], embedded.url
+    check_port_free("127.0.0.1", embedded.port, "EMBEDDED_REDIS_PORT")  # taken, not by a Redis
+    print(f"run: bundled Redis on port {embedded.port}, data in {embedded.data_dir}", flush=True)
+    return [Child("redis", lambda options: embedded.start(**options).process)], embedded.url
 
-    def stop(*_):
-        nonlocal stopping
-        stopping = True
 
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-    exit_code = 0
-    while not stopping:
-        for name, child in children.items():
-            if child.poll() is not None:
-                print(f"{name} exited with {child.returncode}; stopping the service", flush=True)
-                exit_code, stopping = 1, True
-        time.sleep(0.5)
+def spawner(command: list[str], env: dict[str, str]):
+    def start(options: dict) -> subprocess.Popen:
+        return subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, **options)
 
-    for child in children.values():
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-    for child in children.values():
-        try:
-            child.wait(15)
-        except subprocess.TimeoutExpired:
-            child.kill()
-    if embedded:
-        embedded.stop()
-    return exit_code
+    return start
 
 
 if __name__ == "__main__":

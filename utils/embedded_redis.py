@@ -56,7 +56,9 @@ class EmbeddedRedis:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self, timeout_s: float = 10.0) -> EmbeddedRedis:
+    def start(self, timeout_s: float = 10.0, **popen_options) -> EmbeddedRedis:
+        """Start and wait until it answers. `popen_options` go to Popen (the run command's
+        supervisor gives each child a session of its own)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         args = [
             bundled_redis_server(),
@@ -75,9 +77,10 @@ class EmbeddedRedis:
             args += ["--appendonly", "yes", "--appendfsync", "everysec"]
         else:
             args += ["--save", "", "--appendonly", "no"]
-        self.process = subprocess.Popen(
-            args, stdout=subprocess.DEVNULL, stderr=(self.data_dir / "redis.log").open("ab")
-        )
+        with (self.data_dir / "redis.log").open("ab") as log:
+            self.process = subprocess.Popen(
+                args, stdout=subprocess.DEVNULL, stderr=log, **popen_options
+            )
         deadline = time.monotonic() + timeout_s
         while not redis_answers(self.url, 0.2):
             if self.process.poll() is not None:
