@@ -17,7 +17,7 @@ import subprocess
 import sys
 
 from config import PROJECT_ROOT, get_settings
-from scripts.commands import api_command, beat_command, worker_command
+from scripts.commands import api_command, beat_command, pool_commands
 from scripts.preflight import PreflightError, check_port_free, claim_data_dir
 from scripts.supervisor import Child, Supervisor
 from utils.embedded_redis import EmbeddedRedis, redis_answers
@@ -31,7 +31,7 @@ def main() -> int:
         "--concurrency",
         type=int,
         default=os.cpu_count() or 2,
-        help="worker processes (default: one per core)",
+        help="local (CPU) worker processes (default: one per core)",
     )
     args = parser.parse_args()
     # Through the environment, so every child reads the same values, and the SECRET_KEY check
@@ -54,7 +54,7 @@ def main() -> int:
         env = {**os.environ, "REDIS_URL": redis_url}
         settings.TEMP_DIR.mkdir(parents=True, exist_ok=True)
         commands = {
-            "worker": worker_command(args.concurrency),
+            **pool_commands(args.concurrency),  # worker-local and worker-network
             "beat": beat_command(str(settings.DATA_DIR / "celerybeat-schedule")),
             "api": api_command(
                 settings.API_PORT,

@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from config import PROJECT_ROOT
+from scripts.commands import pool_commands
 from utils.names import ALL_QUEUES
 
 
@@ -95,9 +96,14 @@ def test_compose_runs_the_api_through_the_shared_command_line(compose):
     assert compose["services"]["api"]["command"][:3] == ["python", "-m", "scripts.api"]
 
 
-def test_the_compose_worker_consumes_every_queue(compose):
-    command = compose["services"]["worker"]["command"]
-    assert set(command[command.index("-Q") + 1].split(",")) == set(ALL_QUEUES)
+def test_the_compose_pools_consume_every_queue_between_them(compose):
+    queues = set()
+    for pool in ("local", "network"):
+        command = compose["services"][f"worker-{pool}"]["command"]
+        assert command == ["python", "-m", "scripts.worker", pool]
+        built = pool_commands(2)[f"worker-{pool}"]
+        queues |= set(built[built.index("-Q") + 1].split(","))
+    assert queues == set(ALL_QUEUES)
 
 
 def test_the_image_listens_beyond_loopback_through_the_shared_command_line():

@@ -96,7 +96,7 @@ class RunCommand:
     def wait_ready(self) -> RunCommand:
         self.wait_until(self.status_path.exists, "status file")
         self.wait_until(self.healthy, "API health")
-        self.wait_until(lambda: self.workers_ready() >= 1, "worker ready")
+        self.wait_until(lambda: self.workers_ready() >= 2, "both worker pools ready")
         return self
 
     def stop(self) -> None:

@@ -74,7 +74,7 @@ def test_a_killed_worker_is_restarted_and_its_job_completes(service, api):
 
     service.wait_until(lambda: processing(), "a block in progress", timeout_s=60)
     held = processing()
-    victim = service.pids()["worker"]
+    victim = service.pids()["worker-local"]  # Piper blocks: the local pool
     pool = children_of(victim)
     os.kill(victim, signal.SIGKILL)
     killed_at = time.monotonic()
@@ -86,7 +86,7 @@ def test_a_killed_worker_is_restarted_and_its_job_completes(service, api):
     # The API answers every poll while the worker is down and being restarted.
     ready_after_s = None
     while True:
-        if ready_after_s is None and service.workers_ready() >= 2:
+        if ready_after_s is None and service.workers_ready() >= 3:  # both pools, then the new
             ready_after_s = time.monotonic() - killed_at
         status = api.get(f"/status/{job_id}")
         assert status.status_code == 200, status.text
@@ -108,9 +108,9 @@ def test_a_killed_worker_is_restarted_and_its_job_completes(service, api):
     assert client.hget(job_key(job_id), "combine_runs") == "1"  # combined once
 
     log = service.log()
-    died = re.search(rf"run: worker \(pid {victim}\) was killed by SIGKILL.*", log)
+    died = re.search(rf"run: worker-local \(pid {victim}\) was killed by SIGKILL.*", log)
     assert died and "restarting it in" in died[0], log[-3000:]
-    assert service.pids()["worker"] not in (None, victim)
+    assert service.pids()["worker-local"] not in (None, victim)
     assert service.pids()["api"] == api_pid  # the API stayed up throughout
     assert not [pid for pid in pool if alive(pid)]  # no orphan left doing work
     print(
