@@ -84,21 +84,21 @@ def _timed(stack: Stack, http, job: dict) -> float:
 
 
 def network_pool_memory(in_flight: int = 64) -> dict:
-    """Resident memory of the network pool's process, idle and with `in_flight` calls open."""
+    """Resident memory of the network pool's processes, idle and with `in_flight` calls open."""
     with Stack(account_limit=in_flight) as stack:
         stack.simulator.knobs(latency_ms=3000)
         pids = stack.start_pools()
         stack.start_api()
-        pid = pids["worker-network"]
+        network = [pid for name, pid in pids.items() if name.startswith("worker-network")]
         with stack.http() as http:
             job_id = http.post("/tts", json=_job(2, "cloud", "warm")).json()["job_id"]
             stack.wait_done(job_id)
-            idle = _rss_mb(pid)
+            idle = sum(_rss_mb(pid) for pid in network)
             job_id = http.post("/tts", json=_job(in_flight, "cloud", "mem")).json()["job_id"]
             peak, seen = idle, 0
             while stack.client.hget(f"tts:job:{job_id}", "status") not in ("completed", "failed"):
                 seen = max(seen, stack.simulator.stats()["in_flight"])
-                peak = max(peak, _rss_mb(pid))
+                peak = max(peak, sum(_rss_mb(pid) for pid in network))
                 time.sleep(0.2)
     return {
         "calls_in_flight_seen": seen,

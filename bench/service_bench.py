@@ -64,7 +64,7 @@ def _combine_seconds(stack: Stack, job_id: str, n: int) -> float:
 def fan_out(blocks: int = 20, latency_ms: int = 300) -> dict:
     with Stack(account_limit=blocks) as stack:
         stack.simulator.knobs(latency_ms=latency_ms)
-        stack.start_workers(processes=2, concurrency=blocks, pool="threads")
+        stack.start_pools()  # as `make run` starts them
         stack.start_api()
         with stack.http() as http:
             _run_job(stack, http, _job(2, "cloud", "warm"))  # connections and imports warm
@@ -190,7 +190,7 @@ def streaming(blocks: int = 6) -> dict:
 def cache(blocks: int = 20, latency_ms: int = 300) -> dict:
     with Stack(account_limit=blocks, cache=True) as stack:
         stack.simulator.knobs(latency_ms=latency_ms)
-        stack.start_workers(processes=2, concurrency=blocks, pool="threads")
+        stack.start_pools()
         stack.start_api()
         with stack.http() as http:
             _run_job(stack, http, _job(2, "cloud", "warm"))

@@ -36,6 +36,7 @@ class Stack:
             "TEMP_DIR": str(self.dir / "temp"),
             "SECRET_KEY": "bench-secret-key-that-is-long-enough-0123456789",
             "RATE_LIMIT_ENABLED": "false",
+            "MAX_BLOCKS": "1000",  # the fairness benchmark queues a 300-block job
             "AUDIO_CACHE_TTL": "3600" if cache else "0",
             "PROVIDERS": json.dumps(
                 {
@@ -85,7 +86,7 @@ class Stack:
         their process ids by name."""
         local = local_processes or os.cpu_count() or 2
         pids = {}
-        for name, command in pool_commands(local).items():
+        for name, command in pool_commands(local, network_processes=local).items():
             log = self.dir / f"{name}.log"
             pids[name] = self._spawn(
                 command + ["--without-mingle", "--without-gossip"], log.name

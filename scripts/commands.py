@@ -47,18 +47,30 @@ def api_command(
     return command + (["--log-level", "warning", "--no-access-log"] if quiet else [])
 
 
-def pool_commands(local_processes: int, network_threads: int = NETWORK_POOL_THREADS) -> dict:
+def pool_commands(
+    local_processes: int,
+    network_threads: int = NETWORK_POOL_THREADS,
+    network_processes: int = 1,
+) -> dict[str, list[str]]:
     """The two worker pools a machine runs: local (CPU) synthesis on one process per core, and
     everything that waits on the network (cloud providers, control work, housekeeping) on
-    threads, so that neither waits behind the other."""
-    return {
+    threads, so that neither waits behind the other.
+
+    The network pool's threads share one interpreter lock, while each cloud block still costs
+    some CPU once its audio arrives (encoding it); `network_processes` spreads the threads over
+    that many processes, so that CPU is spread over the cores too."""
+    commands = {
         "worker-local": worker_command(
             local_processes, "prefork", "local@%h", queues=LOCAL_POOL_QUEUES
-        ),
-        "worker-network": worker_command(
-            network_threads, "threads", "network@%h", queues=NETWORK_POOL_QUEUES
-        ),
+        )
     }
+    threads = max(1, network_threads // network_processes)
+    for i in range(network_processes):
+        name = "worker-network" + (f"-{i + 1}" if network_processes > 1 else "")
+        commands[name] = worker_command(
+            threads, "threads", f"network{i + 1}@%h", queues=NETWORK_POOL_QUEUES
+        )
+    return commands
 
 
 def worker_command(

@@ -54,7 +54,8 @@ def main() -> int:
         env = {**os.environ, "REDIS_URL": redis_url}
         settings.TEMP_DIR.mkdir(parents=True, exist_ok=True)
         commands = {
-            **pool_commands(args.concurrency),  # worker-local and worker-network
+            # worker-local, and worker-network-N: as many network processes as cores
+            **pool_commands(args.concurrency, network_processes=args.concurrency),
             "beat": beat_command(str(settings.DATA_DIR / "celerybeat-schedule")),
             "api": api_command(
                 settings.API_PORT,

@@ -14,7 +14,7 @@ import logging
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from utils.accounts.slots import holder_id, parse_holder
+from utils.accounts.slots import SlotRequest, holder_id, parse_holder
 from utils.accounts.user_accounts import split_qualified
 from utils.errors import ConfigurationError
 from utils.jobs.liveness import local_pool_size
@@ -77,6 +77,36 @@ def account_slot(ctx: WorkerContext, provider: TTSProvider, job: JobRecord, inde
         yield True
     finally:
         release_slot(ctx, provider.name, job.id, index)
+
+
+def send_blocks(ctx: WorkerContext, job: JobRecord, indices: list[int]) -> None:
+    """Send the job's blocks that can start now, and put the rest in their slots' lines.
+
+    A block whose account (or the local pool) has every slot taken needs no task until it is
+    handed one: sending it anyway would only cost a task that finds it must wait. So slots are
+    taken here, for all the job's blocks in one round trip, and only granted blocks are sent;
+    the others are re-sent when a slot is handed to them, in their turn."""
+    send, requests = [], []
+    for index in indices:
+        name = job.blocks[index].spec.provider
+        slots = slots_for(ctx, name)
+        if slots is None:
+            send.append((index, ctx.providers.queue_for(name)))
+        else:
+            holder = holder_id(job.id, index)
+            requests.append(
+                (
+                    index,
+                    slots,
+                    SlotRequest(slots.account, holder, slots.limit, slots.lease_s, job.owner),
+                )
+            )
+    results = ctx.slots.acquire_for_later([r for _, _, r in requests]) if requests else []
+    for (index, slots, _), acquired in zip(requests, results, strict=True):
+        if acquired.granted:
+            send.append((index, slots.queue))
+        _resend_all(ctx, acquired.dispatch, slots.queue)
+    ctx.queue.blocks(job.id, send)
 
 
 def release_slot(ctx: WorkerContext, provider_name: str, job_id: str, index: int) -> None:

@@ -6,6 +6,7 @@ The work itself is in workers/synthesis.py, workers/combine.py and workers/house
 from __future__ import annotations
 
 import logging
+import os
 import random
 
 import redis
@@ -24,6 +25,7 @@ from utils.names import (
     PURGE_STORAGE,
     RECOVER_LOST,
 )
+from workers.account_slots import send_blocks
 from workers.celery_app import app
 from workers.combine import combine_job
 from workers.context import worker_context
@@ -31,6 +33,11 @@ from workers.housekeeping import check_stalled_jobs, purge_storage, recover_lost
 from workers.synthesis import Outcome, synthesize_block
 
 log = logging.getLogger(__name__)
+# The SDKs' HTTP client logs every request at INFO: at hundreds of calls a second that is noise,
+# and a lock every thread of the network pool waits on. Failures are logged as block errors.
+logging.getLogger("httpx").setLevel(logging.WARNING)
+
+LOCAL_POOL_NICENESS = 10
 
 
 def retry_delay(
@@ -47,6 +54,9 @@ def start_local_process(**_) -> None:
     slots exist before its first block) and loads the default voice before a block waits."""
     if not takes_local_blocks():
         return
+    # CPU-bound synthesis yields to the network pool: a cloud block whose audio has arrived
+    # (or that was handed a slot) must not wait for a core while the account's slot idles.
+    os.nice(LOCAL_POOL_NICENESS)
     ctx = worker_context()
     Heartbeat.ensure(ctx.redis, local=True)
     try:
@@ -138,10 +148,7 @@ def dispatch_blocks(job_id: str, indices: list[int]) -> None:
     twice (a redelivery), blocks are sent twice, which their idempotence makes harmless.
     """
     ctx = worker_context()
-    blocks = ctx.jobs.get(job_id).blocks
-    ctx.queue.blocks(
-        job_id, [(i, ctx.providers.queue_for(blocks[i].spec.provider)) for i in indices]
-    )
+    send_blocks(ctx, ctx.jobs.get(job_id), indices)
 
 
 @app.task(name=COMBINE_BLOCKS, acks_on_failure_or_timeout=False)

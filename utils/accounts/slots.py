@@ -82,12 +82,17 @@ local function next_waiter()
 end
 """
 
-# ARGV: prefix, holder, user, limit, lease_ms. Returns {granted (0/1), holders to dispatch...}.
+# ARGV: prefix, holder, user, limit, lease_ms, for_later (1: the holder's task is yet to be sent,
+# so a grant is noted as a handoff). Returns {granted (0/1), holders to dispatch...}.
 _ACQUIRE = (
     _LINE
     + """
 local holder, user = ARGV[2], ARGV[3]
 local limit, lease = tonumber(ARGV[4]), tonumber(ARGV[5])
+local function granted(dispatch)
+  if ARGV[6] == '1' then redis.call('ZADD', KEYS[2], now_ms(), holder) end
+  return {1, unpack(dispatch)}
+end
 local now = now_ms()
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if redis.call('ZSCORE', KEYS[1], holder) then
@@ -102,13 +107,13 @@ while redis.call('ZCARD', KEYS[1]) < limit do
   local waiter = next_waiter()
   if not waiter then break end
   redis.call('ZADD', KEYS[1], now + lease, waiter)
-  if waiter == holder then return {1, unpack(dispatch)} end
+  if waiter == holder then return granted(dispatch) end
   redis.call('ZADD', KEYS[2], now, waiter)
   table.insert(dispatch, waiter)
 end
 if redis.call('ZCARD', KEYS[1]) < limit and redis.call('SISMEMBER', KEYS[3], holder) == 0 then
   redis.call('ZADD', KEYS[1], now + lease, holder)
-  return {1, unpack(dispatch)}
+  return granted(dispatch)
 end
 join(holder, user)
 return {0, unpack(dispatch)}
@@ -150,6 +155,15 @@ return stranded
 
 
 @dataclass(frozen=True)
+class SlotRequest:
+    account: str
+    holder: str
+    limit: int
+    lease_s: float
+    user: str
+
+
+@dataclass(frozen=True)
 class Acquired:
     granted: bool
     dispatch: list[str]  # waiters that were handed a slot: re-send their tasks
@@ -170,9 +184,27 @@ class AccountSlots:
         self, account: str, holder: str, limit: int, lease_s: float, user: str = ""
     ) -> Acquired:
         """Take a slot for `holder` (a block of `user`'s), or queue it in line (granted=False)."""
-        args = [slots_prefix(account), holder, user, limit, int(lease_s * 1000)]
+        args = [slots_prefix(account), holder, user, limit, int(lease_s * 1000), 0]
         result = self._acquire(keys=self._keys(account), args=args)
         return Acquired(bool(int(result[0])), [str(h) for h in result[1:]])
+
+    def acquire_for_later(self, requests: list[SlotRequest]) -> list[Acquired]:
+        """Take slots for many holders whose tasks are yet to be sent, in one round trip: each
+        granted one is noted as handed over, so if its task is never sent, `stranded` finds it;
+        the others join the line and need no task until they are handed a slot."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            for r in requests:
+                args = [
+                    slots_prefix(r.account),
+                    r.holder,
+                    r.user,
+                    r.limit,
+                    int(r.lease_s * 1000),
+                    1,
+                ]
+                self._acquire(keys=self._keys(r.account), args=args, client=pipe)
+            results = pipe.execute()
+        return [Acquired(bool(int(r[0])), [str(h) for h in r[1:]]) for r in results]
 
     def release(self, account: str, holder: str, limit: int, lease_s: float) -> list[str]:
         """Give the slot back; the waiters handed a slot, whose tasks the caller re-sends."""

@@ -82,9 +82,10 @@ def encode_mp3(samples: np.ndarray, fmt: OutputFormat) -> bytes:
     encoder.set_in_sample_rate(fmt.sample_rate)
     encoder.set_out_sample_rate(fmt.sample_rate)
     encoder.set_channels(1)
-    # LAME's q3 sounds the same as q2 for speech at these bitrates and encodes 2.4x faster
-    # (measured: 427x against 181x real time per core at 24 kHz, 64 kbps).
-    encoder.set_quality(3)
+    # LAME's q5 (its own default) encodes 1.45x faster than q3 and 2.7x faster than q2, with
+    # the same signal-to-noise ratio on speech at these bitrates (measured: 26.0 dB for q2,
+    # q3, q5 and q7 at 24 kHz, 64 kbps); encoding is the largest CPU cost of a cloud block.
+    encoder.set_quality(5)
     return bytes(encoder.encode(np.ascontiguousarray(samples, dtype="<i2").tobytes())) + bytes(
         encoder.flush()
     )
