@@ -1,7 +1,10 @@
 import os
 import time
 
+import pytest
+
 from config import get_settings
+from utils.errors import StorageError
 from utils.names import MAINTENANCE_QUEUE, PURGE_STORAGE
 from utils.storage.keys import JOBS_FOLDER
 from utils.storage.local import LocalStorage
@@ -55,3 +58,13 @@ def test_a_used_cached_object_is_kept_by_the_purge(tmp_path):
     storage.touch("cache/ab/used.mp3")
     assert storage.purge("cache/", older_than_s=7 * DAY) == 0
     assert storage.local_path("cache/ab/used.mp3") is not None
+
+
+def test_local_storage_refuses_keys_that_climb_out_of_its_root(tmp_path):
+    storage = LocalStorage(tmp_path / "root")
+    for key in ("../outside.mp3", "/etc/passwd", "jobs/../../outside.mp3", "", "a\x00b"):
+        with pytest.raises(StorageError):
+            storage.put_bytes(key, b"x")
+    assert not (tmp_path / "outside.mp3").exists()
+    storage.put_bytes("jobs/a/b.mp3", b"x")
+    assert (tmp_path / "root" / "jobs" / "a" / "b.mp3").read_bytes() == b"x"
