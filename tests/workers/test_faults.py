@@ -10,7 +10,7 @@ import redis
 from tests.audio_helpers import decode
 from tests.helpers import wait_for_job
 from utils.embedded_redis import EmbeddedRedis, free_port
-from utils.names import done_key, job_key
+from utils.names import done_key, job_key, leases_key, running_blocks_key
 
 pytestmark = pytest.mark.pipeline
 
@@ -126,3 +126,31 @@ def test_a_minute_without_redis_costs_time_not_the_job(isolated_service, session
         assert client.hget(job_key(job_id), "combine_runs") == "1"
     finally:
         server.stop()
+
+
+def test_a_network_worker_killed_mid_call_frees_its_slot_and_the_block_is_made_once(
+    isolated_service, simulator, redis_server
+):
+    """The worker holding an account slot for a call in flight is SIGKILLed: beat sees its
+    heartbeat stop, gives its slot back and sends its block again; the other worker makes it."""
+    simulator.knobs(latency_ms=2500)
+    app, alice = isolated_service(
+        db=6, env=HOUSEKEEPING_ENV, workers=2, concurrency=4, pool="threads", beat=True
+    )
+    blocks = [{"text": f"Held by a worker, {i}.", "provider": "limited"} for i in range(4)]
+    job_id = app.post("/tts", headers=alice, json={"blocks": blocks}).json()["job_id"]
+    wait_until(lambda: simulator.stats()["in_flight"] >= 4, timeout_s=30)
+    store = redis.Redis(port=redis_server.port, db=6, decode_responses=True)
+    making = {note.split("|")[0] for note in store.hvals(running_blocks_key())}
+    victim = next(
+        w for w in isolated_service.workers if any(m.endswith(f":{w.process.pid}") for m in making)
+    )
+    victim.kill()  # its calls are cut off mid-flight, its slots still leased
+
+    status = wait_for_job(app, job_id, alice, timeout_s=150)
+    assert status["status"] == "completed", status
+    assert store.scard(done_key(job_id)) == 4  # each block made, and counted, once
+    assert store.hget(job_key(job_id), "combine_runs") == "1"
+    assert simulator.stats()["tts_requests"] > 4  # the victim's calls were cut off and made again
+    assert simulator.stats()["peak_in_flight"] <= 5  # the account's limit held throughout
+    assert store.zcard(leases_key("limited")) == 0  # no slot left leased by the dead
