@@ -14,6 +14,7 @@ from utils.errors import StorageError
 from utils.jobs.backlog import jobs_with_queued_work
 from utils.jobs.liveness import lost_blocks
 from utils.jobs.models import BlockStatus, JobRecord
+from utils.jobs.recovery import without_progress
 from utils.names import LOCAL_POOL, running_blocks_key
 from utils.storage.keys import CACHE_FOLDER, JOBS_FOLDER
 from workers.account_slots import release_slot, resend_stranded_blocks
@@ -70,8 +71,8 @@ def check_stalled_jobs(ctx: WorkerContext, now: float | None = None) -> list[str
     work after JOB_STALL_TIMEOUT is failed as stalled; POST /tts/{id}/retry resumes it.
     """
     settings = ctx.settings
-    quiet = ctx.jobs.without_progress(
-        min(settings.LOST_WORK_AFTER_S, settings.JOB_STALL_TIMEOUT), now
+    quiet = without_progress(
+        ctx.jobs, min(settings.LOST_WORK_AFTER_S, settings.JOB_STALL_TIMEOUT), now
     )
     if not quiet:
         return []

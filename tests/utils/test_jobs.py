@@ -8,6 +8,7 @@ import pytest
 
 from utils.errors import NotFound
 from utils.jobs.models import BlockSpec, BlockStatus, JobStatus
+from utils.jobs.recovery import reset_for_retry, without_progress
 from utils.jobs.store import JobStore
 from utils.names import block_key, combine_marker_key, done_key, job_key
 
@@ -127,7 +128,7 @@ def test_a_retry_resets_only_unfinished_blocks_and_clears_the_combine_marker(sto
     store.fail_block(job.id, 1, "upstream said no")
     redis_db.set(combine_marker_key(job.id), "1")
 
-    assert store.reset_for_retry(store.get(job.id)) == [1, 2]
+    assert reset_for_retry(store, store.get(job.id)) == [1, 2]
     again = store.get(job.id)
     assert again.status == JobStatus.PROCESSING and again.error is None
     assert [b.status for b in again.blocks] == [
@@ -147,5 +148,5 @@ def test_only_unfinished_jobs_without_progress_for_the_timeout_are_listed(store,
     store.finish_block(done, 0, {"storage_key": "k", "n_samples": 1, "n_frames": 1})
     store.complete(done, "jobs/x/final.mp3", 10, [(0, 10)])
 
-    assert store.without_progress(60) == [quiet.id]
-    assert set(store.without_progress(60, now=time.time() + 120)) == {quiet.id, busy.id}
+    assert without_progress(store, 60) == [quiet.id]
+    assert set(without_progress(store, 60, now=time.time() + 120)) == {quiet.id, busy.id}

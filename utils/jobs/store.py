@@ -23,7 +23,7 @@ import time
 
 import redis
 
-from utils.clock import epoch_of, now_iso
+from utils.clock import now_iso
 from utils.errors import NotFound
 from utils.jobs.models import BlockRecord, BlockSpec, BlockStatus, JobRecord, JobStatus
 from utils.names import (
@@ -263,44 +263,6 @@ class JobStore:
             for index in range(int(n_blocks or 0)):
                 self._queued_to_skipped(keys=[block_key(job_id, index)], client=pipe)
             pipe.execute()
-
-    def without_progress(self, timeout_s: float, now: float | None = None) -> list[str]:
-        """Unfinished jobs with no block started or finished for `timeout_s` (waiting their
-        turn, or lost: workers/housekeeping.py tells which)."""
-        now = now or time.time()
-        job_ids = self.redis.zrange(active_jobs_key(), 0, -1)
-        with self.redis.pipeline(transaction=False) as pipe:
-            for job_id in job_ids:
-                pipe.hmget(job_key(job_id), "status", "updated_at")
-            rows = pipe.execute()
-        quiet = []
-        for job_id, (status, updated_at) in zip(job_ids, rows, strict=True):
-            if status is None:  # expired: nothing left to fail
-                self.redis.zrem(active_jobs_key(), job_id)
-            elif not JobStatus(status).finished and now - epoch_of(updated_at) > timeout_s:
-                quiet.append(job_id)
-        return quiet
-
-    def reset_for_retry(self, job: JobRecord) -> list[int]:
-        """Put a failed job's unfinished blocks back in the queue state; their indices.
-
-        Finished blocks are kept and reused; the combine marker is cleared so the block that
-        now finishes last enqueues the combine again.
-        """
-        retry = [b.index for b in job.blocks if b.status != BlockStatus.COMPLETED]
-        with self.redis.pipeline(transaction=True) as pipe:
-            for index in retry:
-                pipe.hset(
-                    block_key(job.id, index),
-                    mapping={"status": BlockStatus.QUEUED.value, "error": ""},
-                )
-            pipe.delete(combine_marker_key(job.id))
-            pipe.hdel(job_key(job.id), "error")
-            status = JobStatus.PROCESSING if len(retry) < job.n_blocks else JobStatus.QUEUED
-            pipe.hset(job_key(job.id), mapping={"status": status.value, "updated_at": now_iso()})
-            pipe.zadd(active_jobs_key(), {job.id: time.time()})
-            pipe.execute()
-        return retry
 
     def _mark_processing(self, job_id: str) -> None:
         """queued -> processing, in one round trip: every block's first task asks."""

@@ -15,6 +15,7 @@ from utils.audio.cache import AudioCache, content_digest
 from utils.errors import NotReady, Unavailable
 from utils.jobs.models import BlockSpec, JobRecord, JobStatus, prosody_context
 from utils.jobs.queue import JobQueue
+from utils.jobs.recovery import reset_for_retry
 from utils.jobs.store import JobStore
 from utils.storage.keys import block_audio_key
 
@@ -50,7 +51,7 @@ class JobSubmitter:
                 f"only a failed job can be retried; job {job.id} is {job.status.value}",
                 job.status.value,
             )
-        indices = self.jobs.reset_for_retry(job)
+        indices = reset_for_retry(self.jobs, job)
         if indices:
             self.queue.dispatch(job.id, indices)
         else:
