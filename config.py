@@ -155,6 +155,14 @@ class Settings(BaseSettings):
     # Progressive audio streams (?stream=true) a user may hold open at once; past it, 429.
     MAX_STREAMS_PER_USER: int = Field(default=4, ge=1)
 
+    # The OpenAI-compatible speech endpoint (POST /v1/audio/speech). Its input is cut at
+    # sentences into pieces of about SPEECH_PIECE_CHARS, made in parallel like a job's blocks.
+    SPEECH_MAX_INPUT_CHARS: int = Field(default=4096, ge=1)
+    SPEECH_PIECE_CHARS: int = Field(default=300, ge=1)
+    # OpenAI voice names (alloy, nova, ...) to voices of the default provider, or to
+    # "provider/voice"; a name not listed here nor known to the provider is its default voice.
+    SPEECH_VOICES: dict[str, str] = Field(default_factory=dict)
+
     # Block audio reused for the same provider, model, voice, speed, format and text; 0: off.
     AUDIO_CACHE_TTL: int = Field(default=7 * 24 * 3600, ge=0)
 

@@ -97,4 +97,6 @@ def _request(
         speed=block.spec.speed,
         previous_text=previous_text,
         next_text=next_text,
+        model=block.spec.model,
+        instructions=block.spec.instructions,
     )

@@ -38,6 +38,8 @@ def content_digest(
         f"{spec.speed:.4f}",
         output_format,
         spec.text,
+        spec.model or "",
+        spec.instructions or "",
         *(text or "" for text in context),
     ]
     return hashlib.sha256(json.dumps(identity, ensure_ascii=False).encode()).hexdigest()

@@ -36,6 +36,10 @@ class BlockSpec:
     wait_after_ms: int = 0
     speed: float = 1.0
     client_id: str | None = None  # the client's own name for the block, returned as given
+    # For providers that take them (OpenAI-type): a model other than the account's configured
+    # one, and style instructions (gpt-4o-mini-tts). Others ignore both.
+    model: str | None = None
+    instructions: str | None = None
 
 
 def prosody_context(
@@ -78,6 +82,8 @@ class BlockRecord:
             wait_after_ms=int(raw.get("wait_after_ms", 0)),
             speed=float(raw.get("speed", 1.0)),
             client_id=raw.get("client_id") or None,
+            model=raw.get("model") or None,
+            instructions=raw.get("instructions") or None,
         )
         return cls(
             index=index,

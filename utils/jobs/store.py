@@ -98,6 +98,8 @@ class JobStore:
                         "status": BlockStatus.QUEUED.value,
                         "attempts": 0,
                         **({"client_id": spec.client_id} if spec.client_id else {}),
+                        **({"model": spec.model} if spec.model else {}),
+                        **({"instructions": spec.instructions} if spec.instructions else {}),
                     },
                 )
                 pipe.expireat(key, expires_at)

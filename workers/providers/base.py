@@ -30,6 +30,8 @@ class SynthesisRequest:
     speed: float = 1.0
     previous_text: str | None = None
     next_text: str | None = None
+    model: str | None = None  # in place of the account's configured model (OpenAI-type)
+    instructions: str | None = None  # how to speak, for models that take it
 
 
 class TTSProvider(ABC):

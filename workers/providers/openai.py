@@ -54,12 +54,14 @@ class OpenAIProvider(TTSProvider):
 
     def synthesize(self, request: SynthesisRequest) -> ProviderAudio:
         try:
+            extra = {"instructions": request.instructions} if request.instructions else {}
             response = self.client.audio.speech.create(
-                model=self.model,
+                model=request.model or self.model,
                 voice=request.voice,
                 input=request.text,
                 response_format="pcm",
                 speed=request.speed,
+                **extra,
             )
             return ProviderAudio(response.content, "pcm_s16le", PCM_RATE)
         except openai.APIStatusError as exc:
