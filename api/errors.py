@@ -24,6 +24,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
+from api.speech.errors import is_openai_path, openai_body, openai_status
 from utils.errors import (
     ConfigurationError,
     FieldError,
@@ -33,6 +34,7 @@ from utils.errors import (
     RateLimited,
     ServiceError,
     StorageError,
+    SynthesisFailed,
     Unavailable,
 )
 
@@ -64,7 +66,11 @@ def _printable(value: Any) -> Any:
     return value
 
 
-def _json(status_code: int, content: Any, headers: dict[str, str] | None = None) -> JSONResponse:
+def _json(
+    request: Request, status_code: int, content: Any, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    if is_openai_path(request.url.path):
+        status_code, content = openai_status(status_code), openai_body(status_code, content)
     return JSONResponse(status_code=status_code, content=_printable(content), headers=headers)
 
 
@@ -82,8 +88,8 @@ def _problem(root: str, loc: tuple, message: str, kind: str = "value_error") -> 
     return {"loc": [root, *loc], "field": field, "msg": f"{field}: {message}", "type": kind}
 
 
-def _field_errors_response(problems: list[dict]) -> JSONResponse:
-    return _json(422, {"detail": problems})
+def _field_errors_response(request: Request, problems: list[dict]) -> JSONResponse:
+    return _json(request, 422, {"detail": problems})
 
 
 def _from_pydantic(error: dict) -> dict:
@@ -109,52 +115,62 @@ def _from_pydantic(error: dict) -> dict:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return _field_errors_response([_from_pydantic(e) for e in exc.errors()])
+        return _field_errors_response(request, [_from_pydantic(e) for e in exc.errors()])
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> Response:
+        if is_openai_path(request.url.path):
+            return _json(request, exc.status_code, {"detail": exc.detail}, exc.headers)
         exc.detail = _printable(exc.detail)
         return await http_exception_handler(request, exc)
 
     @app.exception_handler(InvalidRequest)
     async def _invalid(request: Request, exc: InvalidRequest) -> JSONResponse:
-        return _field_errors_response([_problem("body", e.loc, e.message) for e in exc.errors])
+        problems = [_problem("body", e.loc, e.message) for e in exc.errors]
+        return _field_errors_response(request, problems)
 
     @app.exception_handler(NotFound)
     async def _not_found(request: Request, exc: NotFound) -> JSONResponse:
-        return _json(404, {"detail": str(exc)})
+        return _json(request, 404, {"detail": str(exc)})
 
     @app.exception_handler(NotReady)
     async def _not_ready(request: Request, exc: NotReady) -> JSONResponse:
-        return _json(409, {"detail": str(exc), "status": exc.status})
+        return _json(request, 409, {"detail": str(exc), "status": exc.status})
 
     @app.exception_handler(Unavailable)
     async def _unavailable(request: Request, exc: Unavailable) -> JSONResponse:
-        return _json(503, {"detail": str(exc)}, {"Retry-After": "5"})
+        return _json(request, 503, {"detail": str(exc)}, {"Retry-After": "5"})
 
     @app.exception_handler(RateLimited)
     async def _rate_limited(request: Request, exc: RateLimited) -> JSONResponse:
-        return _json(429, {"detail": str(exc)}, {"Retry-After": str(exc.retry_after_s)})
+        return _json(request, 429, {"detail": str(exc)}, {"Retry-After": str(exc.retry_after_s)})
 
     @app.exception_handler(redis.RedisError)
     async def _redis_down(request: Request, exc: redis.RedisError) -> JSONResponse:
         log.warning("redis unavailable: %s", type(exc).__name__)
         return _json(
-            503, {"detail": "job store unavailable, try again shortly"}, {"Retry-After": "5"}
+            request,
+            503,
+            {"detail": "job store unavailable, try again shortly"},
+            {"Retry-After": "5"},
         )
+
+    @app.exception_handler(SynthesisFailed)
+    async def _synthesis_failed(request: Request, exc: SynthesisFailed) -> JSONResponse:
+        return _json(request, 502, {"detail": str(exc)})
 
     @app.exception_handler(ServiceError)
     async def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
         if isinstance(exc, StorageError | ConfigurationError):
-            return _internal(exc)
-        return _json(400, {"detail": str(exc)})
+            return _internal(request, exc)
+        return _json(request, 400, {"detail": str(exc)})
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        return _internal(exc)
+        return _internal(request, exc)
 
 
-def _internal(exc: BaseException) -> JSONResponse:
+def _internal(request: Request, exc: BaseException) -> JSONResponse:
     request_id = uuid.uuid4().hex
     log.error("request %s failed", request_id, exc_info=exc)
-    return _json(500, {"detail": "internal error", "request_id": request_id})
+    return _json(request, 500, {"detail": "internal error", "request_id": request_id})

@@ -9,6 +9,7 @@
     ├── ProviderError         a TTS provider could not synthesize
     │   ├── ProviderRetryable     429, 5xx, timeouts, connection errors: try again later
     │   └── ProviderRejected      400/401/403/422 and the like: retrying cannot help
+    ├── SynthesisFailed       audio a request waits for could not be made (502)
     ├── StorageError          audio could not be stored or read
     │   └── ObjectNotFound        nothing is stored under that key (never written, or purged)
     └── ConfigurationError    the service is configured in a way that cannot work
@@ -102,3 +103,8 @@ class ObjectNotFound(StorageError):
 
 class ConfigurationError(ServiceError):
     pass
+
+
+class SynthesisFailed(ServiceError):
+    """The audio a request waits for (a speech response's first piece) could not be made; the
+    message says why, from the job's own error."""

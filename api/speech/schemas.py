@@ -27,9 +27,7 @@ class SpeechIn(BaseModel):
         extra="forbid",
         allow_inf_nan=False,
         json_schema_extra={
-            "examples": [
-                {"model": "tts-1", "input": "Hello there. How are you?", "voice": "alloy"}
-            ]
+            "examples": [{"model": "tts-1", "input": "Hello there. How are you?", "voice": "alloy"}]
         },
     )
 

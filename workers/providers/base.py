@@ -37,6 +37,10 @@ class SynthesisRequest:
 class TTSProvider(ABC):
     # True where the provider can use neighbouring text for prosody (previous_text/next_text).
     uses_context = False
+    # True where a block may name a model in place of the configured one (BlockSpec.model),
+    # and where the provider can take style instructions (BlockSpec.instructions).
+    takes_model = False
+    takes_instructions = False
 
     def __init__(self, name: str, config: ProviderConfig):
         self.name = name

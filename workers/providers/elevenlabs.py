@@ -26,6 +26,7 @@ _FORMAT_RE = re.compile(r"^(mp3|pcm|wav)_(\d+)(?:_\d+)?$")
 
 class ElevenLabsProvider(TTSProvider):
     uses_context = True
+    takes_model = True
 
     def __init__(self, name, config):
         super().__init__(name, config)
@@ -73,7 +74,7 @@ class ElevenLabsProvider(TTSProvider):
             chunks = self.client.text_to_speech.convert(
                 request.voice,
                 text=request.text,
-                model_id=self.model,
+                model_id=request.model or self.model,
                 output_format=self.output_format,
                 previous_text=request.previous_text,
                 next_text=request.next_text,

@@ -10,26 +10,16 @@ import openai
 
 from utils.audio.pcm import ProviderAudio
 from workers.providers.base import SynthesisRequest, TTSProvider, Voice
+from workers.providers.openai_names import OPENAI_VOICES, PCM_RATE
 from workers.providers.upstream import message_from_body, upstream_error
 
 DEFAULT_MODEL = "gpt-4o-mini-tts"
-OPENAI_VOICES = [
-    "alloy",
-    "ash",
-    "ballad",
-    "coral",
-    "echo",
-    "fable",
-    "nova",
-    "onyx",
-    "sage",
-    "shimmer",
-    "verse",
-]
-PCM_RATE = 24000  # what the speech endpoint's "pcm" format is
 
 
 class OpenAIProvider(TTSProvider):
+    takes_model = True
+    takes_instructions = True
+
     def __init__(self, name, config):
         super().__init__(name, config)
         self._secret = config.api_key.get_secret_value() if config.api_key else None

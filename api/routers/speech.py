@@ -1,0 +1,157 @@
+"""OpenAI's speech API: POST /v1/audio/speech, GET /v1/models, GET /v1/audio/voices.
+
+The official openai SDK, and the tools built on it, work against this service by changing
+`base_url`. A request becomes a job whose blocks are the input's sentences (grouped into pieces,
+utils/text/sentences.py): the workers make them in parallel, under the same account limits,
+cache and fair share as any job, and the response streams them in order as each is ready.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import (
+    AsyncRedisDep,
+    CurrentUser,
+    ProvidersDep,
+    SettingsDep,
+    StorageDep,
+    SubmitterDep,
+)
+from api.rate_limits import rate_limit, user_or_address
+from api.speech.audio import encoded_audio, first_then_rest, sse_events
+from api.speech.formats import SPEECH_FORMATS
+from api.speech.schemas import ModelList, ModelOut, SpeechIn, VoiceList, VoiceOut
+from api.speech.targets import (
+    SpeechTarget,
+    model_names,
+    provider_and_model,
+    speech_target,
+    voice_map,
+)
+from config import Settings
+from utils.accounts.user_accounts import display_name
+from utils.errors import FieldError, InvalidRequest, SynthesisFailed
+from utils.jobs.models import BlockSpec
+from utils.text.sentences import pieces, speakable
+
+router = APIRouter(prefix="/v1", tags=["openai-compatible"])
+
+
+def _input_pieces(body: SpeechIn, settings: Settings) -> list[str]:
+    text = body.input
+    problem = None
+    if len(text) > settings.SPEECH_MAX_INPUT_CHARS:
+        problem = f"at most {settings.SPEECH_MAX_INPUT_CHARS} characters, got {len(text)}"
+    elif not speakable(text):
+        problem = "has nothing to speak: needs at least one letter or digit"
+    if problem:
+        raise InvalidRequest([FieldError(("input",), problem)])
+    return pieces(text, settings.SPEECH_PIECE_CHARS, settings.MAX_BLOCK_CHARS)
+
+
+def _specs(body: SpeechIn, target: SpeechTarget, texts: list[str]) -> list[BlockSpec]:
+    instructions = body.instructions if target.takes_instructions else None
+    return [
+        BlockSpec(
+            text,
+            target.provider,
+            target.voice,
+            speed=body.speed,
+            model=target.model,
+            instructions=instructions,
+        )
+        for text in texts
+    ]
+
+
+_AUDIO_TYPES = sorted({f.content_type for f in SPEECH_FORMATS.values()})
+
+
+@router.post(
+    "/audio/speech",
+    response_class=StreamingResponse,
+    dependencies=[rate_limit("RATE_LIMIT_SUBMIT", user_or_address)],
+    responses={
+        200: {
+            "content": {
+                **{t: {} for t in _AUDIO_TYPES},
+                "text/event-stream": {},
+            },
+            "description": "The audio as it is made, or with stream_format=sse, OpenAI's "
+            "speech.audio.delta events and a speech.audio.done.",
+        }
+    },
+)
+async def create_speech(
+    body: SpeechIn,
+    request: Request,
+    user: CurrentUser,
+    settings: SettingsDep,
+    providers: ProvidersDep,
+    submitter: SubmitterDep,
+    aredis: AsyncRedisDep,
+    storage: StorageDep,
+) -> StreamingResponse:
+    """Speech from text, as OpenAI's API makes it; long input is made in parallel and streams
+    from its first sentence."""
+    texts = _input_pieces(body, settings)
+    voice = body.voice if isinstance(body.voice, str) else body.voice.id
+    # listing a provider's voices may wait on its API: off the event loop
+    target = await run_in_threadpool(
+        speech_target, body.model, voice, user.username, settings, providers
+    )
+    fmt = SPEECH_FORMATS[body.response_format]
+    job = await run_in_threadpool(
+        submitter.submit, user.username, fmt.job_format, _specs(body, target, texts), False
+    )
+    hold = request.app.state.open_streams.acquire(job.owner)  # 429 past the cap
+    audio = encoded_audio(
+        aredis, storage, job, body.response_format, settings.JOB_STALL_TIMEOUT, hold
+    )
+    first, audio = await first_then_rest(audio)
+    if first is None:
+        failed = await run_in_threadpool(submitter.jobs.get, job.id)
+        reason = failed.error or next((b.error for b in failed.blocks if b.error), None)
+        raise SynthesisFailed(f"speech failed: {reason or 'no audio was made'}")
+    headers = {"X-Job-Id": job.id}
+    if body.stream_format == "sse":
+        return StreamingResponse(
+            sse_events(audio, body.input), media_type="text/event-stream", headers=headers
+        )
+    return StreamingResponse(audio, media_type=fmt.content_type, headers=headers)
+
+
+@router.get("/models", response_model=ModelList)
+def list_models(user: CurrentUser, settings: SettingsDep, providers: ProvidersDep) -> ModelList:
+    """Every model a request may name: OpenAI's (the default provider) and each provider."""
+    names = model_names(user.username, settings, providers)
+    owner = {name: "openai-compatible" for name in names}
+    owner.update({name: "service" for name in providers.names()})
+    return ModelList(data=[ModelOut(id=name, owned_by=owner.get(name, "you")) for name in names])
+
+
+@router.get("/audio/voices", response_model=VoiceList)
+def list_voices(
+    user: CurrentUser,
+    settings: SettingsDep,
+    providers: ProvidersDep,
+    model: str | None = None,
+) -> VoiceList:
+    """The voices of a model's provider (the default provider without `model`), and what
+    OpenAI's voice names stand for."""
+    provider, _ = provider_and_model(model or "tts-1", user.username, settings, providers)
+    voices = [
+        VoiceOut(id=v.id, name=v.name, provider=display_name(provider))
+        for v in providers.get(provider).voices()
+    ]
+    if model is None:
+        listed = {v.id for v in voices}
+        voices += [
+            VoiceOut(id=name, name=name.title(), provider=display_name(t.provider), maps_to=t.voice)
+            for name, t in voice_map(user.username, settings, providers).items()
+            if name not in listed
+        ]
+    return VoiceList(voices=voices)
