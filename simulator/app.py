@@ -133,6 +133,7 @@ def create_simulator() -> FastAPI:
             "voice": body.get("voice"),
             "text": body.get("input"),
             "model": body.get("model"),
+            "instructions": body.get("instructions"),
             "response_format": response_format,
             "t": time.monotonic(),
         }

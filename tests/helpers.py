@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 
 
@@ -64,3 +66,26 @@ def completed_job_behind_the_api(client, storage, owner: str, n_blocks: int = 2)
     storage.put_bytes(final_audio_key(job_id), b"".join(audio))
     jobs.complete(job, final_audio_key(job_id), n_blocks * 1000, offsets)
     return job_id
+
+
+@contextlib.contextmanager
+def served(app):
+    """`app` under a real uvicorn on loopback (streaming responses really stream); its URL."""
+    import uvicorn
+
+    from utils.embedded_redis import free_port
+
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)

@@ -1,15 +1,13 @@
 """Credentials sent in a query string never reach uvicorn's access log."""
 
 import logging
-import threading
 import time
 
 import httpx
 import pytest
-import uvicorn
 
 from api.access_log import redact
-from utils.embedded_redis import free_port
+from tests.helpers import served
 
 SECRETS = {
     "token": "tok-SECRET-1",
@@ -29,18 +27,8 @@ def api_server(service_redis):
     """The app under a real uvicorn on loopback, logging every request to "uvicorn.access"."""
     from api.main import create_app
 
-    port = free_port()
-    config = uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_config=None)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with served(create_app()) as url:
+        yield url
 
 
 def test_credentials_in_a_query_string_never_reach_the_access_log(api_server, caplog):
