@@ -9,10 +9,11 @@ from typing import Annotated
 
 import redis.asyncio as aioredis
 from fastapi import Depends, HTTPException, Query, Request, status
-from fastapi.security import OAuth2PasswordBearer
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
 
 from config import Settings
 from utils.accounts.user_accounts import UserAccounts
+from utils.auth.api_keys import ApiKeys, looks_like_key
 from utils.auth.links import AUDIO, InvalidLink, verify
 from utils.auth.tokens import InvalidToken, subject_of
 from utils.auth.users import UserStore
@@ -21,7 +22,21 @@ from utils.jobs.submit import JobSubmitter
 from utils.storage.base import Storage
 from workers.providers import ProviderRegistry
 
-oauth2_scheme = OAuth2PasswordBearer(tokenUrl="token", auto_error=False)
+oauth2_scheme = OAuth2PasswordBearer(
+    tokenUrl="token",
+    auto_error=False,
+    description="A token for a username and password (POST /token), sent as "
+    "`Authorization: Bearer <token>`.",
+)
+# The same header, described a second way: /docs gets a box to paste an API key into, and the
+# schema says that either credential is accepted wherever one is.
+api_key_scheme = HTTPBearer(
+    auto_error=False,
+    scheme_name="APIKey",
+    bearerFormat="tts_sk_...",
+    description="An API key (POST /keys), sent as `Authorization: Bearer tts_sk_...`: what "
+    "the openai SDK does with its api_key. Accepted wherever a token is.",
+)
 
 
 def _state(request: Request):
@@ -61,12 +76,17 @@ def get_accounts(request: Request) -> UserAccounts:
     return _state(request).accounts
 
 
+def get_api_keys(request: Request) -> ApiKeys:
+    return _state(request).api_keys
+
+
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 AsyncRedisDep = Annotated[aioredis.Redis, Depends(get_async_redis)]
 SubmitterDep = Annotated[JobSubmitter, Depends(get_submitter)]
 JobsDep = Annotated[JobStore, Depends(get_jobs)]
 AccountsDep = Annotated[UserAccounts, Depends(get_accounts)]
 UsersDep = Annotated[UserStore, Depends(get_users)]
+ApiKeysDep = Annotated[ApiKeys, Depends(get_api_keys)]
 StorageDep = Annotated[Storage, Depends(get_storage)]
 ProvidersDep = Annotated[ProviderRegistry, Depends(get_providers)]
 
@@ -76,9 +96,21 @@ class User:
     username: str
 
 
+def bearer_token(
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+    _described: Annotated[HTTPAuthorizationCredentials | None, Depends(api_key_scheme)],
+) -> str | None:
+    """The bearer credential: a JWT, or an API key (tts_sk_...)."""
+    return token
+
+
+BearerToken = Annotated[str | None, Depends(bearer_token)]
+
+
 def get_current_user(
-    token: Annotated[str | None, Depends(oauth2_scheme)], settings: SettingsDep, users: UsersDep
+    token: BearerToken, settings: SettingsDep, users: UsersDep, api_keys: ApiKeysDep
 ) -> User:
+    # One answer for every failure, a key's or a token's: which one failed tells nobody more.
     unauthorized = HTTPException(
         status_code=status.HTTP_401_UNAUTHORIZED,
         detail="missing, invalid or expired token",
@@ -86,11 +118,14 @@ def get_current_user(
     )
     if not token:
         raise unauthorized
-    try:
-        username = subject_of(token, settings)
-    except InvalidToken:
-        raise unauthorized from None
-    if not users.exists(username):
+    if looks_like_key(token):
+        username = api_keys.owner_of(token)
+    else:
+        try:
+            username = subject_of(token, settings)
+        except InvalidToken:
+            raise unauthorized from None
+    if not username or not users.exists(username):
         raise unauthorized
     return User(username)
 
@@ -100,18 +135,19 @@ CurrentUser = Annotated[User, Depends(get_current_user)]
 
 def get_audio_owner(
     job_id: uuid.UUID,
-    token: Annotated[str | None, Depends(oauth2_scheme)],
+    token: BearerToken,
     settings: SettingsDep,
     users: UsersDep,
+    api_keys: ApiKeysDep,
     exp: Annotated[
         int | None, Query(description="A signed link's expiry (Unix time), from GET /result")
     ] = None,
     sig: Annotated[str | None, Query(description="A signed link's signature")] = None,
 ) -> str | None:
-    """Who must own the job: the token's user; None where a signed link (exp and sig, no token
-    needed) grants this job's audio to whoever holds it."""
+    """Who must own the job: the token's (or API key's) user; None where a signed link (exp
+    and sig, no token needed) grants this job's audio to whoever holds it."""
     if exp is None and sig is None:
-        return get_current_user(token, settings, users).username
+        return get_current_user(token, settings, users, api_keys).username
     if exp is None or sig is None:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "a signed link needs both exp and sig")
     try:

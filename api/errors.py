@@ -29,6 +29,7 @@ from utils.errors import (
     ConfigurationError,
     FieldError,
     InvalidRequest,
+    LimitReached,
     NotFound,
     NotReady,
     RateLimited,
@@ -136,6 +137,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotReady)
     async def _not_ready(request: Request, exc: NotReady) -> JSONResponse:
         return _json(request, 409, {"detail": str(exc), "status": exc.status})
+
+    @app.exception_handler(LimitReached)
+    async def _limit_reached(request: Request, exc: LimitReached) -> JSONResponse:
+        return _json(409, {"detail": str(exc)})
 
     @app.exception_handler(Unavailable)
     async def _unavailable(request: Request, exc: Unavailable) -> JSONResponse:

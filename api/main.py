@@ -13,12 +13,13 @@ from api.body_limit import BodySizeLimit
 from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.rate_limits import build_limiter
-from api.routers import accounts, auth, catalog, jobs, results, speech
+from api.routers import accounts, auth, catalog, jobs, keys, results, speech
 from api.schemas import quote_limits
 from api.streaming import OpenStreams
 from config import Settings, get_settings
 from utils.accounts.user_accounts import UserAccounts, cipher_from
 from utils.audio.cache import build_audio_cache
+from utils.auth.api_keys import ApiKeys
 from utils.auth.users import UserStore
 from utils.jobs.queue import JobQueue
 from utils.jobs.store import JobStore
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.aredis = connect_async(settings.redis_url)  # for long-lived streams
         app.state.jobs = jobs = JobStore(client, settings.JOB_TTL)
         app.state.users = UserStore(client)
+        app.state.api_keys = ApiKeys(client)
         app.state.open_streams = OpenStreams(client, settings.MAX_STREAMS_PER_USER)
         app.state.storage = storage = build_storage(settings.storage)
         app.state.accounts = accounts = UserAccounts(client, cipher_from(settings))
@@ -82,7 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.MAX_BODY_BYTES)
     # Added last, so it runs first: links handed out are built from the Host header.
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
-    for module in (auth, jobs, results, catalog, accounts, speech):
+    for module in (auth, jobs, results, catalog, accounts, keys, speech):
         app.include_router(module.router)
     install_docs(app)
 

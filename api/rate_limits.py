@@ -1,6 +1,7 @@
 """Rate limits, counted in Redis so they hold across every API process.
 
-POST /tts is limited per user (the token's subject), POST /token per client address, against
+POST /tts is limited per user (the token's subject, or the API key's owner: one count for
+both, so a user's keys add no requests to their limit), POST /token per client address, against
 password guessing. Over the limit: 429 with Retry-After.
 
 A route takes its limit as a dependency, `rate_limit(SETTING, key)`, naming the setting that
@@ -20,6 +21,7 @@ from slowapi import Limiter
 from slowapi.util import get_remote_address
 
 from config import Settings
+from utils.auth.api_keys import looks_like_key
 from utils.auth.tokens import InvalidToken, subject_of
 from utils.errors import RateLimited
 from utils.names import RATE_LIMIT_PREFIX
@@ -39,13 +41,18 @@ def client_address(request: Request) -> str:
 
 
 def user_or_address(request: Request) -> str:
-    """The authenticated user where the token is valid, else the client address."""
+    """The authenticated user where the token or API key is valid, else the client address."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and token:
-        try:
-            return f"user:{subject_of(token, request.app.state.settings)}"
-        except InvalidToken:
-            pass
+        if looks_like_key(token):
+            owner = request.app.state.api_keys.owner_of(token)
+            if owner:
+                return f"user:{owner}"
+        else:
+            try:
+                return f"user:{subject_of(token, request.app.state.settings)}"
+            except InvalidToken:
+                pass
     return client_address(request)
 
 

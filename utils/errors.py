@@ -6,6 +6,7 @@
     ├── NotReady              a result asked for before the job completed (409)
     ├── Unavailable           a dependency (the job queue) is down; nothing was accepted (503)
     ├── RateLimited           too many requests for a rate limit; try after retry_after_s (429)
+    ├── LimitReached          a user holds the most of something allowed (API keys) (409)
     ├── ProviderError         a TTS provider could not synthesize
     │   ├── ProviderRetryable     429, 5xx, timeouts, connection errors: try again later
     │   └── ProviderRejected      400/401/403/422 and the like: retrying cannot help
@@ -67,6 +68,10 @@ class RateLimited(ServiceError):
     def __init__(self, message: str, retry_after_s: int):
         self.retry_after_s = retry_after_s
         super().__init__(message)
+
+
+class LimitReached(ServiceError):
+    pass
 
 
 class ProviderError(ServiceError):

@@ -17,6 +17,8 @@ Redis keys (all under the `tts:` prefix):
     tts:streams:{user}            zset: the user's open audio streams, by lease expiry
     tts:user:{name}               hash: a user's password hash
     tts:user:{name}:accounts      hash: the user's own provider accounts (keys encrypted)
+    tts:user:{name}:apikeys       hash: the user's API keys, key id -> the key's SHA-256
+    tts:apikey:{sha256}           hash: one API key, found by its hash (utils/auth/api_keys.py)
     tts:slots:{account}:leases    zset: slots of a provider account held, by lease expiry
     tts:slots:{account}:waiting   set: blocks waiting for a slot (in turn: see accounts/slots.py)
     tts:slots:{account}:handed    zset: blocks handed a slot whose task has not started, by when
@@ -80,6 +82,14 @@ def user_key(username: str) -> str:
 
 def user_accounts_key(username: str) -> str:
     return f"{PREFIX}:user:{username}:accounts"
+
+
+def user_api_keys_key(username: str) -> str:
+    return f"{PREFIX}:user:{username}:apikeys"
+
+
+def api_key_key(digest: str) -> str:
+    return f"{PREFIX}:apikey:{digest}"
 
 
 def slots_prefix(account: str) -> str:
