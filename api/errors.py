@@ -140,7 +140,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(LimitReached)
     async def _limit_reached(request: Request, exc: LimitReached) -> JSONResponse:
-        return _json(409, {"detail": str(exc)})
+        return _json(request, 409, {"detail": str(exc)})
 
     @app.exception_handler(Unavailable)
     async def _unavailable(request: Request, exc: Unavailable) -> JSONResponse:
