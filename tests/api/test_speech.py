@@ -195,3 +195,19 @@ def test_a_cloud_model_gets_the_model_and_instructions(sdk, simulator):
     assert {c["voice"] for c in calls} == {"coral"}
     assert sorted(c["text"] for c in calls) == ["Good evening.", "The news at nine."]
     assert len(response.content) / 2 / RATE > 0.5
+
+
+def test_an_api_key_works_with_the_sdk_until_revoked(speech_url):
+    headers = {"Authorization": f"Bearer {token_for(speech_url)}"}
+    created = httpx.post(f"{speech_url}/keys", json={"name": "sdk"}, headers=headers, timeout=10)
+    assert created.status_code == 201
+    key = created.json()
+    client = openai.OpenAI(api_key=key["key"], base_url=f"{speech_url}/v1", max_retries=0)
+    audio = client.audio.speech.create(
+        model="tts-1", voice="alloy", input="A key of my own.", response_format="pcm"
+    )
+    assert len(audio.content) / 2 / RATE > 0.3
+    revoked = httpx.delete(f"{speech_url}/keys/{key['id']}", headers=headers, timeout=10)
+    assert revoked.status_code == 204
+    with pytest.raises(openai.AuthenticationError):
+        client.audio.speech.create(model="tts-1", voice="alloy", input="Not any more.")
