@@ -13,9 +13,8 @@ import math
 from collections.abc import AsyncIterator
 
 import redis.asyncio as aioredis
-from starlette.concurrency import run_in_threadpool
 
-from api.streaming import StreamHold, block_pcm_in_order, stream_blocks
+from api.streaming import StreamHold, block_pcm_in_order, encode_stream, stream_blocks
 from utils.audio.encoders import stream_encoder
 from utils.jobs.models import JobRecord
 from utils.storage.base import Storage
@@ -34,12 +33,9 @@ async def encoded_audio(
         async for chunk in stream_blocks(client, storage, job, give_up_s, hold):
             yield chunk
         return
-    encoder = stream_encoder(response_format, PCM_RATE)
-    async for samples in block_pcm_in_order(client, storage, job, give_up_s, hold):
-        if data := await run_in_threadpool(encoder.encode, samples):
-            yield data
-    if tail := await run_in_threadpool(encoder.finish):
-        yield tail
+    pcm = block_pcm_in_order(client, storage, job, give_up_s, hold)
+    async for chunk in encode_stream(pcm, stream_encoder(response_format, PCM_RATE)):
+        yield chunk
 
 
 def estimated_tokens(text: str) -> int:
