@@ -1,6 +1,6 @@
 """`make bench`: every benchmark, side by side in one run; ratios printed, JSON written.
 
-    python -m bench [--quick] [--only combine,fanout,local,ingest,streaming,cache]
+    python -m bench [--quick] [--only combine,fanout,local,ingest,streaming,cache,accounts,speech]
 
 --quick skips the hour-long combine (N=400) and shortens the ingest run.
 """
@@ -14,7 +14,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import accounts_bench, combine_bench, service_bench
+from bench import accounts_bench, combine_bench, service_bench, speech_bench
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -87,6 +87,18 @@ def report(results: dict) -> list[str]:
             f"network pool: {m['busy_mb']} MB with {m['calls_in_flight_seen']} calls in flight "
             f"({m['idle_mb']} MB idle, {m['per_call_mb']} MB a call)"
         )
+    if r := results.get("speech"):
+        ref = r["piper_one_process"]
+        for name in ("mp3", "pcm", "opus"):
+            s = r[name]
+            lines.append(
+                f"speech ({name}, {r['input_chars']} chars, SDK streaming): first byte "
+                f"{s['first_byte_s']} s ({_check(s['first_byte_s'], r['first_byte_target_s'], False)}"
+                f" <={r['first_byte_target_s']} s: first sentence alone "
+                f"{ref['first_sentence_s']} s + 150 ms), total {s['total_s']} s = "
+                f"{s['vs_piper_one_call']}x piper in one call in one process ({ref['one_call_s']} s)"
+                f" ({_check(s['vs_piper_one_call'], 0.6, False)} <=0.6x)"
+            )
     if r := results.get("cache"):
         lines.append(
             f"cache: repeated job {r['speedup']}x faster ({_check(r['speedup'], 10)} >=10x), "
@@ -98,7 +110,9 @@ def report(results: dict) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--only", default="combine,fanout,local,ingest,streaming,cache,accounts")
+    parser.add_argument(
+        "--only", default="combine,fanout,local,ingest,streaming,cache,accounts,speech"
+    )
     args = parser.parse_args()
     chosen = args.only.split(",")
     runs = {
@@ -108,6 +122,7 @@ def main() -> None:
         "ingest": lambda: service_bench.ingest(seconds=3 if args.quick else 10),
         "streaming": service_bench.streaming,
         "cache": service_bench.cache,
+        "speech": speech_bench.run,
         "accounts": lambda: {
             "limit10_60_blocks_quarter_piper": accounts_bench.utilization(10, 60, piper_every=4),
             "limit30_120_blocks": accounts_bench.utilization(30, 120),
