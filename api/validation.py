@@ -6,13 +6,12 @@ values that would have been accepted, so a client can fix the whole request at o
 
 from __future__ import annotations
 
-import unicodedata
-
 from api.schemas import MAX_SPEED, MIN_SPEED, BlockIn, JobIn
 from config import Settings
 from utils.audio.formats import OutputFormat, output_format_names
 from utils.errors import ConfigurationError, FieldError, InvalidRequest, ProviderError
 from utils.jobs.models import BlockSpec
+from utils.text.sentences import speakable
 from workers.providers import ProviderRegistry
 
 VOICES_SHOWN = 20
@@ -41,12 +40,6 @@ class _VoiceLists:
         return self.cache[name]
 
 
-def _speakable(text: str) -> bool:
-    """Has a letter or a digit (Unicode categories L*, N*): punctuation, symbols, spaces and
-    invisible characters alone (U+200B, U+FEFF) give a provider nothing to say."""
-    return any(unicodedata.category(char)[0] in "LN" for char in text)
-
-
 def _check_block(
     block: BlockIn,
     owner: str,
@@ -62,7 +55,7 @@ def _check_block(
         problems.append(
             ("text", f"at most {settings.MAX_BLOCK_CHARS} characters, got {len(block.text)}")
         )
-    elif not _speakable(text):
+    elif not speakable(text):
         problems.append(("text", "has nothing to speak: needs at least one letter or digit"))
     if not 0 <= block.wait_after_ms <= settings.MAX_PAUSE_MS:
         problems.append(
