@@ -52,7 +52,9 @@ _REQUEST = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 class BlockIn(BaseModel):
     model_config = _REQUEST
 
-    text: RequestStr = Field(description="What to say: at least one letter or digit.")
+    text: RequestStr = Field(
+        description="What to say: at least one letter or digit; or SSML (<speak>...</speak>)."
+    )
     provider: RequestStr | None = Field(default=None, description="A name from GET /tts/providers.")
     voice: RequestStr | None = Field(
         default=None, description="A voice id from GET /tts/voices/{provider}."
@@ -83,7 +85,17 @@ class JobIn(BaseModel):
         },
     )
 
-    blocks: list[BlockIn]
+    blocks: list[BlockIn] = Field(
+        default_factory=list,
+        description="The text in order. A block's text may be SSML (<speak>...</speak>): it "
+        "becomes a block per change of voice, language, rate or volume, with its breaks as "
+        "exact pauses.",
+    )
+    ssml: RequestStr | None = Field(
+        default=None,
+        description="In place of blocks: one SSML 1.1 document (<speak>...</speak>), compiled "
+        "into the job's blocks.",
+    )
     output_format: RequestStr | None = Field(default=None, description="e.g. mp3_24000_64.")
     combine: bool = Field(
         default=True,

@@ -6,7 +6,10 @@ values that would have been accepted, so a client can fix the whole request at o
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from api.schemas import MAX_SPEED, MIN_SPEED, BlockIn, JobIn
+from api.ssml_blocks import job_items
 from config import Settings
 from utils.audio.formats import OutputFormat, output_format_names
 from utils.errors import ConfigurationError, FieldError, InvalidRequest, ProviderError
@@ -99,19 +102,22 @@ def validate_job(
         message = f"unknown format {output_format!r}; allowed: {', '.join(output_format_names())}"
         errors.append(FieldError(("output_format",), message))
 
-    if not job.blocks:
-        errors.append(FieldError(("blocks",), "must contain at least one block"))
-    elif len(job.blocks) > settings.MAX_BLOCKS:
-        message = f"at most {settings.MAX_BLOCKS} blocks per job, got {len(job.blocks)}"
-        errors.append(FieldError(("blocks",), message))
+    items, problems = job_items(job, owner, settings, providers)
+    errors += problems
+    where = ("ssml",) if job.ssml is not None else ("blocks",)
+    if not items and not problems:
+        errors.append(FieldError(where, "must contain at least one block"))
+    elif len(items) > settings.MAX_BLOCKS:
+        message = f"at most {settings.MAX_BLOCKS} blocks per job, got {len(items)} from SSML"
+        errors.append(FieldError(where, message))
 
     specs: list[BlockSpec] = []
     voices = _VoiceLists(providers)
-    for index, block in enumerate(job.blocks[: settings.MAX_BLOCKS]):
-        spec, problems = _check_block(block, owner, settings, providers, voices)
-        errors += [FieldError(("blocks", index, field), message) for field, message in problems]
+    for item in items[: settings.MAX_BLOCKS]:
+        spec, problems = _check_block(item.block, owner, settings, providers, voices)
+        errors += [item.error(field, message) for field, message in problems]
         if spec:
-            specs.append(spec)
+            specs.append(replace(spec, volume_db=item.volume_db) if item.volume_db else spec)
     first_with: dict[str, int] = {}
     for index, block in enumerate(job.blocks):
         if block.id is not None and first_with.setdefault(block.id, index) != index:

@@ -40,6 +40,7 @@ def content_digest(
         spec.text,
         spec.model or "",
         spec.instructions or "",
+        f"{spec.volume_db:.2f}",
         *(text or "" for text in context),
     ]
     return hashlib.sha256(json.dumps(identity, ensure_ascii=False).encode()).hexdigest()

@@ -40,6 +40,8 @@ class BlockSpec:
     # one, and style instructions (gpt-4o-mini-tts). Others ignore both.
     model: str | None = None
     instructions: str | None = None
+    # Gain applied to the block's audio on its worker (SSML prosody volume), in dB.
+    volume_db: float = 0.0
 
 
 def prosody_context(
@@ -84,6 +86,7 @@ class BlockRecord:
             client_id=raw.get("client_id") or None,
             model=raw.get("model") or None,
             instructions=raw.get("instructions") or None,
+            volume_db=float(raw.get("volume_db") or 0.0),
         )
         return cls(
             index=index,

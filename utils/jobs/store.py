@@ -100,6 +100,7 @@ class JobStore:
                         **({"client_id": spec.client_id} if spec.client_id else {}),
                         **({"model": spec.model} if spec.model else {}),
                         **({"instructions": spec.instructions} if spec.instructions else {}),
+                        **({"volume_db": spec.volume_db} if spec.volume_db else {}),
                     },
                 )
                 pipe.expireat(key, expires_at)

@@ -15,8 +15,9 @@ import pysbd
 # pysbd's languages (ISO 639-1); text in any other is segmented with the English rules, which
 # split at ., ! and ? like most alphabetic scripts.
 SEGMENTER_LANGUAGES = frozenset(
-    "am ar bg da de el en es fa fr hi hy it ja kk mr my nl pl ru sk ur zh".split()
-)
+    ("am", "ar", "bg", "da", "de", "el", "en", "es", "fa", "fr", "hi", "hy", "it", "ja", "kk",
+     "mr", "my", "nl", "pl", "ru", "sk", "ur", "zh")
+)  # fmt: skip
 
 
 @lru_cache(maxsize=8)

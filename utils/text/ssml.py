@@ -1,0 +1,309 @@
+"""SSML 1.1 compiled, once at submit, into segments of plain text with exact pauses.
+
+Each change of voice, language, rate or volume starts a segment of its own, and a `<break>`
+ends one with its pause (seed 003's "SSML precompilation"): the job's blocks are then plain
+text, made in parallel and cached like any other. What the providers would each interpret
+differently (numbers, dates, emphasis) is decided here, once, the same for all of them.
+
+Parsing is defusedxml's: no DTD, no entity declarations, no external references, so an
+entity bomb is refused before anything is expanded. Supported elements are SUPPORTED; any
+other is refused with that list, at its line and column.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, replace
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import DefusedXMLParser
+
+from utils.text.say_as import SayAsError, say_as
+
+SUPPORTED = (
+    "speak", "p", "s", "break", "prosody", "voice", "lang", "sub", "say-as", "emphasis", "mark",
+)  # fmt: skip
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+MAX_DEPTH = 64
+# Past this many elements a document is refused while still being read: a huge document of
+# tags answers in milliseconds instead of being built into a tree first.
+MAX_ELEMENTS = 10_000
+
+# SSML leaves these to the processor; ours, in ms and as multipliers, are the common choices.
+BREAK_STRENGTH_MS = {
+    "none": 0, "x-weak": 100, "weak": 250, "medium": 500, "strong": 800, "x-strong": 1200,
+}  # fmt: skip
+RATE_WORDS = {
+    "x-slow": 0.6, "slow": 0.8, "medium": 1.0, "fast": 1.25, "x-fast": 1.5, "default": 1.0,
+}  # fmt: skip
+VOLUME_WORDS_DB = {
+    "silent": -96.0, "x-soft": -12.0, "soft": -6.0, "medium": 0.0, "loud": 6.0, "x-loud": 10.0,
+    "default": 0.0,
+}  # fmt: skip
+# <emphasis> approximated as slower and louder (reduced: quicker and softer)
+EMPHASIS = {
+    "strong": (0.85, 3.0), "moderate": (0.92, 1.5), "none": (1.0, 0.0), "reduced": (1.1, -3.0),
+}  # fmt: skip
+
+
+class SSMLError(ValueError):
+    """Invalid SSML; `line` and `column` (1-based) where known."""
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None):
+        where = f"line {line}, column {column}: " if line is not None else ""
+        super().__init__(f"{where}{message}")
+        self.line, self.column = line, column
+
+
+@dataclass(frozen=True)
+class Voicing:
+    """How text is spoken at a point in the document."""
+
+    voice: str | None = None  # <voice name>
+    language: str | None = None  # xml:lang, as written (en-US)
+    rate: float = 1.0
+    volume_db: float = 0.0
+
+
+@dataclass
+class Segment:
+    text: str
+    voicing: Voicing
+    wait_after_ms: int = 0
+
+
+def looks_like_ssml(text: str) -> bool:
+    return text.lstrip().startswith("<speak")
+
+
+class _Positions(ET.TreeBuilder):
+    """A tree builder that remembers where each element starts, for errors."""
+
+    def __init__(self):
+        super().__init__()
+        self.parser = None
+        self.at: dict[int, tuple[int, int]] = {}
+
+    def start(self, tag, attrs):
+        expat = self.parser.parser
+        where = (expat.CurrentLineNumber, expat.CurrentColumnNumber + 1)
+        if len(self.at) >= MAX_ELEMENTS:
+            raise SSMLError(f"more than {MAX_ELEMENTS} elements", *where)
+        element = super().start(tag, attrs)
+        self.at[id(element)] = where
+        return element
+
+
+def parse(document: str) -> tuple[ET.Element, dict[int, tuple[int, int]]]:
+    builder = _Positions()
+    parser = DefusedXMLParser(target=builder, forbid_dtd=True)
+    builder.parser = parser
+    try:
+        parser.feed(document)
+        root = parser.close()
+    except ET.ParseError as exc:
+        line, column = exc.position
+        reason = str(exc).split(":")[0]
+        raise SSMLError(f"not well-formed XML ({reason})", line, column + 1) from None
+    except DefusedXmlException as exc:
+        refused = type(exc).__name__
+        raise SSMLError(
+            f"DTDs, entity declarations and external references are not allowed ({refused})"
+        ) from None
+    return root, builder.at
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _duration_ms(value: str) -> int | None:
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(ms|s)\s*", value)
+    if not match:
+        return None
+    number, unit = float(match.group(1)), match.group(2)
+    return round(number * (1000 if unit == "s" else 1))
+
+
+def _rate(value: str, current: float) -> float | None:
+    value = value.strip()
+    if value in RATE_WORDS:
+        return RATE_WORDS[value]
+    if match := re.fullmatch(r"([+-]?\d+(?:\.\d+)?)%", value):
+        number = float(match.group(1))
+        relative = value[0] in "+-"
+        return current * (1 + number / 100) if relative else number / 100
+    if re.fullmatch(r"\d+(?:\.\d+)?", value):
+        return float(value)  # a multiplier, as SSML 1.1 allows
+    return None
+
+
+def _volume(value: str, current: float) -> float | None:
+    value = value.strip()
+    if value in VOLUME_WORDS_DB:
+        return VOLUME_WORDS_DB[value]
+    if match := re.fullmatch(r"([+-]\d+(?:\.\d+)?)dB", value):
+        return current + float(match.group(1))
+    return None
+
+
+class _Compiler:
+    def __init__(self, positions: dict[int, tuple[int, int]]):
+        self.positions = positions
+        self.segments: list[Segment] = []
+        self.lead_ms = 0  # a break before any speech
+
+    def error(self, element: ET.Element, message: str) -> SSMLError:
+        return SSMLError(message, *self.positions.get(id(element), (None, None)))
+
+    def text(self, text: str | None, voicing: Voicing) -> None:
+        if not text or not text.strip():
+            if text and self.segments and not self.segments[-1].wait_after_ms:
+                self.segments[-1].text += " "
+            return
+        last = self.segments[-1] if self.segments else None
+        if last and last.voicing == voicing and not last.wait_after_ms:
+            last.text += text
+        else:
+            self.segments.append(Segment(text, voicing))
+
+    def pause(self, ms: int) -> None:
+        if self.segments:
+            self.segments[-1].wait_after_ms += ms
+        else:
+            self.lead_ms += ms
+
+    def element(self, element: ET.Element, voicing: Voicing, depth: int) -> None:
+        if depth > MAX_DEPTH:
+            raise self.error(element, f"elements nested deeper than {MAX_DEPTH}")
+        name = _local(element.tag)
+        attrs = {_local(k) if k != XML_LANG else "xml:lang": v for k, v in element.attrib.items()}
+        if name not in SUPPORTED:
+            raise self.error(
+                element, f"element <{name}> is not supported; supported: {', '.join(SUPPORTED)}"
+            )
+        if "xml:lang" in attrs:
+            voicing = replace(voicing, language=attrs["xml:lang"])
+        handler = getattr(self, f"_{name.replace('-', '_')}", None)
+        if handler is not None and handler(element, attrs, voicing, depth):
+            return  # the handler took care of the element's content
+        self.children(element, voicing, depth)
+
+    def children(self, element: ET.Element, voicing: Voicing, depth: int) -> None:
+        self.text(element.text, voicing)
+        for child in element:
+            self.element(child, voicing, depth + 1)
+            self.text(child.tail, voicing)
+
+    # Handlers: return True where they consumed the element's content themselves.
+
+    def _speak(self, element, attrs, voicing, depth):
+        if depth != 0:
+            raise self.error(element, "<speak> may only be the root element")
+
+    def _p(self, element, attrs, voicing, depth):
+        self.text(" ", voicing)
+
+    _s = _p
+
+    def _break(self, element, attrs, voicing, depth):
+        if "time" in attrs:
+            ms = _duration_ms(attrs["time"])
+            if ms is None:
+                raise self.error(element, f"break time {attrs['time']!r}: use e.g. 500ms or 1.5s")
+        else:
+            strength = attrs.get("strength", "medium")
+            if strength not in BREAK_STRENGTH_MS:
+                allowed = ", ".join(BREAK_STRENGTH_MS)
+                raise self.error(element, f"break strength {strength!r}; allowed: {allowed}")
+            ms = BREAK_STRENGTH_MS[strength]
+        self.pause(ms)
+        return True
+
+    def _prosody(self, element, attrs, voicing, depth):
+        if "rate" in attrs:
+            rate = _rate(attrs["rate"], voicing.rate)
+            if rate is None or rate <= 0:
+                raise self.error(
+                    element,
+                    f"prosody rate {attrs['rate']!r}: use x-slow, slow, medium, fast, x-fast, "
+                    "a percentage (80%, +10%) or a multiplier (1.2)",
+                )
+            voicing = replace(voicing, rate=rate)
+        if "volume" in attrs:
+            volume = _volume(attrs["volume"], voicing.volume_db)
+            if volume is None:
+                raise self.error(
+                    element,
+                    f"prosody volume {attrs['volume']!r}: use silent, x-soft, soft, medium, "
+                    "loud, x-loud or a change in dB (+6dB, -3dB)",
+                )
+            voicing = replace(voicing, volume_db=volume)
+        # pitch, contour and range are accepted; no configured provider can apply them
+        self.children(element, voicing, depth)
+        return True
+
+    def _voice(self, element, attrs, voicing, depth):
+        name = attrs.get("name")
+        if not name:
+            raise self.error(element, "<voice> needs a name attribute (a voice id)")
+        self.children(element, replace(voicing, voice=name), depth)
+        return True
+
+    def _lang(self, element, attrs, voicing, depth):
+        if "xml:lang" not in attrs:
+            raise self.error(element, "<lang> needs an xml:lang attribute (e.g. de-DE)")
+
+    def _sub(self, element, attrs, voicing, depth):
+        if "alias" not in attrs:
+            raise self.error(element, "<sub> needs an alias attribute (what to say)")
+        self.text(attrs["alias"], voicing)
+        return True
+
+    def _say_as(self, element, attrs, voicing, depth):
+        if len(element):
+            raise self.error(element, "<say-as> holds text only")
+        if "interpret-as" not in attrs:
+            raise self.error(element, "<say-as> needs an interpret-as attribute")
+        try:
+            spoken = say_as(
+                element.text or "", attrs["interpret-as"], attrs.get("format"), voicing.language
+            )
+        except SayAsError as exc:
+            raise self.error(element, str(exc)) from None
+        self.text(f" {spoken} ", voicing)
+        return True
+
+    def _emphasis(self, element, attrs, voicing, depth):
+        level = attrs.get("level", "moderate")
+        if level not in EMPHASIS:
+            raise self.error(element, f"emphasis level {level!r}; allowed: {', '.join(EMPHASIS)}")
+        rate, gain = EMPHASIS[level]
+        voicing = replace(voicing, rate=voicing.rate * rate, volume_db=voicing.volume_db + gain)
+        self.children(element, voicing, depth)
+        return True
+
+    def _mark(self, element, attrs, voicing, depth):
+        return True  # a named point: nothing to say
+
+
+def compile_ssml(document: str, base: Voicing | None = None) -> tuple[list[Segment], int]:
+    """The document's segments (text tidied, with at least one letter or digit each, pauses
+    merged), and the pause asked for before any speech (ms)."""
+    root, positions = parse(document)
+    if _local(root.tag) != "speak":
+        raise SSMLError(f"the root element must be <speak>, not <{_local(root.tag)}>", 1, 1)
+    compiler = _Compiler(positions)
+    compiler.element(root, base or Voicing(), 0)
+    segments: list[Segment] = []
+    for segment in compiler.segments:
+        # spaces tidied, none before punctuation (left where say-as and sub joined text)
+        segment.text = re.sub(r"\s+([.,!?;:])", r"\1", " ".join(segment.text.split()))
+        if any(ch.isalnum() for ch in segment.text):
+            segments.append(segment)
+        elif segments:  # punctuation alone: its pause joins the speech before it
+            segments[-1].wait_after_ms += segment.wait_after_ms
+        else:
+            compiler.lead_ms += segment.wait_after_ms
+    return segments, compiler.lead_ms
