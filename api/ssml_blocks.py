@@ -76,6 +76,11 @@ class _Voices:
         return close[0].id
 
 
+def ssml_voices(owner: str, providers: ProviderRegistry, default_provider: str) -> _Voices:
+    """Voice lists for expand_ssml, kept for one request."""
+    return _Voices(owner, providers, default_provider)
+
+
 def expand_ssml(
     document: str,
     *,

@@ -28,19 +28,23 @@ from api.speech.targets import (
     SpeechTarget,
     model_names,
     provider_and_model,
+    resolve_voice,
     speech_target,
     voice_map,
 )
+from api.ssml_blocks import Spoken, expand_ssml, ssml_voices
 from config import Settings
 from utils.accounts.user_accounts import display_name
 from utils.errors import FieldError, InvalidRequest, SynthesisFailed
 from utils.jobs.models import BlockSpec
 from utils.text.sentences import pieces, speakable
+from utils.text.ssml import looks_like_ssml
+from workers.providers import ProviderRegistry
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 
 
-def _input_pieces(body: SpeechIn, settings: Settings) -> list[str]:
+def _check_input(body: SpeechIn, settings: Settings) -> None:
     text = body.input
     problem = None
     if len(text) > settings.SPEECH_MAX_INPUT_CHARS:
@@ -49,22 +53,56 @@ def _input_pieces(body: SpeechIn, settings: Settings) -> list[str]:
         problem = "has nothing to speak: needs at least one letter or digit"
     if problem:
         raise InvalidRequest([FieldError(("input",), problem)])
-    return pieces(text, settings.SPEECH_PIECE_CHARS, settings.MAX_BLOCK_CHARS)
 
 
-def _specs(body: SpeechIn, target: SpeechTarget, texts: list[str]) -> list[BlockSpec]:
+def _specs(
+    body: SpeechIn,
+    target: SpeechTarget,
+    owner: str,
+    settings: Settings,
+    providers: ProviderRegistry,
+) -> list[BlockSpec]:
+    """The input as blocks: its sentences grouped into pieces; SSML first compiled into
+    segments (each on its own voice, rate and volume, its breaks exact pauses)."""
     instructions = body.instructions if target.takes_instructions else None
-    return [
-        BlockSpec(
-            text,
-            target.provider,
-            target.voice,
+    if looks_like_ssml(body.input):
+        voices = ssml_voices(owner, providers, target.provider)
+        spoken, _ = expand_ssml(
+            body.input,
+            provider=target.provider,
+            voice=target.voice,
             speed=body.speed,
-            model=target.model,
-            instructions=instructions,
+            origin=("input",),
+            voices=voices,
         )
-        for text in texts
-    ]
+    else:
+        spoken = [Spoken(body.input, target.provider, target.voice, body.speed, 0.0, 0, None)]
+    specs = []
+    for part in spoken:
+        provider = target.provider
+        if part.provider != target.provider:
+            provider = providers.resolve(owner, part.provider or settings.DEFAULT_PROVIDER)
+            if provider is None:
+                message = f"SSML names an unknown provider {part.provider!r}"
+                raise InvalidRequest([FieldError(("input",), message)])
+        voice = part.voice or target.voice
+        if (provider, voice) != (target.provider, target.voice):
+            voice = resolve_voice(voice, provider, settings, providers, ("input",))
+        texts = pieces(part.text, settings.SPEECH_PIECE_CHARS, settings.MAX_BLOCK_CHARS)
+        for k, text in enumerate(texts):
+            specs.append(
+                BlockSpec(
+                    text,
+                    provider,
+                    voice,
+                    wait_after_ms=part.wait_after_ms if k == len(texts) - 1 else 0,
+                    speed=part.speed,
+                    model=target.model if provider == target.provider else None,
+                    instructions=instructions if provider == target.provider else None,
+                    volume_db=part.volume_db,
+                )
+            )
+    return specs
 
 
 _AUDIO_TYPES = sorted({f.content_type for f in SPEECH_FORMATS.values()})
@@ -97,16 +135,15 @@ async def create_speech(
 ) -> StreamingResponse:
     """Speech from text, as OpenAI's API makes it; long input is made in parallel and streams
     from its first sentence."""
-    texts = _input_pieces(body, settings)
+    _check_input(body, settings)
     voice = body.voice if isinstance(body.voice, str) else body.voice.id
     # listing a provider's voices may wait on its API: off the event loop
     target = await run_in_threadpool(
         speech_target, body.model, voice, user.username, settings, providers
     )
     fmt = SPEECH_FORMATS[body.response_format]
-    job = await run_in_threadpool(
-        submitter.submit, user.username, fmt.job_format, _specs(body, target, texts), False
-    )
+    specs = await run_in_threadpool(_specs, body, target, user.username, settings, providers)
+    job = await run_in_threadpool(submitter.submit, user.username, fmt.job_format, specs, False)
     hold = request.app.state.open_streams.acquire(job.owner)  # 429 past the cap
     audio = encoded_audio(
         aredis, storage, job, body.response_format, settings.JOB_STALL_TIMEOUT, hold

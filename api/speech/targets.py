@@ -67,7 +67,11 @@ def _voices_of(provider_name: str, providers: ProviderRegistry) -> list[str]:
 
 
 def resolve_voice(
-    voice: str, provider_name: str, settings: Settings, providers: ProviderRegistry
+    voice: str,
+    provider_name: str,
+    settings: Settings,
+    providers: ProviderRegistry,
+    field: tuple[str, ...] = ("voice",),
 ) -> str:
     known = _voices_of(provider_name, providers)
     if not known or voice in known:
@@ -77,10 +81,14 @@ def resolve_voice(
         return mapped
     if voice in OPENAI_VOICES:
         return providers.get(provider_name).default_voice
-    raise _refuse(
-        "voice",
-        f"unknown voice {voice!r}; allowed: {_listed(known)}, or an OpenAI voice name "
-        f"({', '.join(OPENAI_VOICES)})",
+    raise InvalidRequest(
+        [
+            FieldError(
+                field,
+                f"unknown voice {voice!r}; allowed: {_listed(known)}, or an OpenAI voice name "
+                f"({', '.join(OPENAI_VOICES)})",
+            )
+        ]
     )
 
 
