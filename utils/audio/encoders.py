@@ -57,7 +57,8 @@ def wav_header(sample_rate: int, n_samples: int | None = None) -> bytes:
     )
 
 
-def _pcm_bytes(samples: np.ndarray) -> bytes:
+def pcm_bytes(samples: np.ndarray) -> bytes:
+    """Samples as stored and sent raw: s16le."""
     return np.ascontiguousarray(samples, dtype="<i2").tobytes()
 
 
@@ -140,9 +141,9 @@ class StreamEncoder:
         if samples.size == 0:
             return head
         if self._lame is not None:
-            return head + bytes(self._lame.encode(_pcm_bytes(samples)))
+            return head + bytes(self._lame.encode(pcm_bytes(samples)))
         if self._muxed is None:  # pcm, wav
-            return head + _pcm_bytes(samples)
+            return head + pcm_bytes(samples)
         self._muxed.encode(samples)
         return self._sink.take()
 
@@ -196,7 +197,7 @@ def _write_plain(fmt: OutputFormat, chunks: Iterable[np.ndarray], out: BinaryIO)
     lame = _lame(fmt.sample_rate, fmt.bitrate_kbps) if fmt.is_mp3 else None
     for samples in chunks:
         n_samples += samples.size
-        out.write(bytes(lame.encode(_pcm_bytes(samples))) if lame else _pcm_bytes(samples))
+        out.write(bytes(lame.encode(pcm_bytes(samples))) if lame else pcm_bytes(samples))
     if lame:
         out.write(bytes(lame.flush()))
     if fmt.family_name == "wav":
