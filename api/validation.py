@@ -10,7 +10,7 @@ import unicodedata
 
 from api.schemas import MAX_SPEED, MIN_SPEED, BlockIn, JobIn
 from config import Settings
-from utils.audio.formats import OutputFormat, output_format_names
+from utils.audio.formats import OutputFormat, describe_output_formats
 from utils.errors import ConfigurationError, FieldError, InvalidRequest, ProviderError
 from utils.jobs.models import BlockSpec
 from workers.providers import ProviderRegistry
@@ -103,7 +103,7 @@ def validate_job(
     try:
         OutputFormat.parse(output_format)
     except ValueError:
-        message = f"unknown format {output_format!r}; allowed: {', '.join(output_format_names())}"
+        message = f"unknown format {output_format!r}; allowed: {describe_output_formats()}"
         errors.append(FieldError(("output_format",), message))
 
     if not job.blocks:

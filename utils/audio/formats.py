@@ -163,18 +163,18 @@ def output_format_names() -> list[str]:
 
 def describe_output_formats() -> str:
     """The allowed names by family, short enough to read in an error message:
-    `mp3_{rate}_{kbps} (22050 or 24000 Hz at 32, 48, ... kbps; ...); wav_{rate} (...)`."""
+    `mp3_{rate}_{kbps} (22050, 24000 Hz at 32, 48, ... kbps; ...); wav_{rate} (...)`."""
     parts = []
     for family in FAMILIES.values():
         if family.bitrates is None:
             rates = ", ".join(map(str, family.rates))
-            parts.append(f"{family.name}_{{rate}} (rate {rates})")
+            parts.append(f"{family.name}_{{rate}} ({rates} Hz)")
             continue
         by_kbps: dict[tuple[int, ...], list[int]] = {}
         for rate in family.rates:
             by_kbps.setdefault(family.bitrates[rate], []).append(rate)
         groups = [
-            f"{' or '.join(map(str, rates))} Hz at {', '.join(map(str, kbps))} kbps"
+            f"{', '.join(map(str, rates))} Hz at {', '.join(map(str, kbps))} kbps"
             for kbps, rates in by_kbps.items()
         ]
         parts.append(f"{family.name}_{{rate}}_{{kbps}} ({'; '.join(groups)})")
