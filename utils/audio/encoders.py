@@ -1,8 +1,10 @@
 """Mono int16 PCM to every output family: progressively (StreamEncoder) or as a whole file.
 
 Containers and codecs are FFmpeg's, through PyAV; the only container code of our own is the
-44-byte WAV header. MP3 goes through LAME in process (lameenc, as the blocks do): it encodes
-about 5x faster than libmp3lame driven through PyAV (measured on speech at 24 kHz, 64 kbps).
+44-byte WAV header. An MP3 stream goes through LAME in process (lameenc, as the blocks do):
+about 5x faster than libmp3lame driven through PyAV (measured on speech at 24 kHz, 64 kbps). An
+MP3 file goes through PyAV, whose muxer writes the LAME tag that makes its duration exact (jobs
+never take this path: their MP3 is stitched from the blocks' frames, workers/combine.py).
 
 Two ways to write, because a container's header either can or cannot be final:
 - a stream (StreamEncoder): the muxer writes to a sink it cannot seek in, so nothing is ever
@@ -32,8 +34,13 @@ from utils.audio.formats import FAMILIES, OutputFormat
 # API sends at 24 kHz is in this range, and each is transparent for speech.
 DEFAULT_KBPS = {"mp3": 64, "opus": 32, "aac": 64}
 # PyAV muxer and codec of each family it writes, file first, then stream where they differ.
-_MUXERS = {"flac": ("flac", "flac"), "opus": ("ogg", "libopus"), "aac": ("ipod", "aac")}
-_STREAM_MUXERS = {**_MUXERS, "aac": ("adts", "aac")}
+_MUXERS = {
+    "flac": ("flac", "flac"),
+    "opus": ("ogg", "libopus"),
+    "aac": ("ipod", "aac"),
+    "mp3": ("mp3", "libmp3lame"),
+}
+_STREAM_MUXERS = {"flac": ("flac", "flac"), "opus": ("ogg", "libopus"), "aac": ("adts", "aac")}
 # An Ogg page is written when it holds this much audio (FFmpeg's default is 1 s): a stream's
 # first sound leaves sooner, for about 1 kbps of page headers.
 OGG_STREAM_PAGE_US = 200_000
@@ -190,16 +197,13 @@ def encode_file(fmt: OutputFormat, chunks: Iterable[np.ndarray], path: Path | Bi
 
 
 def _write_plain(fmt: OutputFormat, chunks: Iterable[np.ndarray], out: BinaryIO) -> int:
-    """PCM, WAV (sizes written once the length is known) and MP3 (LAME, bare frames)."""
+    """PCM, and WAV with its sizes written once the length is known."""
     start, n_samples = out.tell(), 0
     if fmt.family_name == "wav":
         out.write(wav_header(fmt.sample_rate, 0))
-    lame = _lame(fmt.sample_rate, fmt.bitrate_kbps) if fmt.is_mp3 else None
     for samples in chunks:
         n_samples += samples.size
-        out.write(bytes(lame.encode(pcm_bytes(samples))) if lame else pcm_bytes(samples))
-    if lame:
-        out.write(bytes(lame.flush()))
+        out.write(pcm_bytes(samples))
     if fmt.family_name == "wav":
         end = out.tell()
         out.seek(start)
