@@ -96,7 +96,12 @@ class JobIn(BaseModel):
         description="In place of blocks: one SSML 1.1 document (<speak>...</speak>), compiled "
         "into the job's blocks.",
     )
-    output_format: RequestStr | None = Field(default=None, description="e.g. mp3_24000_64.")
+    output_format: RequestStr | None = Field(
+        default=None,
+        description="mp3_{rate}_{kbps} (e.g. mp3_24000_64, the default), wav_{rate}, "
+        "pcm_{rate} (raw s16le mono), flac_{rate}, opus_{rate}_{kbps} (Ogg Opus), "
+        "aac_{rate}_{kbps} (AAC-LC in MP4, .m4a); a 422 lists the rates and bitrates allowed.",
+    )
     combine: bool = Field(
         default=True,
         description="false: no combined file; the job completes once every block is stored, "

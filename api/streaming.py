@@ -1,8 +1,13 @@
-"""Progressive audio: a job's MP3 sent block by block while the job still runs.
+"""Progressive audio: a job's audio sent block by block while the job still runs.
 
-Each block goes out as soon as it is stored, followed by its silence frames (which depend on
-that block alone), so playback starts long before the job ends and the bytes streamed are the
-same bytes the combine writes to the final file.
+MP3: each block goes out as soon as it is stored, followed by its silence frames (which depend
+on that block alone), so playback starts long before the job ends and the bytes streamed are
+the same bytes the combine writes to the final file.
+
+Other formats: block_pcm_in_order gives each block's PCM and its exact pause as the blocks are
+made, and encode_stream runs a StreamEncoder (utils/audio/encoders.py) over it in a thread: one
+valid stream of the format (AAC as ADTS, since MP4 cannot be written progressively), decoding
+to the same timeline as the final file.
 
 A stream waits on the job's pub/sub channel (utils/names.py job_events_channel), not by
 polling: it subscribes first, then reads the block, so no change can slip between the two.
@@ -16,18 +21,23 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 
+import numpy as np
 import redis
 import redis.asyncio as aioredis
 from starlette.concurrency import run_in_threadpool
 
+from utils.audio.encoders import StreamEncoder
 from utils.audio.formats import OutputFormat
 from utils.audio.mp3_frames import silence_frame
-from utils.audio.timeline import silence_frames_after
+from utils.audio.pcm_pieces import samples_of_mp3_block
+from utils.audio.timeline import pause_samples, silence_frames_after
 from utils.errors import RateLimited
 from utils.jobs.models import BlockRecord, BlockStatus, JobRecord, JobStatus
 from utils.names import block_key, job_events_channel, job_key, open_streams_key
 from utils.storage.base import Storage
+from utils.storage.keys import block_pcm_key
 
 RECHECK_S = 5.0  # a read even without news: a notification lost in a reconnect costs this long
 LEASE_S = 60.0  # an open stream renews its place this often (see StreamHold.renew)
@@ -88,9 +98,27 @@ async def _wait_for_block(
     return None
 
 
-def _read(storage: Storage, block: BlockRecord) -> bytes:
-    with storage.open(block.storage_key) as handle:
+def _read(storage: Storage, key: str) -> bytes:
+    with storage.open(key) as handle:
         return handle.read()
+
+
+async def _completed_blocks(
+    client: aioredis.Redis, job: JobRecord, give_up_s: float, hold: StreamHold | None
+) -> AsyncIterator[BlockRecord]:
+    """The job's blocks in order, each as soon as it is completed; ends early if the job fails.
+    Releases the stream's hold when closed, however the stream ends."""
+    events = client.pubsub()
+    try:
+        await events.subscribe(job_events_channel(job.id))
+        for index in range(job.n_blocks):
+            deadline = time.monotonic() + give_up_s  # per block: a long job may stream long
+            block = await _wait_for_block(client, events, job.id, index, deadline, hold)
+            if block is None:
+                return  # the job failed: the stream ends where the audio does
+            yield block
+    finally:
+        await asyncio.shield(_close(client, events, hold))
 
 
 async def stream_blocks(
@@ -100,24 +128,66 @@ async def stream_blocks(
     give_up_s: float,
     hold: StreamHold | None = None,
 ) -> AsyncIterator[bytes]:
+    """The job's audio as it is made, in its format's stream container (formats.py Family)."""
     fmt = OutputFormat.parse(job.output_format)
+    if not fmt.is_mp3:
+        pieces = block_pcm_in_order(client, storage, job, give_up_s, hold)
+        encoder = StreamEncoder(fmt.family_name, fmt.sample_rate, fmt.bitrate_kbps)
+        async with aclosing(encode_stream(pieces, encoder)) as stream:
+            async for data in stream:
+                yield data
+        return
     silence = silence_frame(fmt)
-    events = client.pubsub()
-    try:
-        await events.subscribe(job_events_channel(job.id))
-        for index in range(job.n_blocks):
-            deadline = time.monotonic() + give_up_s  # per block: a long job may stream long
-            block = await _wait_for_block(client, events, job.id, index, deadline, hold)
-            if block is None:
-                return  # the job failed: the stream ends where the audio does
-            yield await run_in_threadpool(_read, storage, block)
+    async with aclosing(_completed_blocks(client, job, give_up_s, hold)) as blocks:
+        async for block in blocks:
+            yield await run_in_threadpool(_read, storage, block.storage_key)
             frames = silence_frames_after(
                 block.n_samples, block.n_frames, block.spec.wait_after_ms, fmt
             )
             if frames:
                 yield silence * frames
-    finally:
-        await asyncio.shield(_close(client, events, hold))
+
+
+async def block_pcm_in_order(
+    client: aioredis.Redis,
+    storage: Storage,
+    job: JobRecord,
+    give_up_s: float,
+    hold: StreamHold | None = None,
+) -> AsyncIterator[np.ndarray]:
+    """Each block's PCM (mono int16 at the job's rate) in order as soon as it is made, then
+    its exact pause as zeros (utils/audio/timeline.py pause_samples): the timeline the combine
+    encodes outside MP3. Blocks of MP3 jobs, which keep no PCM, are decoded from their frames.
+    Ends early, where the audio does, if the job fails; `give_up_s` bounds the wait for each
+    block."""
+    fmt = OutputFormat.parse(job.output_format)
+    async with aclosing(_completed_blocks(client, job, give_up_s, hold)) as blocks:
+        async for block in blocks:
+            yield await run_in_threadpool(_block_samples, storage, job.id, block, fmt)
+            pause = pause_samples(block.spec.wait_after_ms, fmt.sample_rate)
+            if pause:
+                yield np.zeros(pause, dtype=np.int16)
+
+
+def _block_samples(storage: Storage, job_id: str, block: BlockRecord, fmt: OutputFormat):
+    if fmt.is_mp3:
+        return samples_of_mp3_block(_read(storage, block.storage_key), block.n_samples, fmt)
+    return np.frombuffer(_read(storage, block_pcm_key(job_id, block.index)), dtype="<i2")
+
+
+async def encode_stream(
+    pieces: AsyncIterator[np.ndarray], encoder: StreamEncoder
+) -> AsyncIterator[bytes]:
+    """`pieces` encoded progressively, off the event loop; the bytes as they are ready, and
+    the encoder's tail once the pieces end (a valid ending even if the job failed midway)."""
+    async with aclosing(pieces):
+        async for samples in pieces:
+            data = await run_in_threadpool(encoder.encode, samples)
+            if data:
+                yield data
+    tail = await run_in_threadpool(encoder.finish)
+    if tail:
+        yield tail
 
 
 async def _close(client: aioredis.Redis, events, hold: StreamHold | None) -> None:

@@ -11,7 +11,7 @@ from dataclasses import replace
 from api.schemas import MAX_SPEED, MIN_SPEED, BlockIn, JobIn
 from api.ssml_blocks import job_items
 from config import Settings
-from utils.audio.formats import OutputFormat, output_format_names
+from utils.audio.formats import OutputFormat, describe_output_formats
 from utils.errors import ConfigurationError, FieldError, InvalidRequest, ProviderError
 from utils.jobs.models import BlockSpec
 from utils.text.sentences import speakable
@@ -99,7 +99,7 @@ def validate_job(
     try:
         OutputFormat.parse(output_format)
     except ValueError:
-        message = f"unknown format {output_format!r}; allowed: {', '.join(output_format_names())}"
+        message = f"unknown format {output_format!r}; allowed: {describe_output_formats()}"
         errors.append(FieldError(("output_format",), message))
 
     items, problems = job_items(job, owner, settings, providers)

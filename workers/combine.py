@@ -1,7 +1,8 @@
 """The combine: every block's frames in order, whole frames of silence between, one MP3.
+Other formats encode the blocks' PCM once instead: workers/combine_encoded.py.
 
-Nothing is decoded: block files are copied frame for frame (see utils/audio/timeline.py for why the
-result is gapless and its pauses exact), so memory stays flat however long the job.
+For MP3 nothing is decoded: block files are copied frame for frame (see utils/audio/timeline.py
+for why the result is gapless and its pauses exact), so memory stays flat however long the job.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from typing import BinaryIO
 from utils.audio.formats import OutputFormat
 from utils.audio.mp3_frames import silence_frame
 from utils.audio.timeline import Timeline, plan_timeline
+from utils.jobs.models import JobRecord
 from utils.storage.keys import final_audio_key
+from workers.combine_encoded import combine_encoded
 from workers.context import WorkerContext
 
 log = logging.getLogger(__name__)
@@ -47,6 +50,17 @@ def combine_job(ctx: WorkerContext, job_id: str) -> None:
         return
     ctx.jobs.set_combining(job_id)
     fmt = OutputFormat.parse(job.output_format)
+    if fmt.is_mp3:
+        key, timeline = _stitch_mp3(ctx, job, fmt)
+    else:
+        key, timeline = combine_encoded(ctx, job, fmt)
+    offsets = [(timeline.ms(p.start_sample), timeline.ms(p.end_sample)) for p in timeline.blocks]
+    ctx.jobs.complete(job, key, timeline.ms(timeline.total_samples), offsets)
+    log.info("job %s completed: %d blocks", job_id, job.n_blocks)
+
+
+def _stitch_mp3(ctx: WorkerContext, job: JobRecord, fmt: OutputFormat) -> tuple[str, Timeline]:
+    job_id = job.id
     timeline = plan_timeline(
         [(b.n_samples, b.n_frames, b.spec.wait_after_ms) for b in job.blocks], fmt
     )
@@ -62,6 +76,4 @@ def combine_job(ctx: WorkerContext, job_id: str) -> None:
             raise
     key = final_audio_key(job_id)
     ctx.storage.put_file(key, Path(out.name))
-    offsets = [(timeline.ms(p.start_sample), timeline.ms(p.end_sample)) for p in timeline.blocks]
-    ctx.jobs.complete(job, key, timeline.ms(timeline.total_samples), offsets)
-    log.info("job %s completed: %d blocks", job_id, job.n_blocks)
+    return key, timeline

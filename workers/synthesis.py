@@ -11,12 +11,13 @@ import logging
 from enum import Enum
 
 from utils.audio.cache import content_digest
+from utils.audio.encoders import encode_bytes, pcm_bytes
 from utils.audio.formats import OutputFormat
 from utils.audio.mp3_frames import bare_frames
 from utils.audio.pcm import encode_mp3, fade_edges, to_pcm
 from utils.jobs.liveness import this_worker
 from utils.jobs.models import BlockRecord, BlockStatus, JobRecord, prosody_context
-from utils.storage.keys import block_audio_key
+from utils.storage.keys import block_keys
 from workers.account_slots import account_slot, release_slot
 from workers.context import WorkerContext
 from workers.providers import SynthesisRequest, TTSProvider
@@ -47,11 +48,12 @@ def synthesize_block(ctx: WorkerContext, job_id: str, index: int) -> Outcome:
         return _finished(ctx.jobs.finish_block(job, index, {}))
 
     provider = ctx.providers.get(block.spec.provider)
-    key = block_audio_key(job_id, index)
+    fmt = OutputFormat.parse(job.output_format)
+    key, pcm_key = block_keys(job_id, index, fmt)
     request = _request(ctx, provider, job, block)
     context = (request.previous_text, request.next_text)
     digest = content_digest(provider, block.spec, job.output_format, context)
-    if ctx.cache and (hit := ctx.cache.restore(digest, key)):
+    if ctx.cache and (hit := ctx.cache.restore(digest, key, pcm_key=pcm_key)):
         release_slot(ctx, provider.name, job_id, index)
         return _finished(ctx.jobs.finish_block(job, index, hit))
 
@@ -60,21 +62,32 @@ def synthesize_block(ctx: WorkerContext, job_id: str, index: int) -> Outcome:
             return Outcome.WAITING
         ctx.jobs.start_block(job, index, this_worker())
         audio = provider.synthesize(request)
-    fmt = OutputFormat.parse(job.output_format)
     samples = to_pcm(audio, fmt.sample_rate)
     if samples.size == 0:
         raise ValueError(f"{provider.name} returned no audio")
-    frames = bare_frames(encode_mp3(fade_edges(samples, fmt.sample_rate), fmt), fmt)
-    ctx.storage.put_bytes(key, frames.data)
+    n_frames = _store(ctx, fmt, fade_edges(samples, fmt.sample_rate), key, pcm_key)
     result = {
         "storage_key": key,
         "n_samples": int(samples.size),
-        "n_frames": frames.n_frames,
+        "n_frames": n_frames,
         "duration_ms": round(samples.size * 1000 / fmt.sample_rate),
     }
     if ctx.cache:
-        ctx.cache.remember(digest, key, result)
+        ctx.cache.remember(digest, key, result, pcm_key=pcm_key)
     return _finished(ctx.jobs.finish_block(job, index, result))
+
+
+def _store(ctx: WorkerContext, fmt: OutputFormat, samples, key: str, pcm_key: str | None) -> int:
+    """The block's audio in the job's format at `key`; outside MP3 its PCM at `pcm_key` too,
+    which the combine and streams encode from. The MP3 frames stored (0 outside MP3)."""
+    if fmt.is_mp3:
+        frames = bare_frames(encode_mp3(samples, fmt), fmt)
+        ctx.storage.put_bytes(key, frames.data)
+        return frames.n_frames
+    ctx.storage.put_bytes(pcm_key, pcm_bytes(samples))
+    if key != pcm_key:
+        ctx.storage.put_bytes(key, encode_bytes(fmt, samples))
+    return 0
 
 
 def _finished(last: bool) -> Outcome:

@@ -14,6 +14,7 @@ from api.schemas import BlockResultOut, JobResultOut
 from api.streaming import stream_blocks
 from api.urls import api_url, audio_url, signed_audio_url
 from api.zips import write_blocks_zip
+from utils.audio.formats import FAMILIES, OutputFormat
 from utils.clock import iso_of
 from utils.errors import NotFound, NotReady, ObjectNotFound
 from utils.jobs.models import JobRecord, JobStatus
@@ -21,7 +22,6 @@ from utils.storage.base import Storage
 
 router = APIRouter(prefix="/result", tags=["results"])
 
-MP3 = "audio/mpeg"
 CHUNK = 64 * 1024
 
 
@@ -88,21 +88,23 @@ def _chunks(handle: BinaryIO) -> Iterator[bytes]:
             yield chunk
 
 
-def _headers_only(headers: dict[str, str]) -> Response:
+def _headers_only(headers: dict[str, str], media_type: str) -> Response:
     """A HEAD answer: GET's headers, no body, and no Content-Length unless GET has one."""
-    response = Response(media_type=MP3, headers=headers)
+    response = Response(media_type=media_type, headers=headers)
     if "Content-Length" not in headers:
         del response.headers["content-length"]  # not 0: the audio is not empty
     return response
 
 
-def _serve(storage: Storage, key: str, filename: str, what: str, head: bool) -> Response:
+def _serve(
+    storage: Storage, key: str, filename: str, what: str, head: bool, media_type: str
+) -> Response:
     headers = {"Content-Disposition": f'inline; filename="{filename}"'}
     path = storage.local_path(key)
     if path is not None:
         # FileResponse answers Range requests, so browsers can seek, and HEAD without a body.
         return FileResponse(
-            path, media_type=MP3, filename=filename, content_disposition_type="inline"
+            path, media_type=media_type, filename=filename, content_disposition_type="inline"
         )
     try:
         handle = storage.open(key)
@@ -112,11 +114,12 @@ def _serve(storage: Storage, key: str, filename: str, what: str, head: bool) -> 
     handle.seek(0)
     if head:
         handle.close()
-        return _headers_only(headers)
-    return StreamingResponse(_chunks(handle), media_type=MP3, headers=headers)
+        return _headers_only(headers, media_type)
+    return StreamingResponse(_chunks(handle), media_type=media_type, headers=headers)
 
 
-AUDIO = {"response_class": Response, "responses": {200: {"content": {MP3: {}}}}}
+_TYPES = {t for f in FAMILIES.values() for t in (f.content_type, f.stream_content_type)}
+AUDIO = {"response_class": Response, "responses": {200: {"content": {t: {} for t in _TYPES}}}}
 
 
 # HEAD as well as GET: media players and CDNs ask HEAD first. Two routes, not one with two
@@ -134,35 +137,59 @@ def final_audio(
     stream: bool = Query(
         default=False,
         description="Start sending as soon as block 0 is ready, block by block, in order, "
-        "while the job runs (no Range support while streaming).",
+        "while the job runs (no Range support while streaming). aac_* jobs stream as ADTS "
+        "(audio/aac, .aac), since their MP4 file can only be written whole.",
     ),
 ) -> Response:
-    """The final MP3 (supports Range requests), or with stream=true, the audio as it is made.
-    A bearer token, or a signed link's exp and sig (from GET /result, POST /tts), grants it."""
+    """The final audio in the job's format (supports Range requests), or with stream=true, the
+    audio as it is made. A bearer token, or a signed link's exp and sig (from GET /result,
+    POST /tts), grants it."""
     head = request.method == "HEAD"
     job = jobs.get(str(job_id), owner=owner, with_blocks=False)
-    if stream and job.status != JobStatus.COMPLETED:
+    family = OutputFormat.parse(job.output_format).family
+    # A finished job's stream is its file, except where the file's container cannot stream.
+    if stream and (job.status != JobStatus.COMPLETED or not family.streams_as_file):
         if job.status == JobStatus.FAILED:
             raise NotReady(f"job {job.id} failed: {job.error}", job.status.value)
+        if job.status == JobStatus.COMPLETED:
+            _require_stored(storage, job)
         headers = {
-            "Content-Disposition": f'inline; filename="tts-{job.id}.mp3"',
+            "Content-Disposition": f'inline; filename="tts-{job.id}.{family.stream_extension}"',
             "Cache-Control": "no-store",
         }
         if head:
-            return _headers_only(headers)
+            return _headers_only(headers, family.stream_content_type)
         # counted against the job owner's streams, whether asked with a token or a signed link
         hold = request.app.state.open_streams.acquire(job.owner)  # 429 past the cap
         chunks = stream_blocks(
             aredis, storage, job, give_up_s=settings.JOB_STALL_TIMEOUT, hold=hold
         )
-        return StreamingResponse(chunks, media_type=MP3, headers=headers)
+        return StreamingResponse(chunks, media_type=family.stream_content_type, headers=headers)
     _require_completed(job)
     if not job.combine:
         raise NotFound(
             f"job {job.id} has no combined file (it was submitted with combine: false); "
             f"its blocks are at /result/{job.id}/blocks.zip"
         )
-    return _serve(storage, job.storage_key, f"tts-{job.id}.mp3", f"the audio of job {job.id}", head)
+    return _serve(
+        storage,
+        job.storage_key,
+        f"tts-{job.id}.{family.extension}",
+        f"the audio of job {job.id}",
+        head,
+        family.content_type,
+    )
+
+
+def _require_stored(storage: Storage, job: JobRecord) -> None:
+    """404 before a stream of a finished job starts, if its audio was purged (the blocks'
+    PCM goes with the final file: same folder, same age)."""
+    try:
+        storage.open(job.storage_key).close()
+    except ObjectNotFound:
+        raise NotFound(
+            f"the audio of job {job.id} is no longer stored (purged); submit the job again"
+        ) from None
 
 
 @router.get(
@@ -174,7 +201,8 @@ def final_audio(
 def blocks_zip(
     job_id: uuid.UUID, user: CurrentUser, jobs: JobsDep, storage: StorageDep, settings: SettingsDep
 ) -> FileResponse:
-    """Every block's MP3 of a completed job in one zip, named `0000-<your id>.mp3` in order."""
+    """Every block's audio of a completed job in one zip, named `0000-<your id>.mp3` in order
+    (the extension is the job's format's)."""
     job = _require_completed(jobs.get(str(job_id), owner=user.username))
     path = write_blocks_zip(job, storage, settings.TEMP_DIR)
     return FileResponse(
@@ -195,8 +223,10 @@ def block_audio(
     storage: StorageDep,
     index: int = Path(ge=0, description="Block index, from 0"),
 ) -> Response:
-    """One block's MP3, as soon as that block is done (the job need not be)."""
+    """One block's audio in the job's format, as soon as that block is done (the job need not
+    be)."""
     job = jobs.get(str(job_id), owner=user.username, with_blocks=False)
+    family = OutputFormat.parse(job.output_format).family
     if index >= job.n_blocks:
         raise NotFound(f"job {job.id} has no block {index} (blocks 0..{job.n_blocks - 1})")
     _, block = jobs.get_with_block(job.id, index)
@@ -205,7 +235,8 @@ def block_audio(
     return _serve(
         storage,
         block.storage_key,
-        f"tts-{job.id}-block-{index:04d}.mp3",
+        f"tts-{job.id}-block-{index:04d}.{family.extension}",
         f"the audio of block {index} of job {job.id}",
         request.method == "HEAD",
+        family.content_type,
     )

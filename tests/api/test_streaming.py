@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import time
 import uuid
 
+import av
 import numpy as np
 import pytest
 import redis.asyncio as aioredis
 
-from api.streaming import OpenStreams, stream_blocks
+from api.streaming import OpenStreams, block_pcm_in_order, stream_blocks
 from utils.audio.formats import OutputFormat
 from utils.audio.mp3_frames import bare_frames
 from utils.audio.pcm import encode_mp3
 from utils.errors import RateLimited
 from utils.jobs.models import BlockSpec
 from utils.jobs.store import JobStore
-from utils.storage.keys import block_audio_key
+from utils.storage.keys import block_audio_key, block_keys
 from utils.storage.local import LocalStorage
 
 FMT = OutputFormat.parse("mp3_24000_64")
@@ -104,3 +106,70 @@ def test_a_stream_past_the_cap_is_refused_with_429(app, alice, service_redis, us
         open_streams.acquire("alice")
     response = app.get(f"/result/{job_id}/audio?stream=true", headers=alice)
     assert response.status_code == 429 and int(response.headers["retry-after"]) > 0
+
+
+def _collect(redis_db, agen_factory) -> list:
+    port = redis_db.connection_pool.connection_kwargs["port"]
+
+    async def scenario():
+        client = aioredis.Redis(port=port, db=1, decode_responses=True)
+        try:
+            return [piece async for piece in agen_factory(client)]
+        finally:
+            await client.aclose()
+
+    return asyncio.run(scenario())
+
+
+def _finished_job(jobs, storage, fmt: OutputFormat, tones: list[np.ndarray], pauses: list[int]):
+    """A job of `fmt` whose blocks are stored as the workers store them."""
+    from workers.synthesis import _store
+
+    job_id = str(uuid.uuid4())
+    specs = [BlockSpec(f"b{i}", "piper", "v", pause) for i, pause in enumerate(pauses)]
+    jobs.create(job_id, "alice", fmt.name, specs)
+
+    class Ctx:  # what _store reads of a WorkerContext
+        pass
+
+    ctx = Ctx()
+    ctx.storage = storage
+    for index, samples in enumerate(tones):
+        key, pcm_key = block_keys(job_id, index, fmt)
+        n_frames = _store(ctx, fmt, samples, key, pcm_key)
+        result = {"storage_key": key, "n_samples": samples.size, "n_frames": n_frames}
+        jobs.finish_block(jobs.get(job_id), index, result)
+    return jobs.get(job_id)
+
+
+@pytest.mark.parametrize("name", ["mp3_24000_64", "wav_24000", "opus_24000_32"])
+def test_block_pcm_in_order_is_each_block_then_its_exact_pause(redis_db, tmp_path, name):
+    fmt = OutputFormat.parse(name)
+    jobs, storage = JobStore(redis_db, 3600), LocalStorage(tmp_path)
+    tones = [(6000 * np.sin(np.arange(n) / 7)).astype(np.int16) for n in (7000, 5000)]
+    job = _finished_job(jobs, storage, fmt, tones, [250, 0])
+    pieces = _collect(redis_db, lambda c: block_pcm_in_order(c, storage, job, give_up_s=5))
+    assert [p.size for p in pieces] == [7000, 6000, 5000]  # 250 ms at 24 kHz, exactly
+    assert not pieces[1].any()
+    if fmt.is_mp3:  # decoded from the block's frames: lossy, but in place (no lead-in)
+        assert np.corrcoef(pieces[0].astype(float), tones[0].astype(float))[0, 1] > 0.95
+    else:
+        assert np.array_equal(pieces[0], tones[0]) and np.array_equal(pieces[2], tones[1])
+
+
+@pytest.mark.parametrize("name", ["flac_24000", "aac_24000_64", "pcm_24000"])
+def test_a_stream_of_another_format_is_one_encoded_stream(redis_db, tmp_path, name):
+    fmt = OutputFormat.parse(name)
+    jobs, storage = JobStore(redis_db, 3600), LocalStorage(tmp_path)
+    tones = [(6000 * np.sin(np.arange(n) / 7)).astype(np.int16) for n in (7000, 5000)]
+    job = _finished_job(jobs, storage, fmt, tones, [250, 0])
+    data = b"".join(_collect(redis_db, lambda c: stream_blocks(c, storage, job, give_up_s=5)))
+    if fmt.family_name == "pcm":
+        assert data == b"".join(
+            [tones[0].tobytes(), bytes(12000), tones[1].tobytes()]
+        )  # the timeline itself
+        return
+    container = av.open(io.BytesIO(data))
+    assert container.format.name.split(",")[0] == {"flac": "flac", "aac": "aac"}[fmt.family_name]
+    decoded = sum(frame.samples for frame in container.decode(audio=0))
+    assert 0 <= decoded - 18000 <= 2 * fmt.samples_per_frame  # ADTS keeps AAC's priming

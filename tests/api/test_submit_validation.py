@@ -53,7 +53,9 @@ CASES = {
     "unknown output format": (
         {"blocks": [ok_block()], "output_format": "ogg"},
         "output_format",
-        "unknown format 'ogg'; allowed: mp3_22050_32",
+        "unknown format 'ogg'; allowed: mp3_{rate}_{kbps} (22050, 24000 Hz at 32, 48, 64, 96, "
+        "128 kbps; 44100, 48000 Hz at 64, 96, 128, 192 kbps); wav_{rate} (8000, 16000, 22050, "
+        "24000, 44100, 48000 Hz)",
     ),
     "speed out of range": (
         {"blocks": [ok_block(speed=3)]},

@@ -1,14 +1,17 @@
 """Content-hash cache of block audio: the same words, voice and settings are spoken once.
 
-    tts:cache:{sha256}   hash: key (storage key of the cached MP3), n_samples, n_frames,
-                         duration_ms; expires AUDIO_CACHE_TTL after its last use
+    tts:cache:{sha256}   hash: key (storage key of the cached audio in the job's format),
+                         pcm_key (its source PCM, for formats other than MP3), n_samples,
+                         n_frames, duration_ms; expires AUDIO_CACHE_TTL after its last use
 
 The hash covers everything that changes the audio: the provider's configuration that shapes
 its output (its configured name, so two accounts or servers never share, its type, server,
 model and upstream format: TTSProvider.audio_identity), voice, speed, the job's output format,
 the text, and the neighbouring text sent along for prosody where the provider takes it.
-A hit copies the cached object to the block's own key (a hard link on local disk), so job
-audio and cached audio are purged independently.
+A hit copies the cached objects to the block's own keys (hard links on local disk), so job
+audio and cached audio are purged independently. Outside MP3 a block is two objects (its audio
+and the PCM the combine and streams encode from; one object for pcm_* jobs): a hit restores
+both or is a miss.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import redis
 from utils.errors import StorageError
 from utils.names import cache_key
 from utils.storage.base import Storage
-from utils.storage.keys import cached_audio_key
+from utils.storage.keys import PCM_EXTENSION, cached_audio_key
 
 CACHE_FIELDS = ("n_samples", "n_frames", "duration_ms")
 
@@ -67,35 +70,55 @@ class AudioCache:
             return [entry or None for entry in pipe.execute()]
 
     def restore(
-        self, digest: str, block_key: str, entry: dict[str, str] | None = None
+        self,
+        digest: str,
+        block_key: str,
+        entry: dict[str, str] | None = None,
+        pcm_key: str | None = None,
     ) -> dict[str, str | int] | None:
-        """Put cached audio at `block_key`; the block's result fields, or None on a miss."""
+        """Put cached audio at `block_key` (and its PCM at `pcm_key` where the job's format
+        keeps one apart); the block's result fields, or None on a miss."""
         entry = entry or self.lookup([digest])[0]
         if not entry:
             return None
+        pcm_apart = pcm_key is not None and pcm_key != block_key
+        if pcm_apart and not entry.get("pcm_key"):
+            return None  # cached without its PCM: make the block again
         try:
             self.storage.copy(entry["key"], block_key)
+            if pcm_apart:
+                self.storage.copy(entry["pcm_key"], pcm_key)
         except StorageError:
             self.redis.delete(cache_key(digest))  # its audio is gone: forget it
             return None
         # Used now: the entry and its audio are kept AUDIO_CACHE_TTL from here.
         self.redis.expire(cache_key(digest), self.ttl_s)
         self.storage.touch(entry["key"])
+        if pcm_apart:
+            self.storage.touch(entry["pcm_key"])
         return {
             **{name: int(entry[name]) for name in CACHE_FIELDS},
             "storage_key": block_key,
             "cached": 1,
         }
 
-    def remember(self, digest: str, block_key: str, result: dict[str, str | int]) -> None:
-        key = cached_audio_key(digest)
+    def remember(
+        self,
+        digest: str,
+        block_key: str,
+        result: dict[str, str | int],
+        pcm_key: str | None = None,
+    ) -> None:
+        key = cached_audio_key(digest, block_key.rsplit(".", 1)[-1])
+        keys = {"key": key}
         try:
             self.storage.copy(block_key, key)
+            if pcm_key is not None and pcm_key != block_key:
+                keys["pcm_key"] = cached_audio_key(digest, PCM_EXTENSION)
+                self.storage.copy(pcm_key, keys["pcm_key"])
         except StorageError:
             return  # caching is an optimization; the block itself is stored
         with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(
-                cache_key(digest), mapping={"key": key, **{n: result[n] for n in CACHE_FIELDS}}
-            )
+            pipe.hset(cache_key(digest), mapping={**keys, **{n: result[n] for n in CACHE_FIELDS}})
             pipe.expire(cache_key(digest), self.ttl_s)
             pipe.execute()

@@ -1,4 +1,7 @@
-"""Where each block lands in the stitched file, and how much silence follows it.
+"""Where each block lands in the final file, and how much silence follows it.
+
+Outside MP3 (plan_pcm_timeline) the blocks' PCM and exact silences are encoded once, so
+placement is plain arithmetic. The rest of this note is about MP3.
 
 Why this is exact. Every block is encoded alone by LAME, so its decoded stream is
 `ENCODER_DELAY` samples of lead-in, the speech, then padding up to a whole frame. Concatenating
@@ -69,3 +72,19 @@ def plan_timeline(
         placed.append(PlacedBlock(start, start + speech_samples, silence_frames))
         cursor += (n_frames + silence_frames) * spf
     return Timeline(placed, cursor, rate)
+
+
+def pause_samples(pause_ms: int, sample_rate: int) -> int:
+    """The silence after a block outside MP3: exact to the sample, since the whole timeline is
+    encoded at once and no block carries encoder delay or padding of its own."""
+    return round(pause_ms * sample_rate / 1000)
+
+
+def plan_pcm_timeline(blocks: list[tuple[int, int]], sample_rate: int) -> Timeline:
+    """Place blocks given (speech samples, pause after in ms) for each, back to back with their
+    exact pauses (silence_frames_after is 0: there are no frames to count)."""
+    placed, cursor = [], 0
+    for speech_samples, pause_ms in blocks:
+        placed.append(PlacedBlock(cursor, cursor + speech_samples, 0))
+        cursor += speech_samples + pause_samples(pause_ms, sample_rate)
+    return Timeline(placed, cursor, sample_rate)

@@ -12,12 +12,13 @@ import uuid
 from dataclasses import dataclass
 
 from utils.audio.cache import AudioCache, content_digest
+from utils.audio.formats import OutputFormat
 from utils.errors import NotReady, Unavailable
 from utils.jobs.models import BlockSpec, JobRecord, JobStatus, prosody_context
 from utils.jobs.queue import JobQueue
 from utils.jobs.recovery import reset_for_retry
 from utils.jobs.store import JobStore
-from utils.storage.keys import block_audio_key
+from utils.storage.keys import block_keys
 
 
 @dataclass(frozen=True)
@@ -71,12 +72,14 @@ class JobSubmitter:
                 context = prosody_context(spec, before, after)
             digests.append(content_digest(provider, spec, job.output_format, context))
         pending, all_done = [], False
+        fmt = OutputFormat.parse(job.output_format)
         for index, (digest, entry) in enumerate(
             zip(digests, self.cache.lookup(digests), strict=True)
         ):
-            hit = (
-                self.cache.restore(digest, block_audio_key(job.id, index), entry) if entry else None
-            )
+            hit = None
+            if entry:
+                key, pcm_key = block_keys(job.id, index, fmt)
+                hit = self.cache.restore(digest, key, entry, pcm_key=pcm_key)
             if hit is None:
                 pending.append(index)
             else:

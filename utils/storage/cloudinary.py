@@ -69,7 +69,7 @@ class CloudinaryStorage(Storage):
         delivered to anyone holding their URL, so the URL must not be guessable from a job id
         or from the words spoken (cache keys are content hashes). Only the service can compute
         it, and it can from the key alone."""
-        stem = key.removesuffix(".mp3")
+        stem = key.rpartition(".")[0] or key  # the extension goes in the URL (url())
         secret = self._options["api_secret"].encode()
         mac = hmac.new(secret, key.encode(), hashlib.sha256).hexdigest()[:MAC_HEX_CHARS]
         public_id = f"{stem}-{mac}"
@@ -84,7 +84,9 @@ class CloudinaryStorage(Storage):
         url, _ = cloudinary.utils.cloudinary_url(
             self._public_id(key),
             resource_type=RESOURCE_TYPE,
-            format="mp3",
+            # Cloudinary delivers a video resource in the format its URL ends with (converting
+            # it if it must): the key's own extension, so the bytes come back as stored.
+            format=key.rpartition(".")[2] if "." in key else "mp3",
             secure=True,
             cloud_name=self._options["cloud_name"],
         )

@@ -1,0 +1,60 @@
+"""The combine outside MP3: every block's source PCM in order, each followed by its exact
+silence, through one encoder into one file (utils/audio/encoders.py encode_file).
+
+One encoder over the whole timeline has no boundaries: no delay or padding per block, so every
+block lands where the arithmetic says, to the sample (utils/audio/timeline.py
+plan_pcm_timeline). Pieces of PCM are streamed from storage into the encoder, so memory stays
+flat however long the job.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from functools import partial
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+
+from utils.audio.encoders import encode_file
+from utils.audio.formats import OutputFormat
+from utils.audio.pcm_pieces import read_pcm, silence
+from utils.audio.timeline import Timeline, plan_pcm_timeline
+from utils.jobs.models import JobRecord
+from utils.storage.keys import block_pcm_key, final_audio_key
+from workers.context import WorkerContext
+
+
+def timeline_pieces(
+    openers: list[Callable[[], BinaryIO]], timeline: Timeline
+) -> Iterator[np.ndarray]:
+    """Each block's PCM, then its silence (up to where the next block starts)."""
+    ends = [p.start_sample for p in timeline.blocks[1:]] + [timeline.total_samples]
+    for open_block, placed, next_start in zip(openers, timeline.blocks, ends, strict=True):
+        with open_block() as source:
+            yield from read_pcm(source)
+        yield from silence(next_start - placed.end_sample)
+
+
+def combine_encoded(ctx: WorkerContext, job: JobRecord, fmt: OutputFormat) -> tuple[str, Timeline]:
+    """Write the job's final file in `fmt`; its storage key, and where each block landed."""
+    timeline = plan_pcm_timeline(
+        [(b.n_samples, b.spec.wait_after_ms) for b in job.blocks], fmt.sample_rate
+    )
+    ctx.settings.TEMP_DIR.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(
+        dir=ctx.settings.TEMP_DIR, prefix=f"combine-{job.id}-", suffix=f".{fmt.extension}"
+    )
+    os.close(fd)  # the muxer opens it by name, to seek in it
+    path = Path(name)
+    try:
+        openers = [partial(ctx.storage.open, block_pcm_key(job.id, b.index)) for b in job.blocks]
+        encode_file(fmt, timeline_pieces(openers, timeline), path)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    key = final_audio_key(job.id, fmt.extension)
+    ctx.storage.put_file(key, path)  # moves it (local) or uploads it
+    return key, timeline
