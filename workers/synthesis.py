@@ -14,7 +14,7 @@ from utils.audio.cache import content_digest
 from utils.audio.encoders import encode_bytes, pcm_bytes
 from utils.audio.formats import OutputFormat
 from utils.audio.mp3_frames import bare_frames
-from utils.audio.pcm import encode_mp3, fade_edges, to_pcm
+from utils.audio.pcm import apply_gain, encode_mp3, fade_edges, to_pcm
 from utils.jobs.liveness import this_worker
 from utils.jobs.models import BlockRecord, BlockStatus, JobRecord, prosody_context
 from utils.storage.keys import block_keys
@@ -62,7 +62,7 @@ def synthesize_block(ctx: WorkerContext, job_id: str, index: int) -> Outcome:
             return Outcome.WAITING
         ctx.jobs.start_block(job, index, this_worker())
         audio = provider.synthesize(request)
-    samples = to_pcm(audio, fmt.sample_rate)
+    samples = apply_gain(to_pcm(audio, fmt.sample_rate), block.spec.volume_db)
     if samples.size == 0:
         raise ValueError(f"{provider.name} returned no audio")
     n_frames = _store(ctx, fmt, fade_edges(samples, fmt.sample_rate), key, pcm_key)

@@ -123,7 +123,7 @@ def test_async_sdk_streams_and_sse_events_carry_the_audio(speech_url):
             assert response.headers["content-type"] == "audio/ogg"
             opus = b"".join([chunk async for chunk in response.iter_bytes()])
         sse = await client.audio.speech.create(
-            model="piper", voice="joe", input=TEXT, response_format="pcm", stream_format="sse"
+            model="piper", voice="en_US-joe-medium", input=TEXT, response_format="pcm", stream_format="sse"
         )
         return opus, sse
 
@@ -141,7 +141,7 @@ def test_async_sdk_streams_and_sse_events_carry_the_audio(speech_url):
 @pytest.mark.parametrize(
     ("change", "param", "words"),
     [
-        ({"voice": "nobody"}, "voice", "joe"),
+        ({"voice": "nobody"}, "voice", "en_US-joe-medium"),
         ({"model": "tts-9"}, "model", "tts-1"),
         ({"response_format": "ogg"}, "response_format", "opus"),
         ({"speed": 4.5}, "speed", "4"),
@@ -177,8 +177,8 @@ def test_models_and_voices_are_listed(sdk, speech_url):
         timeout=10,
     ).json()["voices"]
     by_id = {v["id"]: v for v in voices}
-    assert by_id["joe"]["provider"] == "piper"
-    assert by_id["alloy"]["maps_to"] == "joe"  # OpenAI's names work offline
+    assert by_id["en_US-joe-medium"]["provider"] == "piper"
+    assert by_id["alloy"]["maps_to"] == "en_US-joe-medium"  # OpenAI's names work offline
 
 
 def test_a_cloud_model_gets_the_model_and_instructions(sdk, simulator):

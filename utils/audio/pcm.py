@@ -53,6 +53,14 @@ def resample(samples: np.ndarray, source_rate: int, target_rate: int) -> np.ndar
     return soxr.resample(samples.astype(np.int16), source_rate, target_rate, quality="HQ")
 
 
+def apply_gain(samples: np.ndarray, gain_db: float) -> np.ndarray:
+    """`samples` louder or softer by `gain_db` (SSML prosody volume), clipped to 16 bits."""
+    if not gain_db:
+        return samples
+    scaled = samples.astype(np.float32) * np.float32(10 ** (gain_db / 20))
+    return np.clip(np.rint(scaled), -32768, 32767).astype(np.int16)
+
+
 EDGE_FADE_MS = 5
 
 
