@@ -180,14 +180,17 @@ async def encode_stream(
 ) -> AsyncIterator[bytes]:
     """`pieces` encoded progressively, off the event loop; the bytes as they are ready, and
     the encoder's tail once the pieces end (a valid ending even if the job failed midway)."""
-    async with aclosing(pieces):
-        async for samples in pieces:
-            data = await run_in_threadpool(encoder.encode, samples)
-            if data:
-                yield data
-    tail = await run_in_threadpool(encoder.finish)
-    if tail:
-        yield tail
+    try:
+        async with aclosing(pieces):
+            async for samples in pieces:
+                data = await run_in_threadpool(encoder.encode, samples)
+                if data:
+                    yield data
+        tail = await run_in_threadpool(encoder.finish)
+        if tail:
+            yield tail
+    finally:
+        encoder.close()  # a no-op once finished; frees FFmpeg's state if the reader left
 
 
 async def _close(client: aioredis.Redis, events, hold: StreamHold | None) -> None:

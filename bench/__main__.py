@@ -1,8 +1,11 @@
 """`make bench`: every benchmark, side by side in one run; ratios printed, JSON written.
 
-    python -m bench [--quick] [--only combine,fanout,local,ingest,streaming,cache,accounts,speech]
+    python -m bench [--quick] [--only NAME,...]
 
---quick skips the hour-long combine (N=400) and shortens the ingest run.
+Names: combine, formats, fanout, local, ingest, streaming, cache, accounts, speech (all by default).
+
+--quick skips the hour-long combine (N=400), encodes ten minutes (not an hour) per format, and
+shortens the ingest run.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import accounts_bench, combine_bench, service_bench, speech_bench
+from bench import accounts_bench, combine_bench, formats_bench, service_bench, speech_bench
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -40,6 +43,15 @@ def report(results: dict) -> list[str]:
             f"({_check(r['max_silence_added_ms_for_short_pauses'], 80, False)} <=80), "
             f"reported duration off {r['reported_duration_error_pct']}% "
             f"({_check(r['reported_duration_error_pct'], 0.5, False)} <=0.5%)"
+        )
+    if r := results.get("formats"):
+        lines.append(
+            "formats, one hour at 24 kHz (file; stream): "
+            + ", ".join(
+                f"{family} {f['file_s_per_hour']} s {f['file_real_time_factor']}x; "
+                f"{f['stream_s_per_hour']} s {f['stream_real_time_factor']}x"
+                for family, f in r.items()
+            )
         )
     if r := results.get("fanout"):
         lines.append(
@@ -112,12 +124,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument(
-        "--only", default="combine,fanout,local,ingest,streaming,cache,accounts,speech"
+        "--only", default="combine,formats,fanout,local,ingest,streaming,cache,accounts,speech"
     )
     args = parser.parse_args()
     chosen = args.only.split(",")
     runs = {
         "combine": lambda: combine_bench.run(sizes=(20,) if args.quick else (20, 400)),
+        "formats": lambda: formats_bench.run(seconds=600 if args.quick else 3600),
         "fanout": service_bench.fan_out,
         "local": service_bench.local_provider,
         "ingest": lambda: service_bench.ingest(seconds=3 if args.quick else 10),

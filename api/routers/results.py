@@ -147,11 +147,12 @@ def final_audio(
     head = request.method == "HEAD"
     job = jobs.get(str(job_id), owner=owner, with_blocks=False)
     family = OutputFormat.parse(job.output_format).family
+    finished = job.status == JobStatus.COMPLETED
     # A finished job's stream is its file, except where the file's container cannot stream.
-    if stream and (job.status != JobStatus.COMPLETED or not family.streams_as_file):
+    if stream and (not finished or (job.combine and not family.streams_as_file)):
         if job.status == JobStatus.FAILED:
             raise NotReady(f"job {job.id} failed: {job.error}", job.status.value)
-        if job.status == JobStatus.COMPLETED:
+        if finished:
             _require_stored(storage, job)
         headers = {
             "Content-Disposition": f'inline; filename="tts-{job.id}.{family.stream_extension}"',

@@ -123,7 +123,11 @@ def test_async_sdk_streams_and_sse_events_carry_the_audio(speech_url):
             assert response.headers["content-type"] == "audio/ogg"
             opus = b"".join([chunk async for chunk in response.iter_bytes()])
         sse = await client.audio.speech.create(
-            model="piper", voice="en_US-joe-medium", input=TEXT, response_format="pcm", stream_format="sse"
+            model="piper",
+            voice="en_US-joe-medium",
+            input=TEXT,
+            response_format="pcm",
+            stream_format="sse",
         )
         return opus, sse
 

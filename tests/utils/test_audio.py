@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from tests.audio_helpers import decode, tone
-from utils.audio.formats import OutputFormat, output_format_names
+from utils.audio.formats import OutputFormat, describe_output_formats, output_format_names
 from utils.audio.pcm import ProviderAudio, encode_mp3, to_pcm
 
 
@@ -14,6 +14,21 @@ def test_output_format_parses_known_names_and_refuses_others():
         with pytest.raises(ValueError):
             OutputFormat.parse(bad)
     assert all(OutputFormat.parse(name).name == name for name in output_format_names())
+
+
+def test_every_family_has_one_home_for_its_facts():
+    wav, opus, aac = (OutputFormat.parse(n) for n in ("wav_16000", "opus_48000_32", "aac_24000_64"))
+    assert (wav.content_type, wav.extension, wav.bitrate_kbps) == ("audio/wav", "wav", None)
+    assert (opus.content_type, opus.extension, opus.samples_per_frame) == ("audio/ogg", "opus", 960)
+    assert (aac.content_type, aac.extension) == ("audio/mp4", "m4a")
+    assert aac.family.stream_content_type == "audio/aac" and not aac.family.streams_as_file
+    assert OutputFormat.parse("pcm_24000").content_type == "application/octet-stream"
+    for bad in ("opus_22050_32", "flac_24000_64", "aac_24000", "pcm_11025", "ogg_24000"):
+        with pytest.raises(ValueError, match=repr(bad)):
+            OutputFormat.parse(bad)
+    described = describe_output_formats()
+    assert len(described) < 600  # readable in a 422, unlike 63 names
+    assert "opus_{rate}_{kbps} (16000, 24000, 48000 Hz at 24, 32, 48, 64, 96 kbps)" in described
 
 
 def test_pcm_is_resampled_to_the_job_rate_keeping_its_duration():

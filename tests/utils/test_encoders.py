@@ -12,7 +12,7 @@ import pytest
 
 from tests.audio_helpers import tone
 from utils.audio.encoders import StreamEncoder, encode_bytes, encode_file, stream_encoder
-from utils.audio.formats import OutputFormat
+from utils.audio.formats import OutputFormat, output_format_names
 
 RATE = 24000
 FILE_FORMATS = ["wav_24000", "flac_24000", "opus_24000_32", "aac_24000_64", "mp3_24000_64"]
@@ -138,3 +138,26 @@ def test_a_long_file_is_encoded_from_pieces_in_flat_memory(tmp_path):
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert peak < 5 * piece.nbytes  # 10 minutes of PCM would be 28.8 MB
+
+
+def test_every_allowed_format_encodes_to_its_rate_and_length():
+    for name in output_format_names():
+        fmt = OutputFormat.parse(name)
+        pcm = tone(0.3, fmt.sample_rate)
+        data = encode_bytes(fmt, pcm)
+        if fmt.family_name == "pcm":
+            assert len(data) == pcm.size * 2
+            continue
+        samples, rate, container = decoded(data)
+        assert rate == (48000 if fmt.family_name == "opus" else fmt.sample_rate), name
+        frame_s = fmt.samples_per_frame / fmt.sample_rate
+        assert abs(container.duration / 1e6 - 0.3) <= frame_s, name
+
+
+def test_an_abandoned_stream_releases_its_encoder():
+    encoder = stream_encoder("opus", RATE)
+    assert encoder.encode(signal()[:4800]) is not None
+    encoder.close()
+    assert encoder.finish() == b""
+    with pytest.raises(ValueError, match="finished"):
+        encoder.encode(signal()[:10])

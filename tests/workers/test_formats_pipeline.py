@@ -48,6 +48,9 @@ def check_final(app, alice, job_id: str, fmt: OutputFormat, result: dict) -> Non
     assert f'filename="tts-{job_id}.{fmt.extension}"' in audio.headers["content-disposition"]
     ranged = app.get(f"/result/{job_id}/audio", headers={**alice, "Range": "bytes=0-99"})
     assert ranged.status_code == 206 and ranged.content == audio.content[:100]
+    head = app.head(f"/result/{job_id}/audio", headers=alice)
+    assert head.headers["content-type"] == fmt.content_type and head.content == b""
+    assert int(head.headers["content-length"]) == len(audio.content)
 
     samples, rate, container_s = decode_any(audio.content, fmt)
     tolerance = frame_ms(fmt)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import io
 import struct
 from collections.abc import Iterable
-from contextlib import nullcontext
+from contextlib import nullcontext, suppress
 from pathlib import Path
 from typing import BinaryIO
 
@@ -44,7 +44,6 @@ _STREAM_MUXERS = {"flac": ("flac", "flac"), "opus": ("ogg", "libopus"), "aac": (
 # An Ogg page is written when it holds this much audio (FFmpeg's default is 1 s): a stream's
 # first sound leaves sooner, for about 1 kbps of page headers.
 OGG_STREAM_PAGE_US = 200_000
-WAV_HEADER_BYTES = 44
 UNKNOWN_SIZE = 0xFFFFFFFF
 
 
@@ -53,14 +52,11 @@ def wav_header(sample_rate: int, n_samples: int | None = None) -> bytes:
     length is not known yet (a stream), which players read as "until the data ends"."""
     data = UNKNOWN_SIZE - 36 if n_samples is None else n_samples * 2
     riff = UNKNOWN_SIZE if n_samples is None else 36 + data
-    fmt_chunk = struct.pack("<HHIIHH", 1, 1, sample_rate, sample_rate * 2, 2, 16)
-    return (
-        b"RIFF"
-        + struct.pack("<I", riff)
-        + b"WAVEfmt "
-        + struct.pack("<I", 16)
-        + fmt_chunk
-        + (b"data" + struct.pack("<I", data))
+    return struct.pack(
+        "<4sI4s4sIHHIIHH4sI",
+        *(b"RIFF", riff, b"WAVE", b"fmt ", 16),
+        *(1, 1, sample_rate, sample_rate * 2, 2, 16),  # PCM, mono, rate, bytes/s, align, bits
+        *(b"data", data),
     )
 
 
@@ -107,6 +103,11 @@ class _Muxed:
         self.container.mux(self.stream.encode(None))
         self.container.close()
 
+    def abandon(self) -> None:
+        """Let go of FFmpeg's encoder and muxer after a failure or a client gone."""
+        with suppress(av.FFmpegError):  # already broken: nothing more to release
+            self.container.close()
+
 
 def _lame(sample_rate: int, kbps: int) -> lameenc.Encoder:
     encoder = lameenc.Encoder()
@@ -142,8 +143,11 @@ class StreamEncoder:
                 options["page_duration"] = str(OGG_STREAM_PAGE_US)
             self._muxed = _Muxed(self._sink, muxer, name, sample_rate, kbps, options)
         self._header = wav_header(sample_rate) if codec == "wav" else b""
+        self._open = True
 
     def encode(self, samples: np.ndarray) -> bytes:
+        if not self._open:
+            raise ValueError("the stream is finished")
         head, self._header = self._header, b""
         if samples.size == 0:
             return head
@@ -155,12 +159,23 @@ class StreamEncoder:
         return self._sink.take()
 
     def finish(self) -> bytes:
+        """The rest of the stream; the encoder is done after it (finishing again gives b"")."""
+        if not self._open:
+            return b""
+        self._open = False
         head, self._header = self._header, b""
         if self._lame is not None:
             return head + bytes(self._lame.flush())
         if self._muxed is not None:
             self._muxed.finish()
         return head + self._sink.take()
+
+    def close(self) -> None:
+        """Release the encoder without finishing the stream (its reader went away); nothing
+        to do once finished."""
+        if self._open and self._muxed is not None:
+            self._muxed.abandon()
+        self._open = False
 
 
 def stream_encoder(response_format: str, sample_rate: int | None = None) -> StreamEncoder:
@@ -186,10 +201,14 @@ def encode_file(fmt: OutputFormat, chunks: Iterable[np.ndarray], path: Path | Bi
         options = {"movflags": "+faststart"} if muxer == "ipod" and on_disk else {}
         target = str(path) if on_disk else path
         muxed = _Muxed(target, muxer, codec, fmt.sample_rate, fmt.bitrate_kbps, options)
-        for samples in chunks:
-            if samples.size:
-                muxed.encode(samples)
-        muxed.finish()
+        try:
+            for samples in chunks:
+                if samples.size:
+                    muxed.encode(samples)
+            muxed.finish()
+        except BaseException:
+            muxed.abandon()
+            raise
         return muxed.pts
     # A caller's file is left open for the caller.
     with open(path, "wb") if isinstance(path, Path) else nullcontext(path) as out:
