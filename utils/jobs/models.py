@@ -40,6 +40,8 @@ class BlockSpec:
     # one, and style instructions (gpt-4o-mini-tts). Others ignore both.
     model: str | None = None
     instructions: str | None = None
+    # A speaker of a multi-speaker voice (Piper): its name, or its index as text.
+    speaker: str | None = None
 
 
 def prosody_context(
@@ -84,6 +86,7 @@ class BlockRecord:
             client_id=raw.get("client_id") or None,
             model=raw.get("model") or None,
             instructions=raw.get("instructions") or None,
+            speaker=raw.get("speaker") or None,
         )
         return cls(
             index=index,
