@@ -5,9 +5,8 @@
 
 The hash covers everything that changes the audio: the provider's configuration that shapes
 its output (its configured name, so two accounts or servers never share, its type, server,
-model and upstream format: TTSProvider.audio_identity), voice, speaker, speed, the job's
-output format, the text, and the neighbouring text sent along for prosody where the provider
-takes it.
+model and upstream format: TTSProvider.audio_identity), voice, speed, the job's output format,
+the text, and the neighbouring text sent along for prosody where the provider takes it.
 A hit copies the cached object to the block's own key (a hard link on local disk), so job
 audio and cached audio are purged independently.
 """
@@ -42,7 +41,8 @@ def content_digest(
         spec.model or "",
         spec.instructions or "",
         *(text or "" for text in context),
-        # only when given, so the keys of audio cached before speakers existed still match
+        # the speaker of a multi-speaker voice, only when given: keys of audio cached before
+        # speakers existed still match
         *([f"speaker={spec.speaker}"] if spec.speaker is not None else []),
     ]
     return hashlib.sha256(json.dumps(identity, ensure_ascii=False).encode()).hexdigest()
