@@ -175,7 +175,12 @@ class VoiceCatalogue:
             )
             self._failed_at = time.monotonic()
             raise ProviderRejected(self.provider, self._failure) from None
-        write_atomically(self.index_path, response.content)
+        try:
+            write_atomically(self.index_path, response.content)
+        except OSError as exc:  # a read-only or full disk: said like any other failure
+            self._failure = f"voices.json could not be kept in {self.index_path.parent}: {exc}"
+            self._failed_at = time.monotonic()
+            raise ProviderRejected(self.provider, self._failure) from None
         self._failure = self._failed_at = None
 
 

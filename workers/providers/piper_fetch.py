@@ -68,6 +68,16 @@ def fetch_voice(catalogue: VoiceCatalogue, voice: CatalogueVoice) -> Fetched:
     directory = catalogue.directory
     if (model := installed_model(directory, voice.key)) is not None:
         return Fetched(model, 0)
+    try:
+        return _fetch_locked(catalogue, voice)
+    except OSError as exc:  # the voice directory: read-only, full, missing
+        raise ProviderRejected(
+            catalogue.provider, f"voice {voice.key!r} could not be stored in {directory}: {exc}"
+        ) from None
+
+
+def _fetch_locked(catalogue: VoiceCatalogue, voice: CatalogueVoice) -> Fetched:
+    directory = catalogue.directory
     directory.mkdir(parents=True, exist_ok=True)
     with voice_lock(directory, voice.key):
         # another process may have fetched it while this one waited for the lock
