@@ -65,7 +65,7 @@ def test_an_unknown_voice_is_refused_with_close_matches_first(catalogue_app):
     client, alice = catalogue_app
     errors = _refusal(client, alice, {"text": "Hallo.", "voice": "de_DE-test-mdium"})
     message = errors["blocks[0].voice"]
-    assert f"'de_DE-test-mdium' for provider 'piper'; did you mean {GERMAN}?" in message
+    assert f"'de_DE-test-mdium' for provider 'piper'; did you mean {GERMAN}, " in message
     assert message.index("did you mean") < message.index("allowed: en_US-joe-medium")
 
 
@@ -150,5 +150,5 @@ def test_a_voice_the_worker_cannot_fetch_fails_its_block_at_once(
     assert status["status"] == "failed"
     failed = status["blocks"][1]
     assert failed["status"] == "failed" and failed["attempts"] == 1  # not retried
-    assert f"voice {GERMAN!r} is not installed" in failed["error"]
+    assert f"unknown voice {GERMAN!r}: not installed" in failed["error"]
     assert f"{dead}/voices.json" in failed["error"]

@@ -105,7 +105,7 @@ def test_an_unreachable_catalogue_fails_at_once_naming_voice_and_url(tmp_path):
     with pytest.raises(ProviderRejected) as refused:
         provider.synthesize(SynthesisRequest(text="Hallo.", voice=GERMAN))
     assert time.monotonic() - started < 3
-    assert f"voice {GERMAN!r} is not installed" in str(refused.value)
+    assert f"unknown voice {GERMAN!r}: not installed, and the voice catalogue" in str(refused.value)
     assert f"{url}/voices.json" in str(refused.value)
     # installed voices are still listed (and accepted at submit), with the reason said
     assert provider.voice_ids() == ["en_US-joe-medium"]

@@ -162,7 +162,8 @@ class PiperProvider(TTSProvider):
             entries = self.catalogue.voices()
         except ProviderRejected:
             raise ProviderRejected(
-                self.name, f"voice {voice!r} is not installed, and {self.catalogue.problem}"
+                self.name,
+                f"unknown voice {voice!r}: not installed, and {self.catalogue.problem}",
             ) from None
         if voice not in entries:
             raise self._unknown(voice, list(entries))
