@@ -50,6 +50,18 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+class VoiceCatalogueSettings(BaseModel):
+    """Where a Piper entry finds the voices it does not have (filled from the PIPER_* settings,
+    so a provider is built from its entry alone, as storage backends from StorageSettings)."""
+
+    url: str
+    directory: Path
+    max_loaded: int = Field(default=4, ge=1)
+    timeout_s: float = Field(default=3.0, gt=0)
+    max_age_s: float = Field(default=86400.0, ge=0)
+    download_timeout_s: float = Field(default=60.0, gt=0)
+
+
 class ProviderConfig(BaseModel):
     """One configured TTS account or server. `type` picks the implementation."""
 
@@ -75,6 +87,9 @@ class ProviderConfig(BaseModel):
     # threads per process for the neural network (0: as many as onnxruntime likes).
     voices_dir: Path | None = None
     threads: int = Field(default=1, ge=0)
+    # Piper only: the public voice catalogue and where its voices are kept (Settings fills it
+    # from PIPER_VOICES_URL and the other PIPER_* settings; an entry may name its own).
+    catalogue: VoiceCatalogueSettings | None = None
     # Volcano Engine only: the console's APP ID, sent with every request beside the token, and
     # the cluster that serves it (None: "volcano_tts", the standard TTS cluster; cloned voices
     # live on "volcano_icl").
@@ -162,6 +177,24 @@ class Settings(BaseSettings):
     # OpenAI voice names (alloy, nova, ...) to voices of the default provider, or to
     # "provider/voice"; a name not listed here nor known to the provider is its default voice.
     SPEECH_VOICES: dict[str, str] = Field(default_factory=dict)
+
+    # The Piper voice catalogue: rhasspy/piper-voices, or any mirror laid out the same way
+    # (voices.json at its root, each file at the path voices.json names). A block naming one
+    # of its voices fetches it on first use into PIPER_VOICE_DIR (unset: DATA_DIR/voices),
+    # shared by every worker process of the machine; `python -m scripts.fetch_voices` fetches
+    # ahead of time, for machines without internet and for container images.
+    PIPER_VOICES_URL: str = "https://huggingface.co/rhasspy/piper-voices/resolve/main"
+    PIPER_VOICE_DIR: Path | None = None
+    # Voices kept loaded per process (about 60-100 MB each); past it the least recently used
+    # is unloaded.
+    PIPER_MAX_LOADED_VOICES: int = Field(default=4, ge=1)
+    # Reading voices.json (at submit: past it only installed voices are accepted) and
+    # connecting for a download; a download that stalls for PIPER_DOWNLOAD_TIMEOUT_S fails.
+    PIPER_CATALOGUE_TIMEOUT_S: float = Field(default=3.0, gt=0)
+    PIPER_DOWNLOAD_TIMEOUT_S: float = Field(default=60.0, gt=0)
+    # The on-disk copy of voices.json is read again from the catalogue past this age (a stale
+    # copy is still used while the catalogue cannot be reached).
+    PIPER_CATALOGUE_MAX_AGE_S: int = Field(default=24 * 3600, ge=0)
 
     # Block audio reused for the same provider, model, voice, speed, format and text; 0: off.
     AUDIO_CACHE_TTL: int = Field(default=7 * 24 * 3600, ge=0)
@@ -261,6 +294,13 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _piper_entries_know_the_catalogue(self) -> Settings:
+        for entry in self.PROVIDERS.values():
+            if entry.type == "piper" and entry.catalogue is None:
+                entry.catalogue = self.piper_catalogue
+        return self
+
     @property
     def redis_url(self) -> str:
         return self.REDIS_URL or f"redis://127.0.0.1:{self.EMBEDDED_REDIS_PORT}/0"
@@ -281,6 +321,17 @@ class Settings(BaseSettings):
     @property
     def visibility_timeout(self) -> int:
         return self.BROKER_VISIBILITY_TIMEOUT or self.hard_time_limit + 60
+
+    @property
+    def piper_catalogue(self) -> VoiceCatalogueSettings:
+        return VoiceCatalogueSettings(
+            url=self.PIPER_VOICES_URL.rstrip("/"),
+            directory=self.PIPER_VOICE_DIR or self.DATA_DIR / "voices",
+            max_loaded=self.PIPER_MAX_LOADED_VOICES,
+            timeout_s=self.PIPER_CATALOGUE_TIMEOUT_S,
+            max_age_s=self.PIPER_CATALOGUE_MAX_AGE_S,
+            download_timeout_s=self.PIPER_DOWNLOAD_TIMEOUT_S,
+        )
 
     @property
     def storage(self) -> StorageSettings:

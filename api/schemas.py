@@ -59,6 +59,11 @@ class BlockIn(BaseModel):
     voice: RequestStr | None = Field(
         default=None, description="A voice id from GET /tts/voices/{provider}."
     )
+    speaker: RequestStr | int | None = Field(
+        default=None,
+        description="A speaker of a multi-speaker voice: a name from its `speakers` "
+        "(GET /tts/voices/{provider}) or an index from 0.",
+    )
     wait_after_ms: int = Field(default=0, description="Silence after this block, in ms.")
     speed: float = Field(default=1.0, description="Speaking rate.")
     id: RequestStr | None = Field(
@@ -152,6 +157,9 @@ class BlockResultOut(BaseModel):
     start_ms: int | None = Field(description="Where it starts in the combined file, if any.")
     end_ms: int | None = None
     duration_ms: int
+    language: str | None = Field(
+        default=None, description="The voice's language code (e.g. en_US), where known."
+    )
 
 
 class JobResultOut(BaseModel):
@@ -179,8 +187,17 @@ class TokenOut(BaseModel):
 class VoiceOut(BaseModel):
     id: str
     name: str
-    language: str | None = None
+    language: str | None = Field(default=None, description="Its code, e.g. en_US.")
     description: str | None = None
+    # Where the provider knows them (Piper's catalogue); absent otherwise.
+    language_name: str | None = Field(default=None, description="In English, e.g. German.")
+    quality: str | None = Field(default=None, description="x_low, low, medium or high.")
+    speakers: list[str] | None = Field(
+        default=None, description="Names a block's `speaker` may give (empty: one speaker)."
+    )
+    installed: bool | None = Field(
+        default=None, description="On this machine already; false: fetched on first use."
+    )
 
 
 class ProviderOut(BaseModel):

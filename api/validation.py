@@ -6,6 +6,7 @@ values that would have been accepted, so a client can fix the whole request at o
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import replace
 
 from api.schemas import MAX_SPEED, MIN_SPEED, BlockIn, JobIn
@@ -18,6 +19,7 @@ from utils.text.sentences import speakable
 from workers.providers import ProviderRegistry
 
 VOICES_SHOWN = 20
+CLOSE_MATCHES = 3
 
 
 def _allowed(values: list[str]) -> str:
@@ -77,17 +79,45 @@ def _check_block(
     if provider_name is None:
         allowed = _allowed(providers.names_for(owner))
         return None, [*problems, ("provider", f"unknown provider {asked!r}; allowed: {allowed}")]
-    voice = block.voice or providers.get(provider_name).default_voice
+    provider = providers.get(provider_name)
+    voice = block.voice or provider.default_voice
     known = voices.of(provider_name)
     if known and voice not in known:
-        problems.append(
-            (
-                "voice",
-                f"unknown voice {voice!r} for provider {asked!r}; allowed: {_allowed(known)}",
-            )
-        )
-    spec = BlockSpec(text, provider_name, voice, block.wait_after_ms, block.speed, block.id)
+        problems.append(("voice", _unknown_voice(voice, asked, known, provider.voice_list_note())))
+    speaker = None if block.speaker is None else str(block.speaker)
+    if speaker is not None and (known == [] or voice in known):
+        problems += _check_speaker(speaker, voice, provider.speakers_of(voice))
+    spec = BlockSpec(
+        text, provider_name, voice, block.wait_after_ms, block.speed, block.id, speaker=speaker
+    )
     return spec, problems
+
+
+def _unknown_voice(voice: str, asked: str, known: list[str], note: str | None) -> str:
+    """Close matches first (a typo is the usual cause), then what is allowed, then why the
+    list may be short just now."""
+    close = difflib.get_close_matches(voice, known, n=CLOSE_MATCHES)
+    message = f"unknown voice {voice!r} for provider {asked!r}; "
+    if close:
+        message += f"did you mean {', '.join(close)}? "
+    message += f"allowed: {_allowed(known)}"
+    return f"{message} ({note})" if note else message
+
+
+def _check_speaker(speaker: str, voice: str, speakers: dict[str, int]) -> list[tuple[str, str]]:
+    """A speaker by name (speaker_id_map) or index, of a voice that has more than one."""
+    if not speakers:
+        return [("speaker", f"voice {voice!r} has a single speaker; leave out speaker")]
+    count = max(speakers.values()) + 1
+    if speaker in speakers or (speaker.isdigit() and int(speaker) < count):
+        return []
+    return [
+        (
+            "speaker",
+            f"unknown speaker {speaker!r} for voice {voice!r}; speakers: "
+            f"{_allowed(list(speakers))} (or an index from 0 to {count - 1})",
+        )
+    ]
 
 
 def validate_job(

@@ -82,6 +82,10 @@ os.environ.update(
         # TestClient's requests name the host "testserver"
         "ALLOWED_HOSTS": "testserver,127.0.0.1,localhost,[::1]",
         "PROVIDERS": json.dumps(PROVIDERS),
+        # The public voice catalogue is never asked: here nothing answers (the installed
+        # voices alone), and tests of the catalogue start a mirror of their own
+        # (simulator/piper_voices.py).
+        "PIPER_VOICES_URL": f"http://127.0.0.1:{free_port()}/piper-voices",
         "RETRY_BACKOFF_BASE_S": "0.1",
         "PROVIDER_MAX_RETRIES": "3",
     }
@@ -121,6 +125,22 @@ def simulator(simulator_server):
     """The upstream simulator, with knobs and counters reset for each test."""
     simulator_server.reset()
     return simulator_server
+
+
+@pytest.fixture(scope="session")
+def voice_mirror_server(session_dir):
+    """A local Piper voice catalogue (simulator/piper_voices.py), built from the bundled voice."""
+    from simulator.piper_voices import VoiceMirror
+
+    with VoiceMirror(session_dir / "piper-voices") as mirror:
+        yield mirror
+
+
+@pytest.fixture
+def voice_mirror(voice_mirror_server):
+    """The voice catalogue mirror, its counts and knobs reset for each test."""
+    voice_mirror_server.reset()
+    return voice_mirror_server
 
 
 @pytest.fixture

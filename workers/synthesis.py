@@ -112,4 +112,5 @@ def _request(
         next_text=next_text,
         model=block.spec.model,
         instructions=block.spec.instructions,
+        speaker=block.spec.speaker,
     )

@@ -9,20 +9,43 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
 from starlette.background import BackgroundTask
 
-from api.deps import AsyncRedisDep, AudioOwner, CurrentUser, JobsDep, SettingsDep, StorageDep
+from api.deps import (
+    AsyncRedisDep,
+    AudioOwner,
+    CurrentUser,
+    JobsDep,
+    ProvidersDep,
+    SettingsDep,
+    StorageDep,
+)
 from api.schemas import BlockResultOut, JobResultOut
 from api.streaming import stream_blocks
 from api.urls import api_url, audio_url, signed_audio_url
 from api.zips import write_blocks_zip
 from utils.audio.formats import FAMILIES, OutputFormat
 from utils.clock import iso_of
-from utils.errors import NotFound, NotReady, ObjectNotFound
+from utils.errors import ConfigurationError, NotFound, NotReady, ObjectNotFound
 from utils.jobs.models import JobRecord, JobStatus
 from utils.storage.base import Storage
+from workers.providers import ProviderRegistry
 
 router = APIRouter(prefix="/result", tags=["results"])
 
 CHUNK = 64 * 1024
+
+
+def _languages(job: JobRecord, providers: ProviderRegistry) -> list[str | None]:
+    """Each block's language, from its voice where the provider knows it without the network
+    (Piper: the catalogue's language code); None otherwise."""
+    known: dict[tuple[str, str], str | None] = {}
+    for block in job.blocks:
+        voice = (block.spec.provider, block.spec.voice)
+        if voice not in known:
+            try:
+                known[voice] = providers.get(voice[0]).language_of(voice[1])
+            except ConfigurationError:
+                known[voice] = None  # an account deleted since: its blocks are made
+    return [known[(b.spec.provider, b.spec.voice)] for b in job.blocks]
 
 
 def _require_completed(job: JobRecord) -> JobRecord:
@@ -39,6 +62,7 @@ def job_result(
     jobs: JobsDep,
     storage: StorageDep,
     settings: SettingsDep,
+    providers: ProvidersDep,
 ) -> JobResultOut:
     """Where the final audio and each block are, and where each block sits in the final audio;
     `signed_url` fetches the final audio with no token (an <audio> src, a link to share)."""
@@ -48,6 +72,7 @@ def job_result(
         url = audio_url(request, settings, storage, job.storage_key, "final_audio", job_id=job.id)
         signed_url, link = signed_audio_url(request, settings, job.id)
         expires_at = iso_of(link.expires_at)
+    languages = _languages(job, providers)
     return JobResultOut(
         job_id=job.id,
         status=job.status.value,
@@ -74,8 +99,9 @@ def job_result(
                 start_ms=b.start_ms,
                 end_ms=b.end_ms,
                 duration_ms=b.duration_ms,
+                language=language,
             )
-            for b in job.blocks
+            for b, language in zip(job.blocks, languages, strict=True)
         ],
     )
 

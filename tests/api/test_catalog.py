@@ -16,6 +16,10 @@ def test_voices_of_piper_include_the_bundled_voice(app, alice):
         "name": "Joe",
         "language": "en_US",
         "description": None,
+        "language_name": "English",
+        "quality": "medium",
+        "speakers": [],
+        "installed": True,
     } in voices
 
 

@@ -45,6 +45,9 @@ def content_digest(
         spec.instructions or "",
         f"{spec.volume_db:.2f}",
         *(text or "" for text in context),
+        # the speaker of a multi-speaker voice, only when given: keys of audio cached before
+        # speakers existed still match
+        *([f"speaker={spec.speaker}"] if spec.speaker is not None else []),
     ]
     return hashlib.sha256(json.dumps(identity, ensure_ascii=False).encode()).hexdigest()
 

