@@ -163,6 +163,8 @@ def _from_ssml(
             wait_after_ms=part.wait_after_ms,
             speed=part.speed,
             id=client_id,
+            # the block's speaker stays with its own voice, not one SSML switched to
+            speaker=base.speaker if base and part.voice == base.voice else None,
         )
         items.append(JobItem(block, origin, part.volume_db, k))
     items[0].lead_ms = lead_ms
