@@ -2,7 +2,8 @@
 
     python -m bench [--quick] [--only NAME,...]
 
-Names: combine, formats, fanout, local, ingest, streaming, cache, accounts, speech (all by default).
+Names: combine, formats, fanout, local, ingest, streaming, cache, accounts, speech, voices,
+ssml (all by default).
 
 --quick skips the hour-long combine (N=400), encodes ten minutes (not an hour) per format, and
 shortens the ingest run.
@@ -17,7 +18,15 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import accounts_bench, combine_bench, formats_bench, service_bench, speech_bench
+from bench import (
+    accounts_bench,
+    combine_bench,
+    formats_bench,
+    service_bench,
+    speech_bench,
+    ssml_bench,
+    voices_bench,
+)
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -112,6 +121,10 @@ def report(results: dict) -> list[str]:
                 f"process ({ref['one_call_s']} s) ({_check(s['vs_piper_one_call'], 0.6, False)}"
                 " <=0.6x)"
             )
+    if r := results.get("voices"):
+        lines.append(voices_bench.summary(r))
+    if r := results.get("ssml"):
+        lines.append(ssml_bench.summary(r))
     if r := results.get("cache"):
         lines.append(
             f"cache: repeated job {r['speedup']}x faster ({_check(r['speedup'], 10)} >=10x), "
@@ -124,7 +137,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument(
-        "--only", default="combine,formats,fanout,local,ingest,streaming,cache,accounts,speech"
+        "--only",
+        default="combine,formats,fanout,local,ingest,streaming,cache,accounts,speech,voices,ssml",
     )
     args = parser.parse_args()
     chosen = args.only.split(",")
@@ -137,6 +151,8 @@ def main() -> None:
         "streaming": service_bench.streaming,
         "cache": service_bench.cache,
         "speech": speech_bench.run,
+        "voices": voices_bench.run,
+        "ssml": ssml_bench.run,
         "accounts": lambda: {
             "limit10_60_blocks_quarter_piper": accounts_bench.utilization(10, 60, piper_every=4),
             "limit30_120_blocks": accounts_bench.utilization(30, 120),

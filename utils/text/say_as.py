@@ -7,6 +7,7 @@ provider reads "21st" or "1,204" the same way instead of each guessing.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from num2words import CONVERTER_CLASSES, num2words
 
@@ -78,6 +79,7 @@ def _telephone(text: str) -> str:
     return ", ".join("plus" if g == "+" else " ".join(g) for g in groups)
 
 
+@lru_cache(maxsize=4096)  # a document says the same numbers and dates again and again
 def say_as(text: str, interpret_as: str, fmt: str | None, lang: str | None) -> str:
     language = _language(lang)
     kind = interpret_as.lower()
