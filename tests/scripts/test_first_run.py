@@ -52,6 +52,10 @@ def test_the_first_run_writes_random_secrets_and_prints_the_password_once(tmp_pa
     again = first_run(env_file)
     assert again.returncode == 0 and again.stdout == ""  # shown once
     assert (value(env_file, "ADMIN_PASSWORD"), value(env_file, "SECRET_KEY")) == (password, secret)
+    flower = value(env_file, "FLOWER_BASIC_AUTH")
+    assert re.fullmatch(r"flower:[A-Za-z0-9_-]{20,}", flower)  # what Flower's --basic-auth takes
+    assert flower.split(":")[1] not in result.stdout
+    assert value(env_file, "FLOWER_BASIC_AUTH") == flower
 
     # Strong enough to listen beyond loopback.
     settings = settings_from(env_file, API_HOST="0.0.0.0")
@@ -62,7 +66,7 @@ def test_the_first_run_writes_random_secrets_and_prints_the_password_once(tmp_pa
 def test_each_checkout_gets_its_own_secrets(tmp_path):
     (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
     first_run(tmp_path / "a" / ".env"), first_run(tmp_path / "b" / ".env")
-    for name in ("SECRET_KEY", "ADMIN_PASSWORD"):
+    for name in ("SECRET_KEY", "ADMIN_PASSWORD", "FLOWER_BASIC_AUTH"):
         assert value(tmp_path / "a" / ".env", name) != value(tmp_path / "b" / ".env", name)
 
 
@@ -76,12 +80,14 @@ def test_an_existing_env_keeps_its_values_and_loses_a_placeholder_key(tmp_path):
     assert re.fullmatch(r"[0-9a-f]{64}", value(env_file, "SECRET_KEY"))
     assert value(env_file, "ADMIN_PASSWORD") == "my-own-password"
     assert value(env_file, "API_PORT") == "8123"
+    assert value(env_file, "FLOWER_BASIC_AUTH").startswith("flower:")  # a .env from before Flower
 
 
 def test_the_example_itself_holds_no_secret():
     text = EXAMPLE.read_text()
     assert re.search(r"^SECRET_KEY=$", text, flags=re.MULTILINE)
     assert re.search(r"^ADMIN_PASSWORD=$", text, flags=re.MULTILINE)
+    assert re.search(r"^FLOWER_BASIC_AUTH=$", text, flags=re.MULTILINE)
 
 
 def test_make_run_writes_the_env_file_before_starting():
