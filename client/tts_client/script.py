@@ -1,6 +1,6 @@
 """A script as a person writes it, turned into the body of POST /tts.
 
-    JSON      starts with "{": a whole job, sent as it is
+    JSON      starts with "{" (or is a JSON array): a whole job, sent as it is
     SSML      starts with "<speak" (or "<?xml"): sent as {"ssml": ...}
     Markdown  a .md name, or any "# heading" line: headings open chapters, Markdown marks
               are dropped (links keep their text, code blocks and images go)
@@ -22,6 +22,7 @@ HEADING_MIN_PAUSE_MS = 700
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.+?)\s*#*\s*$")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _RULE = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$")
+_SPACE_BEFORE_MARK = re.compile(r"\s+([.,;:!?])")  # left where an image was dropped
 _INLINE = [
     (re.compile(r"<!--.*?-->", re.S), ""),
     (re.compile(r"!\[[^\]]*\]\([^)]*\)"), ""),  # images
@@ -35,7 +36,7 @@ _INLINE = [
 def kind_of(source: str, name: str | None = None) -> str:
     """ "json", "ssml", "markdown" or "text"."""
     head = source.lstrip()
-    if head.startswith("{"):
+    if head.startswith("{") or (head.startswith("[") and _parses(head)):
         return "json"
     if head.startswith("<speak") or head.startswith("<?xml"):
         return "ssml"
@@ -89,6 +90,14 @@ def script_to_job(
     return body
 
 
+def _parses(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _paragraphs(lines: list[str]) -> list[tuple[str, bool]]:
     out, current = [], []
     for line in [*lines, ""]:
@@ -136,4 +145,4 @@ def _markdown(source: str) -> list[tuple[str, bool]]:
 def _plain(text: str) -> str:
     for pattern, replacement in _INLINE:
         text = pattern.sub(replacement, text)
-    return " ".join(text.split())
+    return _SPACE_BEFORE_MARK.sub(r"\1", " ".join(text.split()))
