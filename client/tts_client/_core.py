@@ -215,7 +215,7 @@ def status_event(event: str, data: str) -> JobStatus | None:
 class Poll:
     """Polling's pace: quick while things change, slower (up to max_s) while they do not."""
 
-    def __init__(self, interval_s: float, max_s: float = 2.0):
+    def __init__(self, interval_s: float, max_s: float = 1.0):
         self.first, self.interval, self.max = interval_s, interval_s, max_s
         self.last: dict | None = None
 

@@ -47,7 +47,7 @@ def test_pages_by_cursor_and_by_offset_list_each_job_once_newest_first(
     assert app.get("/jobs").status_code == 401
 
 
-def test_expired_jobs_are_skipped_and_pruned_from_the_index(app, alice, service_redis):
+def test_expired_jobs_are_pruned_and_bad_parameters_named(app, alice, service_redis):
     ids = make_jobs(service_redis, "alice", 4)
     service_redis.delete(job_key(ids[2]), job_key(ids[1]))  # as if their TTL had passed
     body = app.get("/jobs", params={"limit": 2}, headers=alice).json()
@@ -56,8 +56,7 @@ def test_expired_jobs_are_skipped_and_pruned_from_the_index(app, alice, service_
     assert service_redis.zrange(user_jobs_key("alice"), 0, -1) == [ids[0], ids[3]]
     assert service_redis.ttl(user_jobs_key("alice")) > 0  # expires with the newest job
 
-
-def test_a_bad_cursor_or_both_cursor_and_offset_is_a_422_naming_the_parameter(app, alice):
+    # a bad cursor, or both cursor and offset, is a 422 naming the parameter
     bad = app.get("/jobs", params={"cursor": "not-a-cursor"}, headers=alice)
     assert bad.status_code == 422
     assert bad.json()["detail"][0]["field"] == "cursor"
