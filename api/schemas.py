@@ -150,6 +150,27 @@ class JobStatusOut(BaseModel):
     error: str | None = None
 
 
+class JobSummaryOut(BaseModel):
+    job_id: str
+    status: str
+    progress: str = Field(description="Finished blocks of all: k/N.")
+    n_blocks: int
+    output_format: str
+    created_at: str
+    updated_at: str
+    error: str | None = None
+
+
+class JobListOut(BaseModel):
+    jobs: list[JobSummaryOut] = Field(description="Your jobs, newest first.")
+    next_cursor: str | None = Field(
+        default=None, description="Pass as ?cursor= for the next page; none on the last page."
+    )
+    next_offset: int | None = Field(
+        default=None, description="Or pass as ?offset= (when this page was read by offset)."
+    )
+
+
 class BlockResultOut(BaseModel):
     index: int
     id: str | None = None

@@ -18,6 +18,7 @@ Redis keys (all under the `tts:` prefix):
     tts:user:{name}               hash: a user's password hash
     tts:user:{name}:accounts      hash: the user's own provider accounts (keys encrypted)
     tts:user:{name}:apikeys       hash: the user's API keys, key id -> the key's SHA-256
+    tts:user:{name}:jobs          zset: the user's jobs, job id -> created time (GET /jobs)
     tts:apikey:{sha256}           hash: one API key, found by its hash (utils/auth/api_keys.py)
     tts:slots:{account}:leases    zset: slots of a provider account held, by lease expiry
     tts:slots:{account}:waiting   set: blocks waiting for a slot (in turn: see accounts/slots.py)
@@ -86,6 +87,12 @@ def user_accounts_key(username: str) -> str:
 
 def user_api_keys_key(username: str) -> str:
     return f"{PREFIX}:user:{username}:apikeys"
+
+
+def user_jobs_key(username: str) -> str:
+    """The user's jobs by creation time, newest last; it expires with the newest job, and
+    entries of jobs that expired before it are pruned when read (utils/jobs/listing.py)."""
+    return f"{PREFIX}:user:{username}:jobs"
 
 
 def api_key_key(digest: str) -> str:

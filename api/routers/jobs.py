@@ -1,15 +1,26 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.exceptions import RequestValidationError
 
 from api.deps import CurrentUser, JobsDep, ProvidersDep, SettingsDep, SubmitterDep
 from api.rate_limits import rate_limit, user_or_address
-from api.schemas import BlockStatusOut, JobAccepted, JobIn, JobRetried, JobStatusOut
+from api.schemas import (
+    BlockStatusOut,
+    JobAccepted,
+    JobIn,
+    JobListOut,
+    JobRetried,
+    JobStatusOut,
+    JobSummaryOut,
+)
 from api.urls import signed_audio_url
 from api.validation import validate_job
 from utils.accounts.user_accounts import display_name
+from utils.jobs.listing import BadCursor, JobListing
 from utils.jobs.models import JobRecord
 
 router = APIRouter(tags=["jobs"])
@@ -85,3 +96,44 @@ def status_of(job: JobRecord) -> JobStatusOut:
         updated_at=job.updated_at,
         error=job.error,
     )
+
+
+@router.get("/jobs", response_model=JobListOut, response_model_exclude_none=True)
+def list_jobs(
+    user: CurrentUser,
+    jobs: JobsDep,
+    limit: Annotated[int, Query(ge=1, le=100, description="Jobs per page.")] = 20,
+    cursor: Annotated[
+        str | None, Query(max_length=200, description="next_cursor of the previous page.")
+    ] = None,
+    offset: Annotated[int | None, Query(ge=0, description="Jobs to skip (or a cursor).")] = None,
+) -> JobListOut:
+    """Your jobs that have not expired, newest first, a page at a time."""
+    if cursor is not None and offset is not None:
+        raise _query_error("offset", "give cursor or offset, not both")
+    try:
+        page = JobListing(jobs.redis).page(user.username, limit, cursor, offset)
+    except BadCursor as exc:
+        raise _query_error("cursor", str(exc)) from None
+    return JobListOut(
+        jobs=[
+            JobSummaryOut(
+                job_id=j.id,
+                status=j.status,
+                progress=j.progress,
+                n_blocks=j.n_blocks,
+                output_format=j.output_format,
+                created_at=j.created_at,
+                updated_at=j.updated_at,
+                error=j.error,
+            )
+            for j in page.jobs
+        ],
+        next_cursor=page.next_cursor,
+        next_offset=page.next_offset,
+    )
+
+
+def _query_error(name: str, message: str) -> RequestValidationError:
+    """A 422 in the API's one shape (api/errors.py), naming the query parameter."""
+    return RequestValidationError([{"loc": ("query", name), "msg": message, "type": "value_error"}])

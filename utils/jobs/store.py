@@ -11,6 +11,8 @@ utils/names.py, statuses in utils/jobs/models.py).
     tts:job:{id}:combine       marker: SET NX by the one task that enqueues the combine
     tts:jobs:active            zset: job id -> created time, for jobs not yet finished
                                (where the stall check looks)
+    tts:user:{name}:jobs       zset: the owner's jobs, job id -> created time (GET /jobs,
+                               read by utils/jobs/listing.py)
 
 Finishing a block is SADD, then SCARD == n_blocks, then SET NX on the marker, so a redelivered
 task adds the same index again (the count never runs ahead) and exactly one task enqueues the
@@ -36,6 +38,7 @@ from utils.names import (
     job_key,
     running_blocks_key,
     running_field,
+    user_jobs_key,
 )
 
 
@@ -85,7 +88,12 @@ class JobStore:
         with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(job_key(job_id), mapping=fields)
             pipe.expireat(job_key(job_id), expires_at)
-            pipe.zadd(active_jobs_key(), {job_id: time.time()})
+            created = time.time()
+            pipe.zadd(active_jobs_key(), {job_id: created})
+            # The owner's index expires with their newest job; older entries outlive their
+            # jobs until a read prunes them.
+            pipe.zadd(user_jobs_key(owner), {job_id: created})
+            pipe.expireat(user_jobs_key(owner), expires_at)
             for index, spec in enumerate(blocks):
                 key = block_key(job_id, index)
                 pipe.hset(

@@ -1,0 +1,118 @@
+"""The `tts` command through Typer's test runner against the running service: login, a
+Markdown script spoken with its progress shown, the listings, and every exit code."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+import pytest
+from tts_client import AuthError, TTSClient
+from tts_client.cli import app
+from typer.testing import CliRunner
+
+from tests.client.test_sync_client import RACHEL, seconds_of
+from utils.embedded_redis import free_port
+
+SCRIPT = """# The Harbour
+
+The harbour was quiet before dawn.
+
+Gulls circled the *masts* of the [fishing boats](https://example.com).
+"""
+
+
+@pytest.fixture
+def tts(tmp_path, monkeypatch):
+    """Runs `tts ARGS...` with its own config folder; (exit code, stdout, stderr)."""
+    monkeypatch.delenv("TTS_URL", raising=False)
+    monkeypatch.delenv("TTS_API_KEY", raising=False)
+    runner = CliRunner()
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "config"), "COLUMNS": "120"}
+
+    def run(*args: str, input: str | None = None, **extra_env: str):
+        result = runner.invoke(app, list(args), input=input, env={**env, **extra_env})
+        if result.exception and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return result.exit_code, result.stdout, result.stderr
+
+    run.config = tmp_path / "config" / "tts" / "config.json"
+    return run
+
+
+def test_login_then_a_markdown_script_spoken_with_progress(service_url, tts, tmp_path):
+    code, out, _ = tts("login", "--url", service_url, "--username", "alice", "--password",
+                       "alice-password")  # fmt: skip
+    assert code == 0, out
+    stored = json.loads(tts.config.read_text())
+    assert stored["url"] == service_url and stored["api_key"].startswith("tts_sk_")
+    assert "alice-password" not in tts.config.read_text()
+    assert stat.S_IMODE(os.stat(tts.config).st_mode) == 0o600
+    first_key = stored["api_key"]
+    again = tts("login", "--url", service_url, "--username", "alice", input="alice-password\n")
+    assert again[0] == 0  # the password asked for, not echoed
+    with pytest.raises(AuthError):  # a new login revokes the key of the one before
+        TTSClient(service_url, api_key=first_key).jobs()
+
+    script = tmp_path / "harbour.md"
+    script.write_text(SCRIPT)
+    output = str(tmp_path / "harbour.mp3")
+    code, out, err = tts("synth", str(script), "-o", output, "--pause", "300")
+    assert code == 0, err
+    assert out.strip() == str(tmp_path / "harbour.mp3")
+    job_id = err.split()[1]
+    assert "done    block 0 of 3" in err and "done    block 2 of 3" in err
+    assert "completed" in err and "3/3 blocks" in err  # the bar, as it ends
+    assert 2 < seconds_of((tmp_path / "harbour.mp3").read_bytes()) < 15
+
+    code, out, _ = tts("status", job_id, "--json")
+    body = json.loads(out)
+    assert code == 0 and body["status"] == "completed" and body["progress"] == "3/3"
+    # no `chapter` on this server: the heading is a block of its own, marks dropped
+    with TTSClient(service_url, api_key=json.loads(tts.config.read_text())["api_key"]) as c:
+        assert c.block_field("chapter") is None
+    code, out, _ = tts("status", job_id)
+    assert code == 0 and f"{job_id}  completed  3/3 blocks" in out
+    code, out, _ = tts("jobs")
+    assert code == 0 and job_id in out
+    code, out, _ = tts("download", job_id, "-o", str(tmp_path / "again.mp3"))
+    assert code == 0
+    assert (tmp_path / "again.mp3").read_bytes() == (tmp_path / "harbour.mp3").read_bytes()
+    code, out, _ = tts("voices")
+    assert code == 0 and "piper" in out
+    code, out, _ = tts("voices", "piper")
+    assert code == 0 and "en_US-joe-medium" in out
+
+
+def test_exit_codes_scripts_can_rely_on(service_url, tts, simulator, tmp_path):
+    env = {"TTS_URL": service_url}
+    # 3: not logged in, a bad password, a bad key
+    assert tts("jobs", **env)[0] == 3
+    code, _, err = tts("login", "--url", service_url, "--username", "bob", "--password", "no")
+    assert code == 3 and "wrong username or password" in err
+    assert tts("jobs", TTS_API_KEY="tts_sk_not-a-key", **env)[0] == 3
+    assert tts("login", "--url", service_url, "--username", "bob", "--password",
+               "bob-password")[0] == 0  # fmt: skip
+    # 4: a job nobody has
+    code, _, err = tts("status", "00000000-0000-4000-8000-000000000000")
+    assert code == 4 and "not found" in err
+    # 2: refused by the service (422), each field named; the script from standard input
+    code, _, err = tts("synth", "-", "--speed", "9", "--voice", "nobody", input="Hi.\n\nThere.")
+    assert code == 2
+    assert "blocks[0].speed" in err and "blocks[1].voice" in err
+    # 5: nothing answers
+    assert tts("jobs", "--url", f"http://127.0.0.1:{free_port()}")[0] == 5
+    # 1: the job failed; retried, it fails again; its audio is not there to download
+    simulator.fault(401, times=10, path="/v1/text-to-speech", message="invalid api key")
+    code, _, err = tts("synth", "-", "--provider", "elevenlabs", "--voice", RACHEL,
+                       "-o", str(tmp_path / "never.mp3"), input="Refused.")  # fmt: skip
+    assert code == 1
+    assert "failed  block 0 of 1: elevenlabs: HTTP 401: invalid api key" in err
+    assert not (tmp_path / "never.mp3").exists()
+    job_id = err.split()[1]
+    assert tts("status", job_id)[0] == 1
+    code, _, err = tts("retry", job_id)
+    assert code == 1 and "retrying blocks [0]" in err
+    code, _, err = tts("download", job_id, "-o", str(tmp_path / "never.mp3"))
+    assert code == 1 and "not completed" in err
