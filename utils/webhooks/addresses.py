@@ -143,8 +143,8 @@ def non_global_kind(address: IPAddress) -> str | None:
         ("link-local", address.is_link_local),
         ("multicast", address.is_multicast),
         ("shared (CGNAT)", address in ipaddress.ip_network("100.64.0.0/10")),
-        ("private", address.is_private),
         ("reserved", address.is_reserved),
+        ("private", address.is_private),
         ("non-global", not address.is_global),
     )
     return next((kind for kind, hit in checks if hit), None)
