@@ -2,7 +2,8 @@
 utils/names.py, statuses in utils/jobs/models.py).
 
     tts:job:{id}               hash: owner, status, n_blocks, output_format, timestamps,
-                               storage_key, duration_ms, error, expires_at
+                               storage_key, duration_ms, error, expires_at, callback_url and
+                               links_base (a job with a webhook: workers/webhooks.py)
     tts:job:{id}:block:{i}     hash: the block's request (text, provider, voice, speed,
                                wait_after_ms) and its progress (status, attempts, storage_key,
                                n_samples, n_frames, duration_ms, start_ms, end_ms, error)
