@@ -224,6 +224,31 @@ class Settings(BaseSettings):
     BROKER_VISIBILITY_TIMEOUT: int | None = Field(default=None, ge=1)
     BROKER_RESTORE_INTERVAL: int = Field(default=10, ge=1, description="seconds between sweeps")
 
+    # Webhooks (a job's callback_url; utils/webhooks/). Addresses that are not globally routable
+    # (loopback, private, link-local, CGNAT, ...) are refused, at submit and again at delivery
+    # against the address connected to, unless WEBHOOK_ALLOW_PRIVATE or the host is listed in
+    # WEBHOOK_ALLOWED_HOSTS (names or addresses as the URL writes them; comma-separated or JSON).
+    WEBHOOK_ALLOW_PRIVATE: bool = False
+    WEBHOOK_ALLOWED_HOSTS: Annotated[list[str], NoDecode] = []
+    # One attempt's timeout; then retries after BASE, 2 x BASE, 4 x BASE ... (at most CAP apart)
+    # for WEBHOOK_RETRY_FOR_S after the first attempt. Due attempts are sent by beat every
+    # WEBHOOK_SWEEP_INTERVAL_S (workers/webhooks.py says why not by countdown).
+    WEBHOOK_TIMEOUT_S: float = Field(default=10.0, gt=0, le=60)
+    WEBHOOK_RETRY_BASE_S: float = Field(default=30.0, gt=0)
+    WEBHOOK_RETRY_CAP_S: float = Field(default=3600.0, gt=0)
+    WEBHOOK_RETRY_FOR_S: int = Field(default=8 * 3600, ge=0)
+    WEBHOOK_SWEEP_INTERVAL_S: float = Field(default=5.0, gt=0)
+
+    @field_validator("WEBHOOK_ALLOWED_HOSTS", mode="before")
+    @classmethod
+    def _webhook_host_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            value = json.loads(text) if text.startswith("[") else text.split(",")
+        if isinstance(value, list):
+            value = [str(h).strip().lower().strip("[]") for h in value if str(h).strip()]
+        return value
+
     @field_validator("ALLOWED_HOSTS", mode="before")
     @classmethod
     def _host_list(cls, value: object) -> object:

@@ -20,6 +20,7 @@ from utils.auth.users import UserStore
 from utils.jobs.store import JobStore
 from utils.jobs.submit import JobSubmitter
 from utils.storage.base import Storage
+from utils.webhooks.signing_secrets import WebhookSecrets
 from workers.providers import ProviderRegistry
 
 oauth2_scheme = OAuth2PasswordBearer(
@@ -80,6 +81,10 @@ def get_api_keys(request: Request) -> ApiKeys:
     return _state(request).api_keys
 
 
+def get_webhook_secrets(request: Request) -> WebhookSecrets:
+    return _state(request).webhook_secrets
+
+
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 AsyncRedisDep = Annotated[aioredis.Redis, Depends(get_async_redis)]
 SubmitterDep = Annotated[JobSubmitter, Depends(get_submitter)]
@@ -89,6 +94,7 @@ UsersDep = Annotated[UserStore, Depends(get_users)]
 ApiKeysDep = Annotated[ApiKeys, Depends(get_api_keys)]
 StorageDep = Annotated[Storage, Depends(get_storage)]
 ProvidersDep = Annotated[ProviderRegistry, Depends(get_providers)]
+WebhookSecretsDep = Annotated[WebhookSecrets, Depends(get_webhook_secrets)]
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from api.body_limit import BodySizeLimit
 from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.rate_limits import build_limiter
-from api.routers import accounts, auth, catalog, jobs, keys, results, speech
+from api.routers import accounts, auth, catalog, jobs, keys, results, speech, webhooks
 from api.schemas import quote_limits
 from api.streaming import OpenStreams
 from config import Settings, get_settings
@@ -26,6 +26,7 @@ from utils.jobs.store import JobStore
 from utils.jobs.submit import JobSubmitter
 from utils.redis_client import API_PATIENCE_S, connect, connect_async
 from utils.storage.factory import build_storage
+from utils.webhooks.signing_secrets import WebhookSecrets
 from workers.celery_app import create_celery
 from workers.providers import ProviderRegistry
 
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.open_streams = OpenStreams(client, settings.MAX_STREAMS_PER_USER)
         app.state.storage = storage = build_storage(settings.storage)
         app.state.accounts = accounts = UserAccounts(client, cipher_from(settings))
+        app.state.webhook_secrets = WebhookSecrets(client, cipher_from(settings))
         app.state.providers = providers = ProviderRegistry(settings.PROVIDERS, accounts)
         app.state.submitter = JobSubmitter(
             jobs=jobs,
@@ -84,7 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.MAX_BODY_BYTES)
     # Added last, so it runs first: links handed out are built from the Host header.
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
-    for module in (auth, jobs, results, catalog, accounts, keys, speech):
+    for module in (auth, jobs, results, catalog, accounts, keys, speech, webhooks):
         app.include_router(module.router)
     install_docs(app)
 

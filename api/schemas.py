@@ -112,6 +112,12 @@ class JobIn(BaseModel):
         description="false: no combined file; the job completes once every block is stored, "
         "and its blocks download one by one or together as a zip.",
     )
+    callback_url: RequestStr | None = Field(
+        default=None,
+        description="An http(s) URL to POST the job's outcome to (job.completed or job.failed), "
+        "signed in the Standard Webhooks format with your secret (GET /webhooks/secret); "
+        "retried for hours until it answers 2xx. Its host must resolve to public addresses.",
+    )
 
 
 class JobAccepted(BaseModel):
@@ -139,6 +145,22 @@ class BlockStatusOut(BaseModel):
     error: str | None = None
 
 
+class WebhookAttemptOut(BaseModel):
+    at: str
+    duration_ms: int
+    status_code: int | None = Field(default=None, description="The receiver's answer.")
+    error: str | None = Field(default=None, description="Why no answer came (timeout, ...).")
+
+
+class WebhookStatusOut(BaseModel):
+    url: str
+    event: str | None = Field(default=None, description="job.completed or job.failed.")
+    attempts: list[WebhookAttemptOut]
+    delivered: bool
+    next_attempt_at: str | None = None
+    stopped: str | None = Field(default=None, description="Why no attempt follows (410, ...).")
+
+
 class JobStatusOut(BaseModel):
     job_id: str
     status: str
@@ -148,6 +170,9 @@ class JobStatusOut(BaseModel):
     created_at: str
     updated_at: str
     error: str | None = None
+    webhook: WebhookStatusOut | None = Field(
+        default=None, description="The callback_url's delivery, for a job that has one."
+    )
 
 
 class JobSummaryOut(BaseModel):
@@ -246,6 +271,12 @@ def quote_limits(openapi: dict, settings: Settings) -> dict:
                 f"{properties[name].get('description', '')} ({quoted})".strip()
             )
     return openapi
+
+
+class WebhookSecretOut(BaseModel):
+    secret: str = Field(
+        description="whsec_ and base64: give it to your receiver's Standard Webhooks library."
+    )
 
 
 class AccountIn(BaseModel):

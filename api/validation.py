@@ -13,9 +13,16 @@ from api.schemas import MAX_SPEED, MIN_SPEED, BlockIn, JobIn
 from api.ssml_blocks import job_items
 from config import Settings
 from utils.audio.formats import OutputFormat, describe_output_formats
-from utils.errors import ConfigurationError, FieldError, InvalidRequest, ProviderError
+from utils.errors import (
+    CallbackRefused,
+    ConfigurationError,
+    FieldError,
+    InvalidRequest,
+    ProviderError,
+)
 from utils.jobs.models import BlockSpec
 from utils.text.sentences import speakable
+from utils.webhooks.addresses import AddressPolicy, check_callback_url
 from workers.providers import ProviderRegistry
 
 VOICES_SHOWN = 20
@@ -153,6 +160,11 @@ def validate_job(
         if block.id is not None and first_with.setdefault(block.id, index) != index:
             message = f"{block.id!r} already names block {first_with[block.id]}"
             errors.append(FieldError(("blocks", index, "id"), message))
+    if job.callback_url is not None:
+        try:  # resolves the host: every address must be one webhooks may call
+            check_callback_url(job.callback_url, AddressPolicy.from_settings(settings))
+        except CallbackRefused as exc:
+            errors += exc.errors
     if errors:
         raise InvalidRequest(errors)
     return output_format, specs

@@ -2,6 +2,7 @@
 
     ServiceError
     ├── InvalidRequest        a request names something we cannot do (422), with field errors
+    │   └── CallbackRefused       a callback_url the service will not call (scheme, address)
     ├── NotFound              unknown id, or an id that belongs to someone else (404)
     ├── NotReady              a result asked for before the job completed (409)
     ├── Unavailable           a dependency (the job queue) is down; nothing was accepted (503)
@@ -48,6 +49,15 @@ class InvalidRequest(ServiceError):
     def __init__(self, errors: list[FieldError]):
         self.errors = errors
         super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
+
+
+class CallbackRefused(InvalidRequest):
+    """A webhook URL refused: at submit a 422 naming callback_url, at delivery a failed attempt.
+    `reason` says why (the scheme, a host that does not resolve, an address not allowed)."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__([FieldError(("callback_url",), reason)])
 
 
 class NotFound(ServiceError):

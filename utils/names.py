@@ -24,6 +24,11 @@ Redis keys (all under the `tts:` prefix):
     tts:slots:{account}:waiting   set: blocks waiting for a slot (in turn: see accounts/slots.py)
     tts:slots:{account}:handed    zset: blocks handed a slot whose task has not started, by when
     tts:cache:{sha256}            hash: cached block audio
+    tts:job:{id}:webhook:{event}  marker: SET NX by the one finisher that opens the event's delivery
+    tts:job:{id}:webhook          hash: the job's webhook delivery: event, body, attempts, outcome
+    tts:job:{id}:webhook:lock     marker: held while one process makes a delivery attempt
+    tts:webhooks:due              zset: "{job id}:{event}" -> when its next attempt is due
+    tts:user:{name}:webhook_secret  string: the user's webhook signing secret (Fernet token)
     tts:ratelimit:...             request counts of the rate limits
 
 Celery's own keys (queues, unacked messages) are kombu's and have no prefix.
@@ -121,6 +126,26 @@ def cache_key(digest: str) -> str:
     return f"{PREFIX}:cache:{digest}"
 
 
+def webhook_marker_key(job_id: str, event: str) -> str:
+    return f"{PREFIX}:job:{job_id}:webhook:{event}"
+
+
+def webhook_key(job_id: str) -> str:
+    return f"{PREFIX}:job:{job_id}:webhook"
+
+
+def webhook_lock_key(job_id: str) -> str:
+    return f"{PREFIX}:job:{job_id}:webhook:lock"
+
+
+def webhooks_due_key() -> str:
+    return f"{PREFIX}:webhooks:due"
+
+
+def webhook_secret_key(username: str) -> str:
+    return f"{PREFIX}:user:{username}:webhook_secret"
+
+
 RATE_LIMIT_PREFIX = f"{PREFIX}:ratelimit"
 
 # Celery queues. Blocks go by their provider's kind: local synthesis (Piper) is CPU-bound and
@@ -145,6 +170,10 @@ COMBINE_BLOCKS = "tts.combine_blocks"
 PURGE_STORAGE = "tts.purge_storage"
 CHECK_STALLED = "tts.check_stalled_jobs"
 RECOVER_LOST = "tts.recover_lost_work"
+# Webhooks ride the maintenance queue: an attempt may wait on a slow receiver for seconds,
+# which must delay neither blocks nor a combine (control), only housekeeping that can wait.
+DELIVER_WEBHOOK = "tts.deliver_webhook"
+SEND_DUE_WEBHOOKS = "tts.send_due_webhooks"
 
 TASK_QUEUES = {  # PROCESS_BLOCK is sent to its provider's queue, never by this table
     PROCESS_BLOCK: NETWORK_BLOCKS_QUEUE,
@@ -153,4 +182,6 @@ TASK_QUEUES = {  # PROCESS_BLOCK is sent to its provider's queue, never by this 
     PURGE_STORAGE: MAINTENANCE_QUEUE,
     CHECK_STALLED: MAINTENANCE_QUEUE,
     RECOVER_LOST: MAINTENANCE_QUEUE,
+    DELIVER_WEBHOOK: MAINTENANCE_QUEUE,
+    SEND_DUE_WEBHOOKS: MAINTENANCE_QUEUE,
 }

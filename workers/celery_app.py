@@ -16,6 +16,7 @@ from utils.names import (
     NETWORK_BLOCKS_QUEUE,
     PURGE_STORAGE,
     RECOVER_LOST,
+    SEND_DUE_WEBHOOKS,
     TASK_QUEUES,
 )
 from utils.redis_client import publish_retry_policy
@@ -67,6 +68,11 @@ def create_celery(
             "recover-lost-work": {
                 "task": RECOVER_LOST,
                 "schedule": float(settings.HANDOFF_GRACE_S),
+            },
+            # webhook attempts whose retry is due (workers/webhooks.py)
+            "send-due-webhooks": {
+                "task": SEND_DUE_WEBHOOKS,
+                "schedule": float(settings.WEBHOOK_SWEEP_INTERVAL_S),
             },
         },
     )

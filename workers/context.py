@@ -21,6 +21,7 @@ from utils.redis_client import connect
 from utils.storage.base import Storage
 from utils.storage.factory import build_storage
 from workers.providers import ProviderRegistry
+from workers.webhooks import announcer
 
 
 @dataclass(frozen=True)
@@ -42,13 +43,15 @@ def worker_context() -> WorkerContext:
     settings = get_settings()
     client = connect(settings.redis_url, patience_s=settings.REDIS_OUTAGE_PATIENCE_S)
     storage = build_storage(settings.storage)
+    queue = JobQueue(app)
     return WorkerContext(
         settings=settings,
         redis=client,
-        jobs=JobStore(client, settings.JOB_TTL),
+        # a job's outcome sends its webhook, whichever task reaches it
+        jobs=JobStore(client, settings.JOB_TTL, on_finished=announcer(client, queue, settings)),
         storage=storage,
         providers=ProviderRegistry(settings.PROVIDERS, UserAccounts(client, cipher_from(settings))),
         slots=AccountSlots(client),
         cache=build_audio_cache(client, storage, settings.AUDIO_CACHE_TTL),
-        queue=JobQueue(app),
+        queue=queue,
     )

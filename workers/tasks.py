@@ -8,29 +8,36 @@ from __future__ import annotations
 import logging
 import os
 import random
+from functools import lru_cache
 
 import redis
 from celery.exceptions import MaxRetriesExceededError, SoftTimeLimitExceeded
 from celery.signals import worker_process_init
 from kombu.exceptions import OperationalError
 
+from utils.accounts.user_accounts import cipher_from
 from utils.errors import ProviderError, ProviderRetryable, ServiceError, Unavailable
 from utils.jobs.liveness import Heartbeat
 from utils.names import (
     CHECK_STALLED,
     COMBINE_BLOCKS,
+    DELIVER_WEBHOOK,
     DISPATCH_BLOCKS,
     LOCAL_BLOCKS_QUEUE,
     PROCESS_BLOCK,
     PURGE_STORAGE,
     RECOVER_LOST,
+    SEND_DUE_WEBHOOKS,
 )
+from utils.webhooks.deliveries import Deliveries
+from utils.webhooks.signing_secrets import WebhookSecrets
 from workers.account_slots import send_blocks
 from workers.celery_app import app
 from workers.combine import combine_job
 from workers.context import worker_context
 from workers.housekeeping import check_stalled_jobs, purge_storage, recover_lost_work
 from workers.synthesis import Outcome, synthesize_block
+from workers.webhooks import deliver, send_due
 
 log = logging.getLogger(__name__)
 # The SDKs' HTTP client logs every request at INFO: at hundreds of calls a second that is noise,
@@ -178,3 +185,27 @@ def check_stalled() -> list[str]:
 def recover_lost() -> list[tuple[str, int]]:
     ctx = worker_context()
     return recover_lost_work(ctx, ctx.settings.HANDOFF_GRACE_S)
+
+
+@app.task(name=DELIVER_WEBHOOK)
+def deliver_webhook(job_id: str, event: str, n_attempts: int) -> None:
+    """One attempt; its retry is scheduled in Redis (workers/webhooks.py), not by Celery."""
+    ctx = worker_context()
+    deliver(ctx.settings, _deliveries(), _webhook_secrets(), job_id, event, n_attempts)
+
+
+@app.task(name=SEND_DUE_WEBHOOKS)
+def send_due_webhooks() -> int:
+    ctx = worker_context()
+    return send_due(_deliveries(), ctx.queue, ctx.settings)
+
+
+@lru_cache
+def _deliveries() -> Deliveries:
+    return Deliveries(worker_context().redis)
+
+
+@lru_cache
+def _webhook_secrets() -> WebhookSecrets:
+    ctx = worker_context()
+    return WebhookSecrets(ctx.redis, cipher_from(ctx.settings))

@@ -16,12 +16,15 @@ from api.schemas import (
     JobRetried,
     JobStatusOut,
     JobSummaryOut,
+    WebhookStatusOut,
 )
 from api.urls import signed_audio_url
 from api.validation import validate_job
 from utils.accounts.user_accounts import display_name
 from utils.jobs.listing import BadCursor, JobListing
 from utils.jobs.models import JobRecord
+from utils.jobs.store import JobStore
+from utils.webhooks.deliveries import Deliveries
 
 router = APIRouter(tags=["jobs"])
 
@@ -43,7 +46,11 @@ def submit_job(
 ) -> JobAccepted:
     """Accept a job of ordered text blocks; poll GET /status/{job_id} for its progress."""
     output_format, specs = validate_job(body, user.username, settings, providers)
-    job = submitter.submit(user.username, output_format, specs, body.combine)
+    # the base links in the job's webhook event start with (as in GET /result)
+    links_base = settings.PUBLIC_BASE_URL.rstrip("/") or str(request.base_url).rstrip("/")
+    job = submitter.submit(
+        user.username, output_format, specs, body.combine, body.callback_url, links_base
+    )
     response.headers["Location"] = f"/status/{job.id}"
     stream_url, _ = signed_audio_url(request, settings, job.id, stream=True)
     return JobAccepted(job_id=job.id, status=job.status.value, stream_url=stream_url)
@@ -69,10 +76,21 @@ def retry_job(
 
 @router.get("/status/{job_id}", response_model=JobStatusOut, response_model_exclude_none=True)
 def job_status(job_id: uuid.UUID, user: CurrentUser, jobs: JobsDep) -> JobStatusOut:
-    return status_of(jobs.get(str(job_id), owner=user.username))
+    job = jobs.get(str(job_id), owner=user.username)
+    return status_of(job, webhook_status(jobs, job))
 
 
-def status_of(job: JobRecord) -> JobStatusOut:
+def webhook_status(jobs: JobStore, job: JobRecord) -> WebhookStatusOut | None:
+    """The delivery of the job's webhook; before an outcome, its URL and no attempts."""
+    if not job.callback_url:
+        return None
+    found = Deliveries(jobs.redis).status(job.id)
+    if found is None:
+        return WebhookStatusOut(url=job.callback_url, attempts=[], delivered=False)
+    return WebhookStatusOut(**found)
+
+
+def status_of(job: JobRecord, webhook: WebhookStatusOut | None = None) -> JobStatusOut:
     return JobStatusOut(
         job_id=job.id,
         status=job.status.value,
@@ -95,6 +113,7 @@ def status_of(job: JobRecord) -> JobStatusOut:
         created_at=job.created_at,
         updated_at=job.updated_at,
         error=job.error,
+        webhook=webhook,
     )
 
 

@@ -122,6 +122,7 @@ class JobRecord:
     error: str | None = None
     combine: bool = True  # False: a job of blocks alone, complete once every block is stored
     recoveries: int = 0  # times its lost work was sent again
+    callback_url: str | None = None  # where its outcome is POSTed (workers/webhooks.py)
     blocks: list[BlockRecord] = field(default_factory=list)
 
     @property
@@ -144,4 +145,5 @@ class JobRecord:
             error=raw.get("error") or None,
             combine=raw.get("combine", "1") == "1",
             recoveries=int(raw.get("recoveries", 0)),
+            callback_url=raw.get("callback_url") or None,
         )

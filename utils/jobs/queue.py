@@ -15,7 +15,7 @@ from kombu.exceptions import KombuError
 from redis import RedisError
 
 from utils.errors import Unavailable
-from utils.names import COMBINE_BLOCKS, DISPATCH_BLOCKS, PROCESS_BLOCK
+from utils.names import COMBINE_BLOCKS, DELIVER_WEBHOOK, DISPATCH_BLOCKS, PROCESS_BLOCK
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,14 @@ class JobQueue:
     def resend_block(self, job_id: str, index: int, queue: str) -> None:
         """A block handed an account slot, or lost with its worker: run it now, on its pool."""
         self.celery.send_task(PROCESS_BLOCK, args=[job_id, index], queue=queue)
+
+    def webhook(self, job_id: str, event: str, n_attempts: int) -> None:
+        """Attempt `n_attempts + 1` of a job's webhook. Unsent, it is only logged: the delivery
+        is in the schedule (utils/webhooks/deliveries.py), which beat sends again."""
+        try:
+            self.celery.send_task(DELIVER_WEBHOOK, args=[job_id, event, n_attempts])
+        except (KombuError, RedisError, OSError) as exc:
+            log.warning("webhook of job %s not sent now: %s", job_id, type(exc).__name__)
 
     def _send(self, job_id: str, task: str, args: list) -> None:
         try:

@@ -2,7 +2,8 @@
 utils/names.py, statuses in utils/jobs/models.py).
 
     tts:job:{id}               hash: owner, status, n_blocks, output_format, timestamps,
-                               storage_key, duration_ms, error, expires_at
+                               storage_key, duration_ms, error, expires_at, callback_url and
+                               links_base (a job with a webhook: workers/webhooks.py)
     tts:job:{id}:block:{i}     hash: the block's request (text, provider, voice, speed,
                                wait_after_ms; client_id, model, instructions and speaker
                                where given) and its progress (status, attempts, storage_key,
@@ -22,7 +23,9 @@ combine however many race. Every key of a job expires at the same instant (`expi
 from __future__ import annotations
 
 import json
+import logging
 import time
+from collections.abc import Callable
 
 import redis
 
@@ -41,13 +44,23 @@ from utils.names import (
     user_jobs_key,
 )
 
+log = logging.getLogger(__name__)
+
 
 class JobStore:
     """Reads and writes job state; one instance per process, shared by its requests or tasks."""
 
-    def __init__(self, client: redis.Redis, ttl_s: int):
+    def __init__(
+        self,
+        client: redis.Redis,
+        ttl_s: int,
+        on_finished: Callable[[str, JobStatus], None] | None = None,
+    ):
+        """`on_finished(job_id, status)`: told when a job completes or fails (workers set it to
+        send webhooks); it may be told twice of one outcome (a redelivered task)."""
         self.redis = client
         self.ttl_s = ttl_s
+        self.on_finished = on_finished
         self._queued_to_processing = client.register_script(
             "if redis.call('HGET', KEYS[1], 'status') == 'queued' then "
             "redis.call('HSET', KEYS[1], 'status', 'processing', 'updated_at', ARGV[1]) end"
@@ -72,8 +85,11 @@ class JobStore:
         output_format: str,
         blocks: list[BlockSpec],
         combine: bool = True,
+        callback_url: str | None = None,
+        links_base: str | None = None,
     ) -> JobRecord:
-        """`combine`: False for a job of blocks alone (no combined file)."""
+        """`combine`: False for a job of blocks alone (no combined file). `callback_url`: where
+        its outcome is POSTed; `links_base`: the API's base URL, for links in that event."""
         stamp, expires_at = now_iso(), int(time.time()) + self.ttl_s
         fields = {
             "owner": owner,
@@ -84,6 +100,8 @@ class JobStore:
             "updated_at": stamp,
             "expires_at": expires_at,
             "combine": int(combine),
+            **({"callback_url": callback_url} if callback_url else {}),
+            **({"links_base": links_base} if callback_url and links_base else {}),
         }
         with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(job_key(job_id), mapping=fields)
@@ -251,14 +269,19 @@ class JobStore:
             pipe.zrem(active_jobs_key(), job.id)
             _publish(pipe, job.id, status=JobStatus.COMPLETED)
             pipe.execute()
+        self._announce(job.id, JobStatus.COMPLETED)
 
     def fail(self, job_id: str, error: str) -> None:
         """Mark the job failed, keeping the first reason; a completed job stays completed."""
         key = job_key(job_id)
+        failed = False
 
         def mark(pipe: redis.client.Pipeline) -> None:
+            nonlocal failed
+            failed = False
             if pipe.hget(key, "status") in (None, JobStatus.COMPLETED.value):
                 return
+            failed = True
             pipe.multi()
             pipe.hsetnx(key, "error", error)
             pipe.hset(key, mapping={"status": JobStatus.FAILED.value, "updated_at": now_iso()})
@@ -267,6 +290,17 @@ class JobStore:
         self.redis.transaction(mark, key)
         self._skip_queued_blocks(job_id)
         self.redis.publish(job_events_channel(job_id), json.dumps({"status": JobStatus.FAILED}))
+        if failed:
+            self._announce(job_id, JobStatus.FAILED)
+
+    def _announce(self, job_id: str, status: JobStatus) -> None:
+        """Tell on_finished; its failure never undoes or fails the outcome itself."""
+        if self.on_finished is None:
+            return
+        try:
+            self.on_finished(job_id, status)
+        except Exception:
+            log.exception("job %s is %s, but announcing it failed", job_id, status.value)
 
     def _skip_queued_blocks(self, job_id: str) -> None:
         """Blocks of a failed job that never started are `skipped`: they did not run, and a

@@ -29,9 +29,17 @@ class JobSubmitter:
     providers: object  # a ProviderRegistry: the cache identity includes each provider's model
 
     def submit(
-        self, owner: str, output_format: str, specs: list[BlockSpec], combine: bool = True
+        self,
+        owner: str,
+        output_format: str,
+        specs: list[BlockSpec],
+        combine: bool = True,
+        callback_url: str | None = None,
+        links_base: str | None = None,
     ) -> JobRecord:
-        job = self.jobs.create(str(uuid.uuid4()), owner, output_format, specs, combine)
+        job = self.jobs.create(
+            str(uuid.uuid4()), owner, output_format, specs, combine, callback_url, links_base
+        )
         pending, all_done = list(range(len(specs))), False
         if self.cache:
             pending, all_done = self._fill_from_cache(job, specs)
