@@ -1,0 +1,93 @@
+"""The API and two workers as if on three machines: separate processes, each with a DATA_DIR and
+a TEMP_DIR of its own, sharing nothing but Redis and the S3 bucket (moto's server on loopback).
+One job's blocks are made on both workers, combined on one of them, and the API, which never
+sees their disks, serves audio that decodes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import redis
+
+from tests.audio_helpers import ffmpeg_decode
+from tests.helpers import bearer, wait_for_job
+from tests.worker_process import WorkerProcess
+from utils.names import block_key
+
+pytestmark = pytest.mark.pipeline
+
+DB = 12
+
+
+def machine_env(root: Path, name: str) -> dict[str, str]:
+    return {"DATA_DIR": str(root / name / "data"), "TEMP_DIR": str(root / name / "temp")}
+
+
+def parent_pid(pid: int) -> int:
+    # /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold spaces, so split after ")"
+    return int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[1])
+
+
+@pytest.fixture
+def three_machines(redis_server, simulator, s3_server, session_dir, request):
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from config import Settings
+    from utils.auth.users import UserStore
+
+    root = session_dir / "machines"
+    url = f"redis://127.0.0.1:{redis_server.port}/{DB}"
+    client = redis.Redis.from_url(url, decode_responses=True)
+    client.flushdb()
+    UserStore(client).set_password("alice", "alice-password")
+    shared = {"REDIS_URL": url, **s3_server.env(s3_server.new_bucket())}
+    workers = [
+        WorkerProcess(
+            session_dir / f"{request.node.name}-{name}.log",
+            {**shared, **machine_env(root, name)},
+            concurrency=1,  # one block at a time each: neither can take the whole job
+            name=name,
+        ).start()
+        for name in ("machine-a", "machine-b")
+    ]
+    try:
+        for worker in workers:
+            worker.wait_ready()
+        api = TestClient(create_app(Settings(**shared, **machine_env(root, "api"))))
+        with api:
+            yield api, bearer(api, "alice"), workers, client, root
+    finally:
+        for worker in workers:
+            worker.stop()
+        client.close()
+
+
+def test_one_job_made_on_two_machines_sharing_only_redis_and_s3(three_machines, simulator):
+    app, alice, workers, client, root = three_machines
+    simulator.knobs(latency_ms=300)  # each cloud block takes a while: both workers get some
+    blocks = [
+        {"text": f"Part {i} of the job.", "provider": "openai", "voice": "nova"} for i in range(5)
+    ] + [{"text": "And one in the local voice."}]
+    response = app.post(
+        "/tts", headers=alice, json={"blocks": blocks, "output_format": "flac_24000"}
+    )
+    job_id = response.json()["job_id"]
+    assert wait_for_job(app, job_id, alice)["status"] == "completed"
+
+    # every block names the process that made it; those processes belong to both workers
+    made_by = {client.hget(block_key(job_id, i), "worker") for i in range(len(blocks))}
+    pids = {int(worker.rpartition(":")[2]) for worker in made_by}
+    machines = {parent_pid(pid) for pid in pids}
+    assert machines == {w.process.pid for w in workers}, made_by
+
+    result = app.get(f"/result/{job_id}", headers=alice).json()
+    audio = app.get(f"/result/{job_id}/audio", headers=alice)
+    assert audio.status_code == 200 and audio.headers["content-type"] == "audio/flac"
+    samples = ffmpeg_decode(audio.content, 24000)
+    assert samples.size / 24000 * 1000 == pytest.approx(result["duration_ms"], abs=1)
+    assert abs(samples.astype(int)).max() > 1000
+    # no machine's disk holds audio: blocks went to the bucket, scratch files were removed
+    audio_files = [p for p in root.rglob("*") if p.suffix in (".mp3", ".flac", ".pcm")]
+    assert audio_files == []
