@@ -51,6 +51,9 @@ def test_a_job_on_s3_hands_out_presigned_urls_of_audio_that_decodes(
     # the API, with nothing on its disk, streams the same bytes from the bucket
     through_api = app.get(f"/result/{job_id}/audio", headers=alice)
     assert through_api.status_code == 200 and through_api.content == final.content
+    # and answers Range from the bucket, as it does from a file
+    part = app.get(f"/result/{job_id}/audio", headers={**alice, "Range": "bytes=100-1099"})
+    assert part.status_code == 206 and part.content == final.content[100:1100]
     # nothing under the worker's or the API's data folders: all of it is in the bucket
     assert not list((session_dir / "s3-api-data").rglob("*.mp3"))
     assert not list((session_dir / "s3-worker-temp").rglob("*.mp3"))
