@@ -91,3 +91,25 @@ def test_one_job_made_on_two_machines_sharing_only_redis_and_s3(three_machines, 
     # no machine's disk holds audio: blocks went to the bucket, scratch files were removed
     audio_files = [p for p in root.rglob("*") if p.suffix in (".mp3", ".flac", ".pcm")]
     assert audio_files == []
+
+
+def test_blocks_on_another_machines_disk_fail_the_job_naming_the_fix(ctx, monkeypatch):
+    """Local storage across machines: the combine finds a block missing from its own disk."""
+    from tests.workers.fakes import new_job
+    from utils.jobs.models import JobStatus
+    from utils.storage.keys import block_audio_key
+    from workers import tasks
+
+    monkeypatch.setattr(tasks, "worker_context", lambda: ctx)
+    job_id = new_job(ctx, "made here", "made on another machine")
+    for index in range(2):
+        tasks.synthesize_block(ctx, job_id, index)
+    ctx.storage.local_path(block_audio_key(job_id, 1)).unlink()  # on the other machine's disk
+    tasks.combine_blocks(job_id)
+    job = ctx.jobs.get(job_id)
+    assert job.status == JobStatus.FAILED
+    assert job.error == (
+        f"jobs/{job_id}/block_0001.mp3 is not in storage: a block's audio is not where the "
+        "combine ran; workers on more than one machine need shared storage "
+        "(STORAGE_BACKEND=s3 or cloudinary)"
+    )
