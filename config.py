@@ -137,6 +137,9 @@ class Settings(BaseSettings):
     # GET URLs valid S3_PRESIGN_TTL seconds (at most 7 days, SigV4's limit).
     S3_BUCKET: str | None = None
     S3_ENDPOINT_URL: str | None = None  # unset: AWS; else the store's URL (http://minio:9000)
+    # Where clients reach the store, when not at S3_ENDPOINT_URL (MinIO in compose: the services
+    # use http://minio:9000, browsers http://127.0.0.1:9000): presigned URLs are signed for it.
+    S3_PUBLIC_ENDPOINT_URL: str | None = None
     S3_REGION: str | None = None  # unset: boto3's own (AWS_REGION, ~/.aws/config)
     # Both unset: boto3's default chain (AWS_* variables, ~/.aws, an instance or task role).
     S3_ACCESS_KEY_ID: SecretStr | None = None
@@ -264,7 +267,7 @@ class Settings(BaseSettings):
     def _empty_s3_setting_is_unset(cls, value):
         return None if value == "" else value
 
-    @field_validator("S3_ENDPOINT_URL")
+    @field_validator("S3_ENDPOINT_URL", "S3_PUBLIC_ENDPOINT_URL")
     @classmethod
     def _s3_endpoint_shape(cls, value: str | None) -> str | None:
         if value and not _url_ok(value, ("http", "https"), need_host=True):
@@ -335,6 +338,7 @@ class Settings(BaseSettings):
             cloudinary_delivery_prefix=self.CLOUDINARY_DELIVERY_PREFIX,
             s3_bucket=self.S3_BUCKET,
             s3_endpoint_url=self.S3_ENDPOINT_URL,
+            s3_public_endpoint_url=self.S3_PUBLIC_ENDPOINT_URL,
             s3_region=self.S3_REGION,
             s3_access_key_id=self.S3_ACCESS_KEY_ID,
             s3_secret_access_key=self.S3_SECRET_ACCESS_KEY,

@@ -99,6 +99,12 @@ def test_a_presigned_url_fetches_the_bytes_and_carries_its_expiry(s3_server, buc
     # the TTL comes from the settings
     shorter = S3Storage(settings_for(s3_server, bucket, s3_presign_ttl=60))
     assert "X-Amz-Expires=60&" in shorter.url("jobs/abc/final.flac")
+    # clients reaching the store at another address get URLs signed for that address
+    public = s3_server.url.replace("127.0.0.1", "localhost")
+    other = S3Storage(settings_for(s3_server, bucket, s3_public_endpoint_url=public))
+    assert other.url("jobs/abc/final.flac").startswith(f"{public}/{bucket}/tts/jobs/abc/")
+    assert httpx.get(other.url("jobs/abc/final.flac")).content == data
+    other.put_bytes("jobs/abc/other.mp3", b"uploaded at S3_ENDPOINT_URL")
 
 
 def test_open_streams_and_seeks_with_ranged_reads(storage):
@@ -212,8 +218,9 @@ def test_settings_refuse_s3_without_a_bucket_and_half_a_key_pair(s3_server):
         Settings(STORAGE_BACKEND="s3", S3_BUCKET="")
     with pytest.raises(ValidationError, match="S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go"):
         Settings(STORAGE_BACKEND="s3", S3_BUCKET="b-1", S3_ACCESS_KEY_ID="AKIA")
-    with pytest.raises(ValidationError, match="S3_ENDPOINT_URL"):
-        Settings(STORAGE_BACKEND="s3", S3_BUCKET="b-1", S3_ENDPOINT_URL="minio:9000")
+    for name in ("S3_ENDPOINT_URL", "S3_PUBLIC_ENDPOINT_URL"):
+        with pytest.raises(ValidationError, match=name):
+            Settings(STORAGE_BACKEND="s3", S3_BUCKET="b-1", **{name: "minio:9000"})
     with pytest.raises(ValidationError, match="S3_PRESIGN_TTL"):
         Settings(STORAGE_BACKEND="s3", S3_BUCKET="b-1", S3_PRESIGN_TTL=8 * 24 * 3600)
     # S3_BUCKET alone chooses s3 when STORAGE_BACKEND is unset; no keys: boto3's own chain

@@ -28,6 +28,7 @@ class StorageSettings:
     cloudinary_delivery_prefix: str | None = None  # another delivery host (a CDN, a simulator)
     s3_bucket: str | None = None
     s3_endpoint_url: str | None = None  # MinIO, R2, any S3-compatible store; unset: AWS
+    s3_public_endpoint_url: str | None = None  # where clients reach it, if not at the above
     s3_region: str | None = None  # unset: boto3's own (AWS_REGION, ~/.aws/config)
     s3_access_key_id: SecretStr | None = None  # both unset: boto3's default credential chain
     s3_secret_access_key: SecretStr | None = None

@@ -86,16 +86,24 @@ class S3Storage(Storage):
             retries=dict(RETRIES),
             connect_timeout=10,
             read_timeout=60,
-            max_pool_connections=32,  # the network pool's threads share one client
+            max_pool_connections=64,  # the network pool's threads (64) share one client
         )
         # A session of its own: boto3's default session is not safe to share across threads.
-        self._client = boto3.session.Session().client(
-            "s3",
-            endpoint_url=settings.s3_endpoint_url or None,
-            region_name=settings.s3_region or None,
-            config=config,
-            **credentials,
-        )
+        session = boto3.session.Session()
+
+        def client(endpoint: str | None):
+            return session.client(
+                "s3",
+                endpoint_url=endpoint or None,
+                region_name=settings.s3_region or None,
+                config=config,
+                **credentials,
+            )
+
+        self._client = client(settings.s3_endpoint_url)
+        # A presigned URL signs its host: where clients reach the store, if not where we do.
+        public = settings.s3_public_endpoint_url
+        self._signer = client(public) if public else self._client
         self._transfer = TransferConfig(
             multipart_threshold=MULTIPART_THRESHOLD, multipart_chunksize=MULTIPART_CHUNK
         )
@@ -175,7 +183,7 @@ class S3Storage(Storage):
     def url(self, key: str) -> str:
         """A presigned GET, valid S3_PRESIGN_TTL seconds; computed locally, no request."""
         try:
-            return self._client.generate_presigned_url(
+            return self._signer.generate_presigned_url(
                 "get_object",
                 Params={"Bucket": self._bucket, "Key": self._name(key)},
                 ExpiresIn=self._ttl,
