@@ -141,12 +141,27 @@ class Settings(BaseSettings):
 
     DATA_DIR: Path = PROJECT_ROOT / "data"
     TEMP_DIR: Path = PROJECT_ROOT / "temp"
-    # Unset: cloudinary when CLOUDINARY_URL is set, else local.
-    STORAGE_BACKEND: Literal["local", "cloudinary"] | None = None
+    # Unset: cloudinary when CLOUDINARY_URL is set, s3 when S3_BUCKET is, else local. API and
+    # workers on different machines need cloudinary or s3 (local needs one shared DATA_DIR).
+    STORAGE_BACKEND: Literal["local", "cloudinary", "s3"] | None = None
     CLOUDINARY_URL: SecretStr | None = None  # cloudinary://API_KEY:API_SECRET@CLOUD_NAME
     CLOUDINARY_FOLDER: str = "tts"
     CLOUDINARY_UPLOAD_PREFIX: str | None = None  # another API host (a regional one, a simulator)
     CLOUDINARY_DELIVERY_PREFIX: str | None = None  # another delivery host (a CDN, a simulator)
+    # S3 or a compatible store (MinIO, R2, ...). Objects stay private; clients get presigned
+    # GET URLs valid S3_PRESIGN_TTL seconds (at most 7 days, SigV4's limit).
+    S3_BUCKET: str | None = None
+    S3_ENDPOINT_URL: str | None = None  # unset: AWS; else the store's URL (http://minio:9000)
+    # Where clients reach the store, when not at S3_ENDPOINT_URL (MinIO in compose: the services
+    # use http://minio:9000, browsers http://127.0.0.1:9000): presigned URLs are signed for it.
+    S3_PUBLIC_ENDPOINT_URL: str | None = None
+    S3_REGION: str | None = None  # unset: boto3's own (AWS_REGION, ~/.aws/config)
+    # Both unset: boto3's default chain (AWS_* variables, ~/.aws, an instance or task role).
+    S3_ACCESS_KEY_ID: SecretStr | None = None
+    S3_SECRET_ACCESS_KEY: SecretStr | None = None
+    S3_PREFIX: str = "tts"  # every object under it: the bucket may hold other things
+    S3_PRESIGN_TTL: int = Field(default=3600, ge=1, le=7 * 24 * 3600)
+    S3_PATH_STYLE: bool = False  # bucket in the URL's path, as MinIO and most self-hosted want
     # Base of the URLs handed to clients; empty means "the address the request came in on".
     PUBLIC_BASE_URL: str = ""
     # Host names the API answers to (the Host header, checked before anything else), since
@@ -303,6 +318,33 @@ class Settings(BaseSettings):
                 raise ValueError("must look like cloudinary://API_KEY:API_SECRET@CLOUD_NAME")
         return value
 
+    @field_validator(
+        "S3_BUCKET", "S3_REGION", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", mode="before"
+    )
+    @classmethod
+    def _empty_s3_setting_is_unset(cls, value):
+        return None if value == "" else value
+
+    @field_validator("S3_ENDPOINT_URL", "S3_PUBLIC_ENDPOINT_URL")
+    @classmethod
+    def _s3_endpoint_shape(cls, value: str | None) -> str | None:
+        if value and not _url_ok(value, ("http", "https"), need_host=True):
+            raise ValueError("must look like https://HOST[:PORT] (the S3-compatible store)")
+        return value or None
+
+    @model_validator(mode="after")
+    def _s3_complete(self) -> Settings:
+        if self.storage.backend != "s3":
+            return self
+        if not self.S3_BUCKET:
+            raise ValueError("STORAGE_BACKEND=s3 needs S3_BUCKET (the bucket's name)")
+        if (self.S3_ACCESS_KEY_ID is None) != (self.S3_SECRET_ACCESS_KEY is None):
+            raise ValueError(
+                "S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together: set both, or neither "
+                "(boto3's default credentials)"
+            )
+        return self
+
     @model_validator(mode="after")
     def _refuse_weak_secret_when_exposed(self) -> Settings:
         if self.ENVIRONMENT != "development" or not is_loopback(self.API_HOST):
@@ -362,13 +404,23 @@ class Settings(BaseSettings):
     def storage(self) -> StorageSettings:
         """Storage's own settings: backends are built from these alone."""
         return StorageSettings(
-            backend=self.STORAGE_BACKEND or ("cloudinary" if self.CLOUDINARY_URL else "local"),
+            backend=self.STORAGE_BACKEND
+            or ("cloudinary" if self.CLOUDINARY_URL else "s3" if self.S3_BUCKET else "local"),
             root=self.DATA_DIR / "audio",
             scratch_dir=self.TEMP_DIR,
             cloudinary_url=self.CLOUDINARY_URL,
             cloudinary_folder=self.CLOUDINARY_FOLDER,
             cloudinary_upload_prefix=self.CLOUDINARY_UPLOAD_PREFIX,
             cloudinary_delivery_prefix=self.CLOUDINARY_DELIVERY_PREFIX,
+            s3_bucket=self.S3_BUCKET,
+            s3_endpoint_url=self.S3_ENDPOINT_URL,
+            s3_public_endpoint_url=self.S3_PUBLIC_ENDPOINT_URL,
+            s3_region=self.S3_REGION,
+            s3_access_key_id=self.S3_ACCESS_KEY_ID,
+            s3_secret_access_key=self.S3_SECRET_ACCESS_KEY,
+            s3_prefix=self.S3_PREFIX,
+            s3_presign_ttl=self.S3_PRESIGN_TTL,
+            s3_path_style=self.S3_PATH_STYLE,
         )
 
 

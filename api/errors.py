@@ -160,6 +160,18 @@ def install_error_handlers(app: FastAPI) -> None:
             {"Retry-After": "5"},
         )
 
+    @app.exception_handler(StorageError)
+    async def _storage_down(request: Request, exc: StorageError) -> JSONResponse:
+        # A remote store (S3, Cloudinary) not answering is an outage, not a bug. The message
+        # names the key and the store's error code, never a credential: it goes to the log.
+        log.warning("storage unavailable: %s", exc)
+        return _json(
+            request,
+            503,
+            {"detail": "audio storage unavailable, try again shortly"},
+            {"Retry-After": "5"},
+        )
+
     @app.exception_handler(SynthesisFailed)
     async def _synthesis_failed(request: Request, exc: SynthesisFailed) -> JSONResponse:
         return _json(request, 502, {"detail": str(exc)})

@@ -120,6 +120,16 @@ def simulator_server():
         yield server
 
 
+@pytest.fixture(scope="session")
+def s3_server():
+    """A real S3 endpoint on loopback (moto's server mode); each test makes its own bucket."""
+    from tests.s3_server import S3Server
+
+    server = S3Server().start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def simulator(simulator_server):
     """The upstream simulator, with knobs and counters reset for each test."""

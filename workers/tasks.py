@@ -16,7 +16,13 @@ from celery.signals import worker_process_init
 from kombu.exceptions import OperationalError
 
 from utils.accounts.user_accounts import cipher_from
-from utils.errors import ProviderError, ProviderRetryable, ServiceError, Unavailable
+from utils.errors import (
+    ObjectNotFound,
+    ProviderError,
+    ProviderRetryable,
+    ServiceError,
+    Unavailable,
+)
 from utils.jobs.liveness import Heartbeat
 from utils.names import (
     CHECK_STALLED,
@@ -81,6 +87,10 @@ def takes_local_blocks() -> bool:
 # block's fault, so the block is not failed; its task is left unacknowledged for the broker to
 # deliver again.
 INFRASTRUCTURE_ERRORS = (redis.ConnectionError, redis.TimeoutError, OperationalError)
+MISSING_BLOCK_HINT = (
+    "a block's audio is not where the combine ran; workers on more than one machine need "
+    "shared storage (STORAGE_BACKEND=s3 or cloudinary)"
+)
 
 
 @app.task(name=PROCESS_BLOCK, bind=True, acks_on_failure_or_timeout=False)
@@ -166,6 +176,11 @@ def combine_blocks(job_id: str) -> None:
     except INFRASTRUCTURE_ERRORS as exc:
         log.warning("combine of job %s: %s; left for redelivery", job_id, exc)
         raise
+    except ObjectNotFound as exc:
+        # Made on another machine into that machine's own disk (STORAGE_BACKEND=local), as a
+        # rule: a job's audio is purged only long after its combine.
+        log.warning("combine of job %s: %s", job_id, exc)
+        ctx.jobs.fail(job_id, f"{exc}: {MISSING_BLOCK_HINT}")
     except Exception:
         log.exception("combine of job %s failed", job_id)
         ctx.jobs.fail(job_id, "internal error while combining the blocks")

@@ -2,13 +2,12 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
-from typing import BinaryIO
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
 from starlette.background import BackgroundTask
 
+from api.byte_ranges import serve_handle
 from api.deps import (
     AsyncRedisDep,
     AudioOwner,
@@ -30,8 +29,6 @@ from utils.storage.base import Storage
 from workers.providers import ProviderRegistry
 
 router = APIRouter(prefix="/result", tags=["results"])
-
-CHUNK = 64 * 1024
 
 
 def _languages(job: JobRecord, providers: ProviderRegistry) -> list[str | None]:
@@ -106,14 +103,6 @@ def job_result(
     )
 
 
-def _chunks(handle: BinaryIO) -> Iterator[bytes]:
-    """The object in pieces; the handle is closed when the response ends, however it ends
-    (a client that goes away mid-file drops the generator, which runs the `with` exit)."""
-    with handle:
-        while chunk := handle.read(CHUNK):
-            yield chunk
-
-
 def _headers_only(headers: dict[str, str], media_type: str) -> Response:
     """A HEAD answer: GET's headers, no body, and no Content-Length unless GET has one."""
     response = Response(media_type=media_type, headers=headers)
@@ -123,7 +112,13 @@ def _headers_only(headers: dict[str, str], media_type: str) -> Response:
 
 
 def _serve(
-    storage: Storage, key: str, filename: str, what: str, head: bool, media_type: str
+    storage: Storage,
+    key: str,
+    filename: str,
+    what: str,
+    head: bool,
+    media_type: str,
+    range_header: str | None = None,
 ) -> Response:
     headers = {"Content-Disposition": f'inline; filename="{filename}"'}
     path = storage.local_path(key)
@@ -136,12 +131,12 @@ def _serve(
         handle = storage.open(key)
     except ObjectNotFound:
         raise NotFound(f"{what} is no longer stored (purged); submit the job again") from None
-    headers["Content-Length"] = str(handle.seek(0, os.SEEK_END))
-    handle.seek(0)
     if head:
+        headers["Content-Length"] = str(handle.seek(0, os.SEEK_END))
         handle.close()
-        return _headers_only(headers, media_type)
-    return StreamingResponse(_chunks(handle), media_type=media_type, headers=headers)
+        return _headers_only({**headers, "Accept-Ranges": "bytes"}, media_type)
+    # a handle that is not a local file (S3) still seeks: Range is answered from it
+    return serve_handle(handle, range_header, headers, media_type)
 
 
 _TYPES = {t for f in FAMILIES.values() for t in (f.content_type, f.stream_content_type)}
@@ -205,6 +200,7 @@ def final_audio(
         f"the audio of job {job.id}",
         head,
         family.content_type,
+        request.headers.get("range"),
     )
 
 
@@ -266,4 +262,5 @@ def block_audio(
         f"the audio of block {index} of job {job.id}",
         request.method == "HEAD",
         family.content_type,
+        request.headers.get("range"),
     )

@@ -13,9 +13,9 @@ import math
 from collections.abc import AsyncIterator
 
 import redis.asyncio as aioredis
-from utils.audio.encoders import stream_encoder
 
 from api.streaming import StreamHold, block_pcm_in_order, encode_stream, stream_blocks
+from utils.audio.encoders import stream_encoder
 from utils.jobs.models import JobRecord
 from utils.storage.base import Storage
 from workers.providers.openai_names import PCM_RATE

@@ -5,6 +5,7 @@ import pytest
 
 from api.deps import get_storage
 from tests.helpers import completed_job_behind_the_api, create_job_behind_the_api
+from utils.errors import StorageError
 from utils.jobs.models import BlockSpec
 from utils.storage.base import Storage
 from utils.storage.keys import block_audio_key, final_audio_key
@@ -112,13 +113,50 @@ def test_every_handle_opened_for_streaming_is_closed(app, alice, job_id, remote,
 
 
 def test_a_client_that_stops_reading_leaves_no_handle_open(storage, job_id):
-    from api.routers.results import _chunks
+    from api.byte_ranges import _chunks
 
     handle = storage.open(final_audio_key(job_id))
-    chunks = _chunks(handle)
+    chunks = _chunks(handle, None)
     assert next(chunks)
     chunks.close()  # what the server does with a response whose client went away
     assert handle.closed
+
+
+@pytest.mark.parametrize("backend", ["local", "remote"])
+def test_range_requests_are_answered_from_any_backend(app, alice, job_id, request, backend):
+    if backend == "remote":
+        remote = request.getfixturevalue("remote")
+    path = f"/result/{job_id}/audio"
+    whole = app.get(path, headers=alice).content
+    size = len(whole)
+    for asked, start, end in [
+        ("bytes=10-19", 10, 20),
+        ("bytes=100-", 100, size),
+        ("bytes=-7", size - 7, size),
+        (f"bytes=5-{size + 100}", 5, size),  # past the end: up to the end
+    ]:
+        part = app.get(path, headers={**alice, "Range": asked})
+        assert part.status_code == 206, (asked, part.text)
+        assert part.content == whole[start:end], asked
+        assert part.headers["content-range"] == f"bytes {start}-{end - 1}/{size}"
+        assert int(part.headers["content-length"]) == end - start
+    beyond = app.get(path, headers={**alice, "Range": f"bytes={size}-"})
+    assert beyond.status_code == 416 and beyond.headers["content-range"] == f"bytes */{size}"
+    if backend == "remote":
+        # several ranges, or another unit: the whole object, as a server may answer
+        for asked in ("bytes=0-1,5-6", "items=0-1"):
+            assert app.get(path, headers={**alice, "Range": asked}).content == whole
+        assert remote.handles and all(handle.closed for handle in remote.handles)
+
+
+def test_a_store_that_fails_is_503_naming_no_secret(app, alice, job_id, remote):
+    def failing(key):
+        raise StorageError(f"s3 read of {key} failed: AccessDenied")
+
+    remote.open = failing
+    response = app.get(f"/result/{job_id}/audio", headers=alice)
+    assert response.status_code == 503 and response.headers["retry-after"] == "5"
+    assert response.json() == {"detail": "audio storage unavailable, try again shortly"}
 
 
 @pytest.mark.parametrize("backend", ["local", "remote"])

@@ -11,6 +11,10 @@ def build_storage(settings: StorageSettings) -> Storage:
         from utils.storage.cloudinary import CloudinaryStorage
 
         return CloudinaryStorage(settings)
+    if settings.backend == "s3":
+        from utils.storage.s3 import S3Storage
+
+        return S3Storage(settings)
     from utils.storage.local import LocalStorage
 
     return LocalStorage(settings.root)
