@@ -26,6 +26,7 @@ import redis
 from utils.clock import now_iso
 from utils.errors import NotFound
 from utils.jobs.models import BlockRecord, BlockSpec, BlockStatus, JobRecord, JobStatus
+from utils.metrics import JOBS
 from utils.names import (
     active_jobs_key,
     block_key,
@@ -241,20 +242,24 @@ class JobStore:
             pipe.zrem(active_jobs_key(), job.id)
             _publish(pipe, job.id, status=JobStatus.COMPLETED)
             pipe.execute()
+        JOBS.labels("completed").inc()
 
     def fail(self, job_id: str, error: str) -> None:
         """Mark the job failed, keeping the first reason; a completed job stays completed."""
         key = job_key(job_id)
 
-        def mark(pipe: redis.client.Pipeline) -> None:
-            if pipe.hget(key, "status") in (None, JobStatus.COMPLETED.value):
-                return
+        def mark(pipe: redis.client.Pipeline) -> bool:
+            status = pipe.hget(key, "status")
+            if status in (None, JobStatus.COMPLETED.value):
+                return False
             pipe.multi()
             pipe.hsetnx(key, "error", error)
             pipe.hset(key, mapping={"status": JobStatus.FAILED.value, "updated_at": now_iso()})
             pipe.zrem(active_jobs_key(), job_id)
+            return status != JobStatus.FAILED.value
 
-        self.redis.transaction(mark, key)
+        if self.redis.transaction(mark, key, value_from_callable=True):
+            JOBS.labels("failed").inc()  # counted once, by whoever failed it
         self._skip_queued_blocks(job_id)
         self.redis.publish(job_events_channel(job_id), json.dumps({"status": JobStatus.FAILED}))
 
