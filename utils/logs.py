@@ -39,6 +39,9 @@ LINE_FIELDS = ("request_id", "user", "job_id", "block", "provider", "duration_ms
 _SECRET_TEXT = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+|tts_sk_[A-Za-z0-9_-]+")
 # Loggers that libraries give handlers of their own; theirs are dropped so records reach ours.
 _LIBRARY_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "celery")
+# HTTP clients log every request at INFO: at hundreds of provider calls a second that is noise
+# (each call has its own line, "provider call", from workers/metrics.py). Failures still show.
+_CHATTY_LOGGERS = ("httpx", "httpx2", "httpcore")
 
 _fields: ContextVar[dict[str, Any] | None] = ContextVar("tts_log_fields", default=None)
 
@@ -144,6 +147,8 @@ def configure_logging(log_format: str, level: int | str = logging.INFO) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    for name in _CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
     for name in _LIBRARY_LOGGERS:
         library = logging.getLogger(name)
         # A logger turned off on purpose (uvicorn --no-access-log) has no handlers: left so.
