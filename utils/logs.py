@@ -37,6 +37,7 @@ SECRET_FIELDS = frozenset(
 REDACTED = "[redacted]"
 LINE_FIELDS = ("request_id", "user", "job_id", "block", "provider", "duration_ms")
 _SECRET_TEXT = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+|tts_sk_[A-Za-z0-9_-]+")
+_URL_PASSWORD = re.compile(r"(://[^/\s:@]*:)[^@\s/]+@")  # redis://:PASSWORD@host
 # Loggers that libraries give handlers of their own; theirs are dropped so records reach ours.
 _LIBRARY_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "celery")
 # HTTP clients log every request at INFO: at hundreds of provider calls a second that is noise
@@ -83,11 +84,20 @@ def _scrub(_logger, _method, event: dict[str, Any]) -> dict[str, Any]:
     for key, value in event.items():
         if key.lower() in SECRET_FIELDS:
             event[key] = REDACTED
-        elif isinstance(value, str) and ("earer" in value or "tts_sk_" in value):
-            event[key] = _SECRET_TEXT.sub(
-                lambda m: f"{m.group(1)}{REDACTED}" if m.group(1) else REDACTED, value
-            )
+        elif isinstance(value, str):
+            event[key] = scrub_text(value)
     return event
+
+
+def scrub_text(text: str) -> str:
+    """`text` without bearer tokens, API keys, or passwords in URLs."""
+    if "earer" in text or "tts_sk_" in text:
+        text = _SECRET_TEXT.sub(
+            lambda m: f"{m.group(1)}{REDACTED}" if m.group(1) else REDACTED, text
+        )
+    if "@" in text:
+        text = _URL_PASSWORD.sub(lambda m: f"{m.group(1)}{REDACTED}@", text)
+    return text
 
 
 class _Stderr(logging.StreamHandler):
