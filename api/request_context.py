@@ -19,10 +19,16 @@ import time
 
 import structlog
 
-from utils.logs import REQUEST_ID_HEADER, bind_fields, request_id_from, reset_fields
+from utils.logs import (
+    REQUEST_ID_HEADER,
+    REQUEST_LOGGER,
+    bind_fields,
+    request_id_from,
+    reset_fields,
+)
 from utils.metrics import HTTP_DURATION, HTTP_REQUESTS
 
-log = structlog.get_logger("api.requests")
+log = structlog.get_logger(REQUEST_LOGGER)
 
 _HEADER = REQUEST_ID_HEADER.lower().encode()
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
