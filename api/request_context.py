@@ -1,4 +1,4 @@
-"""Every HTTP request gets a request id, its log fields, its metrics and one log line.
+"""Every HTTP request gets a request id, its log fields and its metrics.
 
 A plain ASGI middleware (no BaseHTTPMiddleware: streams pass through untouched, and the cost
 is a few dict operations per request):
@@ -8,32 +8,23 @@ is a few dict operations per request):
   request, and carried into the job's tasks (workers/signals.py);
 - tts_http_requests_total and tts_http_request_duration_seconds count it by route template
   (`/status/{job_id}`, never the raw path: one series per route, not per job);
-- one line, "request", with method, route, status, user and duration_ms (no query string, so
-  no credential in it).
+- uvicorn's access line, written as the response starts, is the request's line: it gets
+  `route`, `status` and `duration_ms` (until the response started) beside the request id and
+  `user`. So one line per request, switched off with uvicorn's own --no-access-log (as the
+  benchmarks start the API); its query string is redacted by api/access_log.py.
 """
 
 from __future__ import annotations
 
-import logging
 import time
 
-import structlog
-
-from utils.logs import (
-    REQUEST_ID_HEADER,
-    REQUEST_LOGGER,
-    bind_fields,
-    request_id_from,
-    reset_fields,
-)
+from utils.logs import REQUEST_ID_HEADER, bind_fields, note, request_id_from, reset_fields
 from utils.metrics import HTTP_DURATION, HTTP_REQUESTS
-
-log = structlog.get_logger(REQUEST_LOGGER)
 
 _HEADER = REQUEST_ID_HEADER.lower().encode()
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-QUIET_ROUTES = frozenset({"/live", "/ready", "/health", "/metrics"})
-UNMATCHED = "unmatched"  # no route: 404s, and requests refused before routing (a bad Host)
+# No route: 404s, requests refused before routing (a bad Host), routes other than FastAPI's.
+UNMATCHED = "unmatched"
 
 
 class RequestContext:
@@ -56,6 +47,12 @@ class RequestContext:
                 status = message["status"]
                 headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != _HEADER]
                 message["headers"] = [*headers, (_HEADER, request_id.encode())]
+                # Read by the access line, which uvicorn writes inside this send.
+                note(
+                    route=route_template(scope),
+                    status=status,
+                    duration_ms=round((time.perf_counter() - start) * 1000),
+                )
             await send(message)
 
         try:
@@ -66,16 +63,6 @@ class RequestContext:
             route = route_template(scope)
             HTTP_REQUESTS.labels(method, route, str(status)).inc()
             HTTP_DURATION.labels(method, route).observe(elapsed)
-            # Probes and scrapes come every few seconds: their lines only at DEBUG.
-            level = logging.DEBUG if route in QUIET_ROUTES else logging.INFO
-            log.log(
-                level,
-                "request",
-                method=method,
-                route=route,
-                status=status,
-                duration_ms=round(elapsed * 1000),
-            )
             reset_fields(token)
 
 
@@ -83,8 +70,4 @@ def route_template(scope) -> str:
     """The matched route's path template; FastAPI leaves the route in the scope."""
     route = scope.get("route")
     path = getattr(route, "path_format", None) or getattr(route, "path", None)
-    if path:
-        return path
-    if scope.get("endpoint") is not None:  # a plain Starlette route (the docs' files)
-        return scope.get("root_path", "") + "/*"
-    return UNMATCHED
+    return path or UNMATCHED

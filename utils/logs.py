@@ -28,7 +28,6 @@ import structlog
 from structlog.stdlib import ProcessorFormatter
 
 REQUEST_ID_HEADER = "X-Request-ID"
-REQUEST_LOGGER = "api.requests"  # the one line per HTTP request
 # An id a client (or a proxy in front) sends is taken as it is only if it cannot break a log
 # line or a header: letters, digits and ._:- only, at most 128 characters.
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
@@ -160,11 +159,6 @@ def configure_logging(log_format: str, level: int | str = logging.INFO) -> None:
     root.setLevel(level)
     for name in _CHATTY_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
-    # The line per request (api/request_context.py) is an access line: it follows uvicorn's
-    # (off with --no-access-log, quieter with --log-level warning), as benchmarks start it.
-    access = logging.getLogger("uvicorn.access")
-    access_on = access.propagate or bool(access.handlers)
-    logging.getLogger(REQUEST_LOGGER).setLevel(access.level if access_on else logging.WARNING)
     for name in _LIBRARY_LOGGERS:
         library = logging.getLogger(name)
         # A logger turned off on purpose (uvicorn --no-access-log) has no handlers: left so.

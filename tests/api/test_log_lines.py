@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 
 import httpx
 import structlog
 
 from api.main import create_app
 from config import Settings
-from tests.helpers import served
+from tests.helpers import access_log_on, served
 from utils.logs import REDACTED, bind_fields, configure_logging, reset_fields, scrub_text
 
 
@@ -19,19 +20,24 @@ def json_lines(text: str) -> list[dict]:
     return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
 
 
-def test_the_access_line_is_json_with_the_request_id_and_no_credential(service_redis, capsys):
-    app = create_app(Settings(LOG_FORMAT="json"))
-    with served(app) as url:
+def test_the_access_line_is_json_with_the_request_id_and_no_credential(app, alice, capsys):
+    job_id = str(uuid.uuid4())
+    with access_log_on(), served(create_app(Settings(LOG_FORMAT="json"))) as url:
         answer = httpx.get(
-            f"{url}/live?token=s3cr3t-value&lang=en", headers={"X-Request-ID": "access-1"}
+            f"{url}/status/{job_id}?token=s3cr3t-value&lang=en",
+            headers={**alice, "X-Request-ID": "access-1"},
         )
-    assert answer.headers["x-request-id"] == "access-1"
+    assert answer.status_code == 404 and answer.headers["x-request-id"] == "access-1"
     err = capsys.readouterr().err
     assert "s3cr3t-value" not in err
+    assert alice["Authorization"].removeprefix("Bearer ") not in err
     access = [line for line in json_lines(err) if line.get("logger") == "uvicorn.access"]
-    assert access, err[-2000:]
-    assert access[0]["request_id"] == "access-1"
-    assert f"token={REDACTED}&lang=en" in access[0]["event"]
+    assert len(access) == 1, err[-2000:]
+    line = access[0]
+    assert f"token={REDACTED}&lang=en" in line["event"]
+    assert line["request_id"] == "access-1" and line["user"] == "alice"
+    assert line["route"] == "/status/{job_id}" and line["status"] == 404
+    assert isinstance(line["duration_ms"], int)
 
 
 def test_secrets_never_reach_a_line(capsys):

@@ -13,9 +13,10 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from config import PROJECT_ROOT
+from api.main import create_app
+from config import PROJECT_ROOT, Settings
 from tests.conftest import TEST_API_KEY
-from tests.helpers import wait_for_job
+from tests.helpers import access_log_on, served, wait_for_job
 from utils.embedded_redis import free_port
 
 pytestmark = pytest.mark.pipeline
@@ -44,9 +45,7 @@ def submit(api, headers, request_id: str) -> str:
     )
     assert answer.status_code == 202, answer.text
     assert answer.headers["x-request-id"] == request_id
-    job_id = answer.json()["job_id"]
-    assert wait_for_job(api, job_id, headers)["status"] == "completed"
-    return job_id
+    return answer.json()["job_id"]
 
 
 def worker_alive(pool: str, redis_url: str) -> subprocess.CompletedProcess:
@@ -64,6 +63,7 @@ def test_a_job_moves_the_metrics_and_its_request_id_is_on_every_line(
     isolated_service, redis_server, capsys
 ):
     port = free_port()
+    redis_url = f"redis://127.0.0.1:{redis_server.port}/{OBSERVED_DB}"
     env = {"WORKER_METRICS_PORT": str(port), "LOG_FORMAT": "json"}
     api, alice = isolated_service(db=OBSERVED_DB, env=env, concurrency=1)
     worker_metrics = f"http://127.0.0.1:{port}/metrics"
@@ -71,7 +71,11 @@ def test_a_job_moves_the_metrics_and_its_request_id_is_on_every_line(
     assert value(samples(httpx.get(worker_metrics).text), "tts_blocks_total") == 0
 
     first_id, second_id = f"first-{uuid.uuid4().hex}", f"second-{uuid.uuid4().hex}"
-    first_job = submit(api, alice, first_id)
+    # The first job is sent to a real uvicorn, whose access line is the API's request line.
+    api_settings = Settings(REDIS_URL=redis_url, LOG_FORMAT="json")
+    with access_log_on(), served(create_app(api_settings)) as url:
+        first_job = submit(httpx.Client(base_url=url), alice, first_id)
+    assert wait_for_job(api, first_job, alice)["status"] == "completed"
 
     # The worker node: counted in its pool processes, served summed by its main process.
     scraped = samples(httpx.get(worker_metrics).text)
@@ -90,7 +94,7 @@ def test_a_job_moves_the_metrics_and_its_request_id_is_on_every_line(
     assert value(scraped, "tts_combine_duration_seconds_count", family="mp3") == 1
 
     # The same blocks again: every one is found in the cache when the API accepts the job.
-    submit(api, alice, second_id)
+    assert wait_for_job(api, submit(api, alice, second_id), alice)["status"] == "completed"
     api_after = samples(api.get("/metrics").text)
     hits = ("tts_cache_lookups_total", {"result": "hit"})
     assert value(api_after, hits[0], **hits[1]) - value(api_before, hits[0], **hits[1]) == 3
@@ -113,19 +117,19 @@ def test_a_job_moves_the_metrics_and_its_request_id_is_on_every_line(
     assert set(ready.json()["checks"]) == {"redis", "broker", "storage", "workers"}
     health = api.get("/health").json()
     assert health["status"] == "ok" and all(c["ok"] for c in health["checks"].values())
-    url = f"redis://127.0.0.1:{redis_server.port}/{OBSERVED_DB}"
-    assert worker_alive("local", url).returncode == 0  # its prefork processes beat
-    assert worker_alive("network", url).returncode == 1  # no thread pool runs here
+    assert worker_alive("local", redis_url).returncode == 0  # its prefork processes beat
+    assert worker_alive("network", redis_url).returncode == 1  # no thread pool runs here
 
     # Log lines: the API's (captured here) and the worker's (its log file), one request id.
     api_lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line]
     posted_line = next(
         line
         for line in api_lines
-        if line.get("request_id") == first_id and line["event"] == "request"
+        if line.get("request_id") == first_id and line.get("logger") == "uvicorn.access"
     )
+    assert '"POST /tts' in posted_line["event"] and posted_line["status"] == 202
     assert posted_line["user"] == "alice" and posted_line["route"] == "/tts"
-    assert posted_line["status"] == 202 and "duration_ms" in posted_line
+    assert "duration_ms" in posted_line
     worker_text = isolated_service.workers[0].log_path.read_text()
     worker_lines = [json.loads(line) for line in worker_text.splitlines() if line.startswith("{")]
     mine = [line for line in worker_lines if line.get("request_id") == first_id]
