@@ -10,7 +10,7 @@ import os
 import random
 
 import redis
-from celery.exceptions import MaxRetriesExceededError, SoftTimeLimitExceeded
+from celery.exceptions import MaxRetriesExceededError, Retry, SoftTimeLimitExceeded
 from celery.signals import worker_process_init
 from kombu.exceptions import OperationalError
 
@@ -144,8 +144,10 @@ def _retry_later(task, ctx, job_id: str, index: int, exc: ProviderRetryable) -> 
     )
     ctx.jobs.not_running(job_id, index)
     try:
-        count_block(ctx.redis, job_id, index, "retried")
         raise task.retry(countdown=delay, max_retries=settings.PROVIDER_MAX_RETRIES)
+    except Retry:
+        count_block(ctx.redis, job_id, index, "retried")
+        raise
     except MaxRetriesExceededError:
         ctx.jobs.fail_block(
             job_id, index, f"{exc} (gave up after {task.request.retries + 1} attempts)"

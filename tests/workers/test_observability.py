@@ -60,7 +60,7 @@ def worker_alive(pool: str, redis_url: str) -> subprocess.CompletedProcess:
 
 
 def test_a_job_moves_the_metrics_and_its_request_id_is_on_every_line(
-    isolated_service, redis_server, capsys
+    isolated_service, redis_server, simulator, capsys
 ):
     port = free_port()
     redis_url = f"redis://127.0.0.1:{redis_server.port}/{OBSERVED_DB}"
@@ -71,6 +71,7 @@ def test_a_job_moves_the_metrics_and_its_request_id_is_on_every_line(
     assert value(samples(httpx.get(worker_metrics).text), "tts_blocks_total") == 0
 
     first_id, second_id = f"first-{uuid.uuid4().hex}", f"second-{uuid.uuid4().hex}"
+    simulator.fault(429, times=1, path="/v1/audio/speech", retry_after_s=0.2)  # one retry
     # The first job is sent to a real uvicorn, whose access line is the API's request line.
     api_settings = Settings(REDIS_URL=redis_url, LOG_FORMAT="json")
     with access_log_on(), served(create_app(api_settings)) as url:
@@ -89,7 +90,10 @@ def test_a_job_moves_the_metrics_and_its_request_id_is_on_every_line(
         )
         == 3
     )
-    assert value(scraped, "tts_cache_lookups_total", result="miss") == 3
+    assert value(scraped, "tts_blocks_total", provider="openai", outcome="retried") == 1
+    errors = {"provider": "openai", "outcome": "error"}
+    assert value(scraped, "tts_provider_request_duration_seconds_count", **errors) == 1
+    assert value(scraped, "tts_cache_lookups_total", result="miss") == 4  # the retry looks too
     assert value(scraped, "tts_jobs_total", outcome="completed") == 1
     assert value(scraped, "tts_combine_duration_seconds_count", family="mp3") == 1
 
