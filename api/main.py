@@ -8,11 +8,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
+from api import metrics, probes
 from api.access_log import install_access_log_redaction
 from api.body_limit import BodySizeLimit
 from api.docs import install_docs
 from api.errors import install_error_handlers
+from api.metrics import build_registry
 from api.rate_limits import build_limiter
+from api.request_context import RequestContext
 from api.routers import accounts, auth, catalog, jobs, keys, results, speech, webhooks
 from api.schemas import quote_limits
 from api.streaming import OpenStreams
@@ -24,6 +27,8 @@ from utils.auth.users import UserStore
 from utils.jobs.queue import JobQueue
 from utils.jobs.store import JobStore
 from utils.jobs.submit import JobSubmitter
+from utils.logs import configure_logging
+from utils.readiness import Readiness
 from utils.redis_client import API_PATIENCE_S, connect, connect_async
 from utils.storage.factory import build_storage
 from utils.webhooks.signing_secrets import WebhookSecrets
@@ -35,6 +40,7 @@ log = logging.getLogger("api")
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    configure_logging(settings.log_format)
     install_access_log_redaction()
 
     @asynccontextmanager
@@ -57,6 +63,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             cache=build_audio_cache(client, storage, settings.AUDIO_CACHE_TTL),
             providers=providers,
         )
+        app.state.readiness = readiness = Readiness(
+            settings.redis_url, storage, settings.READY_STORAGE_CHECK_S
+        )
+        # Read with the probes' client, which fails fast: a scrape must not wait out an outage.
+        app.state.metrics = build_registry(readiness.client, lambda: limited_accounts(settings))
         if settings.ADMIN_PASSWORD is not None:
             app.state.users.ensure(
                 settings.ADMIN_USERNAME, settings.ADMIN_PASSWORD.get_secret_value()
@@ -70,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         yield
         client.close()
+        readiness.close()
         await app.state.aredis.aclose()
 
     app = FastAPI(
@@ -86,7 +98,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.MAX_BODY_BYTES)
     # Added last, so it runs first: links handed out are built from the Host header.
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
-    for module in (auth, jobs, results, catalog, accounts, keys, speech, webhooks):
+    # Outermost: every request, refused ones too, gets its id, metrics and log line.
+    app.add_middleware(RequestContext)
+    for module in (auth, jobs, results, catalog, accounts, keys, speech, webhooks, probes, metrics):
         app.include_router(module.router)
     install_docs(app)
 
@@ -99,12 +113,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.openapi = openapi
 
-    @app.get("/health", tags=["health"])
-    def health() -> dict[str, str]:
-        app.state.redis.ping()
-        return {"status": "ok"}
-
     return app
+
+
+def limited_accounts(settings: Settings) -> list[str]:
+    """The configured accounts whose slots are counted (those with an in-flight limit)."""
+    return [name for name, config in settings.PROVIDERS.items() if config.concurrency]
 
 
 app = create_app()

@@ -63,7 +63,10 @@ def main() -> int:
                 forwarded_allow_ips=settings.FORWARDED_ALLOW_IPS,
             ),
         }
-        children += [Child(name, spawner(cmd, env)) for name, cmd in commands.items()]
+        children += [
+            Child(name, spawner(cmd, {**env, **metrics_port(settings, name, commands)}))
+            for name, cmd in commands.items()
+        ]
         api_url = f"http://{settings.API_HOST}:{settings.API_PORT}"
         status_path = settings.DATA_DIR / "run.json"
         supervisor = Supervisor(children, status_path, extra_status={"api_url": api_url})
@@ -89,6 +92,15 @@ def redis_child(settings) -> tuple[list[Child], str]:
     check_port_free("127.0.0.1", embedded.port, "EMBEDDED_REDIS_PORT")  # taken, not by a Redis
     print(f"run: bundled Redis on port {embedded.port}, data in {embedded.data_dir}", flush=True)
     return [Child("redis", lambda options: embedded.start(**options).process)], embedded.url
+
+
+def metrics_port(settings, name: str, commands: dict) -> dict[str, str]:
+    """Each worker pool serves its metrics on a port of its own: WORKER_METRICS_PORT for
+    worker-local, the next ones for worker-network-1, -2, ... (0: none serves any)."""
+    pools = [n for n in commands if n.startswith("worker-")]
+    if name not in pools or not settings.WORKER_METRICS_PORT:
+        return {}
+    return {"WORKER_METRICS_PORT": str(settings.WORKER_METRICS_PORT + pools.index(name))}
 
 
 def spawner(command: list[str], env: dict[str, str]):

@@ -69,6 +69,23 @@ def completed_job_behind_the_api(client, storage, owner: str, n_blocks: int = 2)
 
 
 @contextlib.contextmanager
+def access_log_on():
+    """uvicorn's access logger as a real `uvicorn` process leaves it: at INFO, reaching the
+    root handler. (The simulator's in-process server turns it off for the whole process.)"""
+    import logging
+
+    logger = logging.getLogger("uvicorn.access")
+    saved = logger.level, logger.propagate
+    logger.setLevel(logging.INFO)
+    logger.propagate = True
+    try:
+        yield
+    finally:
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
+
+
+@contextlib.contextmanager
 def served(app):
     """`app` under a real uvicorn on loopback (streaming responses really stream); its URL."""
     import uvicorn

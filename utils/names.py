@@ -13,6 +13,7 @@ Redis keys (all under the `tts:` prefix):
     tts:blocks:running            hash: "{job id}:{index}" -> worker making that block now
     tts:worker:{host}:{pid}       string: a worker process's heartbeat, expiring when it stops
     tts:workers:local             zset: local (CPU) pool processes, by heartbeat expiry
+    tts:workers:network           zset: every other worker process, by heartbeat expiry
     tts:job:{id}:events           pub/sub channel: the job's block and job state changes
     tts:streams:{user}            zset: the user's open audio streams, by lease expiry
     tts:user:{name}               hash: a user's password hash
@@ -80,6 +81,12 @@ def worker_heartbeat_key(worker: str) -> str:
 
 def local_workers_key() -> str:
     return f"{PREFIX}:workers:local"
+
+
+def network_workers_key() -> str:
+    """Worker processes outside the local pool, by heartbeat expiry: what the readiness probe
+    and `scripts.worker_alive network` look at (no key scan)."""
+    return f"{PREFIX}:workers:network"
 
 
 def user_key(username: str) -> str:

@@ -80,3 +80,6 @@ def create_celery(
 
 
 app = create_celery()
+
+# Logs, metrics and liveness hooks (after `app`: the handlers are connected by importing).
+import workers.signals  # noqa: E402, F401

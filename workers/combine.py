@@ -22,6 +22,7 @@ from utils.jobs.models import JobRecord
 from utils.storage.keys import final_audio_key
 from workers.combine_encoded import combine_encoded
 from workers.context import WorkerContext
+from workers.metrics import combine_timer
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +51,11 @@ def combine_job(ctx: WorkerContext, job_id: str) -> None:
         return
     ctx.jobs.set_combining(job_id)
     fmt = OutputFormat.parse(job.output_format)
-    if fmt.is_mp3:
-        key, timeline = _stitch_mp3(ctx, job, fmt)
-    else:
-        key, timeline = combine_encoded(ctx, job, fmt)
+    with combine_timer(fmt.family_name):
+        if fmt.is_mp3:
+            key, timeline = _stitch_mp3(ctx, job, fmt)
+        else:
+            key, timeline = combine_encoded(ctx, job, fmt)
     offsets = [(timeline.ms(p.start_sample), timeline.ms(p.end_sample)) for p in timeline.blocks]
     ctx.jobs.complete(job, key, timeline.ms(timeline.total_samples), offsets)
     log.info("job %s completed: %d blocks", job_id, job.n_blocks)

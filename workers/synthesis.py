@@ -20,6 +20,7 @@ from utils.jobs.models import BlockRecord, BlockStatus, JobRecord, prosody_conte
 from utils.storage.keys import block_keys
 from workers.account_slots import account_slot, release_slot
 from workers.context import WorkerContext
+from workers.metrics import provider_call
 from workers.providers import SynthesisRequest, TTSProvider
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,8 @@ def synthesize_block(ctx: WorkerContext, job_id: str, index: int) -> Outcome:
         if not granted:
             return Outcome.WAITING
         ctx.jobs.start_block(job, index, this_worker())
-        audio = provider.synthesize(request)
+        with provider_call(provider.name):  # latency histogram and log line
+            audio = provider.synthesize(request)
     samples = apply_gain(to_pcm(audio, fmt.sample_rate), block.spec.volume_db)
     if samples.size == 0:
         raise ValueError(f"{provider.name} returned no audio")

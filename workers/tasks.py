@@ -11,7 +11,7 @@ import random
 from functools import lru_cache
 
 import redis
-from celery.exceptions import MaxRetriesExceededError, SoftTimeLimitExceeded
+from celery.exceptions import MaxRetriesExceededError, Retry, SoftTimeLimitExceeded
 from celery.signals import worker_process_init
 from kombu.exceptions import OperationalError
 
@@ -42,6 +42,7 @@ from workers.celery_app import app
 from workers.combine import combine_job
 from workers.context import worker_context
 from workers.housekeeping import check_stalled_jobs, purge_storage, recover_lost_work
+from workers.metrics import count_block
 from workers.synthesis import Outcome, synthesize_block
 from workers.webhooks import deliver, send_due
 
@@ -51,6 +52,12 @@ log = logging.getLogger(__name__)
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
 LOCAL_POOL_NICENESS = 10
+# How a block's task ended, as counted (tts_blocks_total); waiting for a slot is not an end.
+BLOCK_OUTCOMES = {
+    Outcome.STORED: "completed",
+    Outcome.COMBINE: "completed",
+    Outcome.SKIPPED: "skipped",
+}
 
 
 def retry_delay(
@@ -102,6 +109,8 @@ def process_block(self, job_id: str, index: int) -> None:
     except Exception as exc:
         _handle_failure(self, ctx, job_id, index, exc)
         return
+    if outcome in BLOCK_OUTCOMES:
+        count_block(ctx.redis, job_id, index, BLOCK_OUTCOMES[outcome])
     if outcome == Outcome.COMBINE:
         try:
             ctx.queue.combine(job_id)
@@ -120,6 +129,7 @@ def _handle_failure(task, ctx, job_id: str, index: int, exc: Exception) -> None:
         ctx.jobs.fail_block(job_id, index, f"took longer than BLOCK_TIME_LIMIT ({limit} s)")
     elif isinstance(exc, ProviderRetryable):
         _retry_later(task, ctx, job_id, index, exc)
+        return
     elif isinstance(exc, INFRASTRUCTURE_ERRORS):
         log.warning("block %d of job %s: %s; left for redelivery", index, job_id, exc)
         raise exc
@@ -128,6 +138,7 @@ def _handle_failure(task, ctx, job_id: str, index: int, exc: Exception) -> None:
     else:
         log.error("block %d of job %s failed unexpectedly", index, job_id, exc_info=exc)
         ctx.jobs.fail_block(job_id, index, "internal error while synthesizing this block")
+    count_block(ctx.redis, job_id, index, "failed")
 
 
 def _past_time_limit(exc: BaseException | None) -> bool:
@@ -151,10 +162,14 @@ def _retry_later(task, ctx, job_id: str, index: int, exc: ProviderRetryable) -> 
     ctx.jobs.not_running(job_id, index)
     try:
         raise task.retry(countdown=delay, max_retries=settings.PROVIDER_MAX_RETRIES)
+    except Retry:
+        count_block(ctx.redis, job_id, index, "retried")
+        raise
     except MaxRetriesExceededError:
         ctx.jobs.fail_block(
             job_id, index, f"{exc} (gave up after {task.request.retries + 1} attempts)"
         )
+        count_block(ctx.redis, job_id, index, "failed")
 
 
 @app.task(name=DISPATCH_BLOCKS)

@@ -22,6 +22,7 @@ import json
 import redis
 
 from utils.errors import StorageError
+from utils.metrics import CACHE_LOOKUPS
 from utils.names import cache_key
 from utils.storage.base import Storage
 from utils.storage.keys import PCM_EXTENSION, cached_audio_key
@@ -81,6 +82,13 @@ class AudioCache:
     ) -> dict[str, str | int] | None:
         """Put cached audio at `block_key` (and its PCM at `pcm_key` where the job's format
         keeps one apart); the block's result fields, or None on a miss."""
+        result = self._restore(digest, block_key, entry, pcm_key)
+        CACHE_LOOKUPS.labels("miss" if result is None else "hit").inc()
+        return result
+
+    def _restore(
+        self, digest: str, block_key: str, entry: dict[str, str] | None, pcm_key: str | None
+    ) -> dict[str, str | int] | None:
         entry = entry or self.lookup([digest])[0]
         if not entry:
             return None

@@ -7,6 +7,7 @@ with the process making it:
     tts:worker:{host}:{pid}   heartbeat, expires HEARTBEAT_TTL_S after the process stops
     tts:blocks:running        "{job id}:{index}" -> "{host}:{pid}"
     tts:workers:local         local (CPU) pool processes -> when their heartbeat expires
+    tts:workers:network       every other worker process -> when its heartbeat expires
 
 
 A block whose process stopped beating (killed, its machine gone) was lost mid-way; beat finds
@@ -25,7 +26,12 @@ import time
 
 import redis
 
-from utils.names import local_workers_key, running_blocks_key, worker_heartbeat_key
+from utils.names import (
+    local_workers_key,
+    network_workers_key,
+    running_blocks_key,
+    worker_heartbeat_key,
+)
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +75,8 @@ class Heartbeat:
 def _beat_once(client: redis.Redis, worker: str, local: bool) -> None:
     with client.pipeline(transaction=False) as pipe:
         pipe.set(worker_heartbeat_key(worker), "1", ex=HEARTBEAT_TTL_S)
-        if local:
-            pipe.zadd(local_workers_key(), {worker: time.time() + HEARTBEAT_TTL_S})
+        pool = local_workers_key() if local else network_workers_key()
+        pipe.zadd(pool, {worker: time.time() + HEARTBEAT_TTL_S})
         pipe.execute()
 
 
@@ -101,3 +107,15 @@ def lost_blocks(client: redis.Redis) -> list[tuple[str, int]]:
             job_id, index = field.rsplit(":", 1)
             lost.append((job_id, int(index)))
     return lost
+
+
+def live_workers(client: redis.Redis, local: bool, host: str | None = None) -> list[str]:
+    """Worker processes of a pool (local or network) whose heartbeat has not expired, on `host`
+    only if given. Expired entries are dropped on the way."""
+    key = local_workers_key() if local else network_workers_key()
+    now = time.time()
+    with client.pipeline(transaction=False) as pipe:
+        pipe.zremrangebyscore(key, "-inf", now)
+        pipe.zrangebyscore(key, now, "+inf")
+        workers = pipe.execute()[1]
+    return [w for w in workers if host is None or w.rsplit(":", 1)[0] == host]

@@ -32,6 +32,7 @@ import redis
 from utils.clock import now_iso
 from utils.errors import NotFound
 from utils.jobs.models import BlockRecord, BlockSpec, BlockStatus, JobRecord, JobStatus
+from utils.metrics import JOBS
 from utils.names import (
     active_jobs_key,
     block_key,
@@ -270,24 +271,25 @@ class JobStore:
             _publish(pipe, job.id, status=JobStatus.COMPLETED)
             pipe.execute()
         self._announce(job.id, JobStatus.COMPLETED)
+        JOBS.labels("completed").inc()
 
     def fail(self, job_id: str, error: str) -> None:
         """Mark the job failed, keeping the first reason; a completed job stays completed."""
         key = job_key(job_id)
-        failed = False
 
-        def mark(pipe: redis.client.Pipeline) -> None:
-            nonlocal failed
-            failed = False
-            if pipe.hget(key, "status") in (None, JobStatus.COMPLETED.value):
-                return
-            failed = True
+        def mark(pipe: redis.client.Pipeline) -> bool:
+            status = pipe.hget(key, "status")
+            if status in (None, JobStatus.COMPLETED.value):
+                return False
             pipe.multi()
             pipe.hsetnx(key, "error", error)
             pipe.hset(key, mapping={"status": JobStatus.FAILED.value, "updated_at": now_iso()})
             pipe.zrem(active_jobs_key(), job_id)
+            return status != JobStatus.FAILED.value
 
-        self.redis.transaction(mark, key)
+        failed = self.redis.transaction(mark, key, value_from_callable=True)
+        if failed:
+            JOBS.labels("failed").inc()  # counted once, by whoever failed it
         self._skip_queued_blocks(job_id)
         self.redis.publish(job_events_channel(job_id), json.dumps({"status": JobStatus.FAILED}))
         if failed:

@@ -1,0 +1,125 @@
+"""Whether this service can do its work now: the checks behind GET /ready and /health.
+
+    redis     the job store answers PING
+    broker    Celery's broker answers (a kombu connection, as tasks are sent)
+    storage   a tiny object can be written under health/ (one write per READY_STORAGE_CHECK_S
+              at most, the answer reused meanwhile: on a cloud backend each is an upload)
+    workers   at least one worker process beats (utils/jobs/liveness.py's pool sets)
+
+Each check gives up within CHECK_TIMEOUT_S and says what failed in words, never with a URL
+(it may hold a password).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass
+
+import redis
+from kombu import Connection
+
+from utils.clock import now_iso
+from utils.jobs.liveness import live_workers
+from utils.storage.base import Storage
+
+CHECK_TIMEOUT_S = 2.0
+HEALTH_PREFIX = "health/"
+CHECKS = ("redis", "broker", "storage", "workers")
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    ms: int
+
+    def as_dict(self) -> dict:
+        return {"ok": self.ok, "detail": self.detail, "ms": self.ms}
+
+
+class Readiness:
+    def __init__(self, redis_url: str, storage: Storage, storage_every_s: float):
+        self.redis_url = redis_url
+        # A client of its own that fails fast: the service's ride out outages on purpose.
+        self.client = redis.Redis.from_url(
+            redis_url,
+            socket_timeout=CHECK_TIMEOUT_S,
+            socket_connect_timeout=CHECK_TIMEOUT_S,
+            decode_responses=True,
+        )
+        self.storage = storage
+        self.storage_every_s = storage_every_s
+        self._storage_answer: tuple[float, Check] | None = None
+        self._storage_lock = threading.Lock()
+
+    def checks(self, names: tuple[str, ...] = CHECKS) -> list[Check]:
+        return [
+            self.storage_check() if name == "storage" else _timed(name, getattr(self, f"_{name}"))
+            for name in names
+        ]
+
+    def _redis(self) -> str:
+        self.client.ping()
+        return "answers"
+
+    def _broker(self) -> str:
+        with Connection(
+            self.redis_url,
+            connect_timeout=CHECK_TIMEOUT_S,
+            transport_options={
+                "socket_timeout": CHECK_TIMEOUT_S,
+                "socket_connect_timeout": CHECK_TIMEOUT_S,
+            },
+        ) as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, timeout=CHECK_TIMEOUT_S)
+            conn.default_channel.client.ping()
+        return "answers"
+
+    def _storage(self) -> str:
+        key = f"{HEALTH_PREFIX}{socket.gethostname()}"
+        self.storage.put_bytes(key, now_iso().encode())  # one fixed object, overwritten
+        return "writable"
+
+    def storage_check(self) -> Check:
+        """The storage write, at most once per `storage_every_s`; the last answer meanwhile."""
+        with self._storage_lock:
+            now = time.monotonic()
+            if self._storage_answer and now - self._storage_answer[0] < self.storage_every_s:
+                return self._storage_answer[1]
+            check = _timed("storage", self._storage)
+            self._storage_answer = (now, check)
+            return check
+
+    def _workers(self) -> str:
+        local = live_workers(self.client, local=True)
+        network = live_workers(self.client, local=False)
+        if not (local or network):
+            raise RuntimeError("no worker process beats")
+        return f"{len(local)} local, {len(network)} network processes beating"
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _timed(name: str, probe) -> Check:
+    start = time.perf_counter()
+    try:
+        detail, ok = probe(), True
+    except Exception as exc:  # a probe reports what failed; it never raises
+        detail, ok = _describe(name, exc), False
+    return Check(name, ok, detail, round((time.perf_counter() - start) * 1000))
+
+
+def _describe(name: str, exc: Exception) -> str:
+    if isinstance(exc, RuntimeError):
+        return str(exc)
+    problem = {
+        "redis": "Redis does not answer",
+        "broker": "the broker does not answer",
+        "storage": "storage is not writable",
+        "workers": "worker heartbeats cannot be read",
+    }[name]
+    return f"{problem} ({type(exc).__name__})"
