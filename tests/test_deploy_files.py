@@ -115,19 +115,13 @@ def test_the_image_listens_beyond_loopback_through_the_shared_command_line():
     assert "API_HOST=0.0.0.0" in dockerfile
 
 
-# Modules the health checks run that other work adds beside this (the operations issue's
-# probes); each must exist once merged.
-PENDING_MODULES = {"scripts.worker_alive"}
-
-
 def python_module_of(command: list[str]) -> str | None:
     """The module of a `python -m module ...` command line."""
     return command[command.index("-m") + 1] if command[:2] == ["python", "-m"] else None
 
 
 def assert_module_exists(module: str) -> None:
-    if module not in PENDING_MODULES:
-        assert importlib.util.find_spec(module) is not None, module
+    assert importlib.util.find_spec(module) is not None, module
 
 
 def test_every_compose_service_has_a_health_check_that_runs_real_code(compose):
