@@ -1,12 +1,13 @@
 """Where a block's sentences are in its audio, for providers that say nothing about it
 (OpenAI-type, Volcano Engine): found in the audio itself.
 
-Speakers pause longer between sentences than inside them. So the block's pauses (runs of
-quiet frames inside its speech) are found, and the sentence boundaries are put in the pauses
-that best fit them: each boundary has an expected place (its share of the characters, within
-the speech), and the pauses picked, in order, are the ones that are long and near where they
-are expected (a small dynamic programme). Each boundary goes in the middle of its pause.
-Where there are fewer pauses than boundaries, every boundary is placed by characters alone.
+Speakers pause between sentences, and often longer than inside them. So the block's pauses
+(runs of quiet frames inside its speech) are found, and the sentence boundaries put in the
+pauses that best fit them: each boundary has an expected place (its share of the characters,
+on the voiced timeline: the speech with its pauses taken out, as the pace of speech is steady
+and the pauses are what varies), and the pauses picked, in order, are the ones long and near
+where expected (a small dynamic programme). Each boundary goes just before the speech that
+follows its pause. With fewer pauses than boundaries, all are placed by characters alone.
 
 bench/timings_bench.py and tests/utils/test_timings.py measure the error against Piper's exact
 sentence spans.
@@ -69,9 +70,19 @@ def find_pauses(samples: np.ndarray, sample_rate: int) -> tuple[list[tuple[int, 
     return [p for p in merged if p[1] - p[0] >= shortest], first * frame, (last + 1) * frame
 
 
-def _pick(pauses: list[tuple[int, int]], expected: list[float], sample_rate: int) -> list[int]:
+def _voiced_positions(pauses: list[tuple[int, int]], speech_start: int) -> list[float]:
+    """Each pause's place on the voiced timeline: the speech before it, less earlier pauses."""
+    out, quiet = [], 0
+    for start, end in pauses:
+        out.append(start - speech_start - quiet)
+        quiet += end - start
+    return out
+
+
+def _pick(pauses: list[tuple[int, int]], places: list[float], expected: list[float]) -> list[int]:
     """The indices of len(expected) pauses, in order, that best fit the expected boundaries:
-    the largest total of (length - DISTANCE_WEIGHT * distance)."""
+    the largest total of (length - DISTANCE_WEIGHT * distance), distances between `places`
+    (each pause's) and `expected` (each boundary's)."""
     k, m = len(expected), len(pauses)
     score = np.full((k + 1, m + 1), -np.inf)
     score[0, :] = 0.0
@@ -79,7 +90,7 @@ def _pick(pauses: list[tuple[int, int]], expected: list[float], sample_rate: int
     for b in range(1, k + 1):
         for p in range(b, m + 1):
             start, end = pauses[p - 1]
-            gain = (end - start) - DISTANCE_WEIGHT * abs((start + end) / 2 - expected[b - 1])
+            gain = (end - start) - DISTANCE_WEIGHT * abs(places[p - 1] - expected[b - 1])
             skip, take = score[b, p - 1], score[b - 1, p - 1] + gain
             score[b, p], took[b, p] = (take, True) if take >= skip else (skip, False)
     chosen, b, p = [], k, m
@@ -98,18 +109,20 @@ def estimate_marks(samples: np.ndarray, sample_rate: int, text: str, language: s
     if len(ranges) == 1:
         return Marks(Source.ESTIMATED, (Span(*ranges[0], 0, total),))
     pauses, speech_start, speech_end = find_pauses(samples, sample_rate)
-    # Expected boundaries: between sentences, by characters, within the speech.
+    # Speech goes at a steady pace between pauses: a boundary is expected where its share of
+    # the characters falls on the voiced timeline (the speech with its pauses taken out).
     chars = [b - a for a, b in ranges]
     share = np.cumsum(chars)[:-1] / sum(chars)
-    expected = [speech_start + s * (speech_end - speech_start) for s in share]
-    if len(pauses) >= len(expected):
+    if len(pauses) >= len(share):
+        places = _voiced_positions(pauses, speech_start)
+        voiced = speech_end - speech_start - sum(end - start for start, end in pauses)
         lead = LEAD_MS * sample_rate // 1000
         cuts = [
             max(end - lead, (start + end) // 2)
-            for start, end in (pauses[i] for i in _pick(pauses, expected, sample_rate))
+            for start, end in (pauses[i] for i in _pick(pauses, places, list(share * voiced)))
         ]
     else:
-        cuts = [round(e) for e in expected]
+        cuts = [round(speech_start + s * (speech_end - speech_start)) for s in share]
     edges = [0, *cuts, total]
     return Marks(
         Source.ESTIMATED,
