@@ -1,8 +1,8 @@
 """Sentence timings and subtitles of real jobs, checked against the decoded audio.
 
 The hour-long job is the drift test: MP3 blocks are stitched frame by frame, each with its own
-encoder delay and padding, so a time built by adding durations would wander by tens of ms per
-block. Here every block's speech is found in the decoded file by an independent method (the
+encoder delay and padding, so a time built by adding durations would wander by up to 70 ms
+per block. Here every block's speech is found in the decoded file by an independent method (the
 silences around it), and every subtitle cue must start within 50 ms of it.
 """
 
@@ -35,7 +35,8 @@ def speech_runs(samples: np.ndarray, rate: int, min_gap_s: float = 1.0) -> list[
     of near silence: found in the audio alone, knowing nothing of the job."""
     frame = rate // 100
     n = samples.size // frame
-    peaks = np.abs(samples[: n * frame].reshape(n, frame).astype(np.int32)).max(axis=1)
+    frames = samples[: n * frame].reshape(n, frame)
+    peaks = np.maximum(frames.max(axis=1).astype(np.int32), -frames.min(axis=1).astype(np.int32))
     loud = np.flatnonzero(peaks > 2000)
     gaps = np.flatnonzero(np.diff(loud) > min_gap_s * 100)
     runs = []
@@ -86,7 +87,7 @@ def test_an_hour_long_job_has_cues_on_its_speech_to_the_last_block(isolated_serv
     """400 blocks of tones with pauses, one hour of MP3: every block's first cue starts within
     50 ms of where its sound starts in the decoded file; every cue lies inside its sound."""
     app, alice = isolated_service(
-        db=7, concurrency=16, pool="threads", api_env={"MAX_BLOCKS": str(BLOCKS)}
+        db=7, workers=2, concurrency=8, pool="threads", api_env={"MAX_BLOCKS": str(BLOCKS)}
     )
     blocks = [
         {
@@ -97,50 +98,42 @@ def test_an_hour_long_job_has_cues_on_its_speech_to_the_last_block(isolated_serv
         }
         for i in range(BLOCKS)
     ]
-    import time
-
-    t0 = time.monotonic()
     job_id = submit(app, alice, blocks)
     status = wait_for_job(app, job_id, alice, timeout_s=300)
-    print("job", time.monotonic() - t0)
     assert status["status"] == "completed", status
     result = app.get(f"/result/{job_id}", headers=alice).json()
     assert result["duration_ms"] > 3_600_000  # an hour, with its pauses
 
     audio = decode(app.get(f"/result/{job_id}/audio", headers=alice).content, RATE)
-    print("decoded", time.monotonic() - t0)
     runs = speech_runs(audio, RATE)
-    print("runs", time.monotonic() - t0)
     assert len(runs) == BLOCKS
     onsets_ms = [first * 1000 / RATE for first, _ in runs]
     ends_ms = [last * 1000 / RATE for _, last in runs]
 
     timings = app.get(f"/result/{job_id}/timings", headers=alice).json()
     assert {s["source"] for s in timings["sentences"]} == {"estimated"}
-    from collections import Counter
-
-    per_block = Counter(s["block"] for s in timings["sentences"])
-    assert len(timings["sentences"]) == 2 * BLOCKS, [
-        (b, [s for s in timings["sentences"] if s["block"] == b]) for b in range(BLOCKS) if per_block[b] != 2
-    ][:3]
-    print("timings", time.monotonic() - t0)
+    assert [s["block"] for s in timings["sentences"]] == [i // 2 for i in range(2 * BLOCKS)]
     cues, _ = parsed_subtitles(app, job_id, alice)
-    print("subs", time.monotonic() - t0)
     assert len(cues) == 2 * BLOCKS
 
-    starts = np.array([ms(c.start) for c in cues])
+    errors = []
     for index, (onset, end) in enumerate(zip(onsets_ms, ends_ms, strict=True)):
-        first = int(np.argmin(np.abs(starts - onset)))
-        assert abs(starts[first] - onset) <= TOLERANCE_MS, (index, starts[first], onset)
-        # the block's two cues: inside its sound
-        for cue in cues[first : first + 2]:
-            assert onset - TOLERANCE_MS <= ms(cue.start) < ms(cue.end) <= end + TOLERANCE_MS
-    last_error = abs(ms(cues[-2].start) - onsets_ms[-1])
-    print(
-        f"last block: first cue {last_error:.1f} ms from its sound; "
-        f"largest error {max(abs(starts[2 * i] - o) for i, o in enumerate(onsets_ms)):.1f} ms"
+        first, second = cues[2 * index], cues[2 * index + 1]  # the block's two sentences
+        errors.append(abs(ms(first.start) - onset))
+        assert errors[-1] <= TOLERANCE_MS, (index, first, onset)
+        assert onset - TOLERANCE_MS <= ms(first.start) < ms(second.end) <= end + TOLERANCE_MS
+    # What adding up durations and pauses would have said: outside the tolerance by the end
+    # (each pause is heard within half an MP3 frame of the one asked for, and those add up).
+    added_ms = sum(
+        b["duration_ms"] + w["wait_after_ms"] for b, w in zip(result["blocks"], blocks, strict=True)
     )
-    assert last_error <= TOLERANCE_MS
+    added_ms -= result["blocks"][-1]["duration_ms"] + blocks[-1]["wait_after_ms"]
+    print(
+        f"last block: its first cue {errors[-1]:.1f} ms from its sound (largest {max(errors):.1f}"
+        f" ms); durations added up would put it {abs(added_ms - onsets_ms[-1]):.0f} ms off"
+    )
+    assert errors[-1] <= TOLERANCE_MS
+    assert abs(added_ms - onsets_ms[-1]) > TOLERANCE_MS
 
 
 PIPER_TEXTS = [
