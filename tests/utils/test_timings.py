@@ -72,7 +72,7 @@ def test_piper_marks_each_sentence_exactly_and_the_estimator_comes_close(piper):
     measured, baseline = summary(errors), summary(proportional)
     print("estimator", measured, "by characters", baseline)
     assert measured["median_ms"] <= 50, measured
-    assert measured["within_100ms"] >= 0.5, measured
+    assert measured["within_100ms"] >= 0.6, measured
     assert measured["median_ms"] < baseline["median_ms"] / 3, (measured, baseline)
 
 
@@ -82,6 +82,23 @@ def test_without_pauses_sentences_share_the_audio_by_characters():
     spans = estimate_marks(samples, RATE, text).sentences
     assert [s.start for s in spans] == [0, round(14 / (14 + 42) * samples.size)]
     assert spans[-1].end == samples.size
+
+
+def test_a_long_pause_at_a_comma_is_not_taken_for_the_sentences_end():
+    """Speech (tones) of 1.2 s, 0.6 s pause at the comma, 0.35 s, 0.25 s pause, 0.5 s: the
+    comma's pause is longer, and nearer where the sentence's end is expected by characters."""
+    text = "That was a long wait indeed, truly. Now we go."
+
+    def speech(seconds):
+        return tone(seconds, RATE)
+
+    def quiet(seconds):
+        return np.zeros(int(seconds * RATE), dtype=np.int16)
+
+    samples = np.concatenate([speech(1.2), quiet(0.6), speech(0.35), quiet(0.25), speech(0.5)])
+    spans = estimate_marks(samples, RATE, text).sentences
+    pause_end = int(2.4 * RATE)
+    assert pause_end - int(0.06 * RATE) <= spans[1].start <= pause_end  # just before "Now"
 
 
 def test_marks_move_to_the_jobs_rate_with_the_audio():

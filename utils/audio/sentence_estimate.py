@@ -1,13 +1,15 @@
 """Where a block's sentences are in its audio, for providers that say nothing about it
 (OpenAI-type, Volcano Engine): found in the audio itself.
 
-Speakers pause between sentences, and often longer than inside them. So the block's pauses
-(runs of quiet frames inside its speech) are found, and the sentence boundaries put in the
-pauses that best fit them: each boundary has an expected place (its share of the characters,
-on the voiced timeline: the speech with its pauses taken out, as the pace of speech is steady
-and the pauses are what varies), and the pauses picked, in order, are the ones long and near
-where expected (a small dynamic programme). Each boundary goes just before the speech that
-follows its pause. With fewer pauses than boundaries, all are placed by characters alone.
+Speakers pause between sentences, and often inside them, at commas and the like. So the
+block's pauses (runs of quiet frames inside its speech) are found and matched, in order, to the
+places in the text where a pause may be: every sentence boundary (which must get a pause) and
+every clause mark (which may). Each such place has an expected position: its share of the
+characters on the voiced timeline (the speech with its pauses taken out, as the pace of speech
+is steady and the pauses are what varies). The matching (a small dynamic programme) prefers
+long pauses near where they are expected; giving the commas their own pauses keeps a comma's
+pause from being taken for a nearby sentence's end. Each boundary goes just before the speech
+that follows its pause. With fewer pauses than boundaries, all are placed by characters alone.
 
 bench/timings_bench.py and tests/utils/test_timings.py measure the error against Piper's exact
 sentence spans.
@@ -15,11 +17,15 @@ sentence spans.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from utils.audio.marks import Marks, Source, Span, sentence_ranges
 
 FRAME_MS = 10
+# Where a clause ends inside a sentence, and a speaker may pause: , ; : and dashes.
+_CLAUSE = re.compile(r"[,;:\u2013\u2014](?=\s)|\s[-\u2013\u2014](?=\s)")
 # A frame is quiet below this level relative to the block's loudest frames (their 95th
 # percentile, so one click does not set the scale).
 QUIET_DB = -32.0
@@ -79,27 +85,39 @@ def _voiced_positions(pauses: list[tuple[int, int]], speech_start: int) -> list[
     return out
 
 
-def _pick(pauses: list[tuple[int, int]], places: list[float], expected: list[float]) -> list[int]:
-    """The indices of len(expected) pauses, in order, that best fit the expected boundaries:
-    the largest total of (length - DISTANCE_WEIGHT * distance), distances between `places`
-    (each pause's) and `expected` (each boundary's)."""
-    k, m = len(expected), len(pauses)
+def _match(
+    pauses: list[tuple[int, int]], places: list[float], breaks: list[tuple[float, bool]]
+) -> dict[int, int]:
+    """Pauses matched in order to `breaks` (expected place, must it have a pause?), for the
+    largest total of (length - DISTANCE_WEIGHT * distance): break index -> pause index. A
+    pause may go unmatched (a breath), and so may a break that need not have one."""
+    k, m = len(breaks), len(pauses)
     score = np.full((k + 1, m + 1), -np.inf)
     score[0, :] = 0.0
-    took = np.zeros((k + 1, m + 1), dtype=bool)
-    for b in range(1, k + 1):
-        for p in range(b, m + 1):
-            start, end = pauses[p - 1]
-            gain = (end - start) - DISTANCE_WEIGHT * abs(places[p - 1] - expected[b - 1])
-            skip, take = score[b, p - 1], score[b - 1, p - 1] + gain
-            score[b, p], took[b, p] = (take, True) if take >= skip else (skip, False)
-    chosen, b, p = [], k, m
-    while b > 0:
-        if took[b, p]:
-            chosen.append(p - 1)
-            b -= 1
-        p -= 1
-    return chosen[::-1]
+    move = np.zeros((k + 1, m + 1), dtype=np.int8)  # 1: matched, 2: pause left, 3: break left
+    for j, (expected, required) in enumerate(breaks, start=1):
+        if not required:
+            score[j, 0], move[j, 0] = score[j - 1, 0], 3
+        for i in range(1, m + 1):
+            start, end = pauses[i - 1]
+            options = [
+                (
+                    score[j - 1, i - 1]
+                    + (end - start)
+                    - DISTANCE_WEIGHT * abs(places[i - 1] - expected),
+                    1,
+                ),
+                (score[j, i - 1], 2),
+            ]
+            if not required:
+                options.append((score[j - 1, i], 3))
+            score[j, i], move[j, i] = max(options)
+    matched, j, i = {}, k, m
+    while j > 0:
+        if move[j, i] == 1:
+            matched[j - 1] = i - 1
+        j, i = (j - 1, i - 1) if move[j, i] == 1 else (j, i - 1) if move[j, i] == 2 else (j - 1, i)
+    return matched
 
 
 def estimate_marks(samples: np.ndarray, sample_rate: int, text: str, language: str = "en") -> Marks:
@@ -109,17 +127,19 @@ def estimate_marks(samples: np.ndarray, sample_rate: int, text: str, language: s
     if len(ranges) == 1:
         return Marks(Source.ESTIMATED, (Span(*ranges[0], 0, total),))
     pauses, speech_start, speech_end = find_pauses(samples, sample_rate)
-    # Speech goes at a steady pace between pauses: a boundary is expected where its share of
-    # the characters falls on the voiced timeline (the speech with its pauses taken out).
     chars = [b - a for a, b in ranges]
     share = np.cumsum(chars)[:-1] / sum(chars)
     if len(pauses) >= len(share):
         places = _voiced_positions(pauses, speech_start)
         voiced = speech_end - speech_start - sum(end - start for start, end in pauses)
+        ends = {end for _, end in ranges[:-1]}
+        clauses = [c.end() for c in _CLAUSE.finditer(text) if c.end() not in ends]
+        where = sorted([(end, True) for end in ends] + [(c, False) for c in clauses])
+        matched = _match(pauses, places, [(at / len(text) * voiced, need) for at, need in where])
         lead = LEAD_MS * sample_rate // 1000
         cuts = [
             max(end - lead, (start + end) // 2)
-            for start, end in (pauses[i] for i in _pick(pauses, places, list(share * voiced)))
+            for start, end in (pauses[matched[j]] for j, (_, need) in enumerate(where) if need)
         ]
     else:
         cuts = [round(speech_start + s * (speech_end - speech_start)) for s in share]
