@@ -122,6 +122,7 @@ def _job(blocks: list[tuple[str, int, int, int]], combine: bool = True) -> JobRe
                 index,
                 BlockSpec(text, "piper", "v"),
                 BlockStatus.COMPLETED,
+                n_samples=duration_ms * RATE // 1000,
                 start_ms=start_ms,
                 end_ms=end_ms,
                 duration_ms=duration_ms,
@@ -143,7 +144,7 @@ def test_times_are_the_blocks_offset_plus_the_span_in_its_own_samples():
     sentences, words = job_timings(job, [stored, None])
     assert [(s.text, s.start_ms, s.end_ms, s.source) for s in sentences] == [
         ("One", 46, 546, "synthesized"),
-        ("Two", 546, 1546, "synthesized"),  # clipped at the block's end
+        ("Two", 546, 1546, "synthesized"),  # to the block's last sample: its end_ms
         ("Old block.", 3_600_046, 3_601_046, "estimated"),  # no timings kept: the whole block
     ]
     assert words == []

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -76,17 +77,26 @@ def _by_characters(text: str, length_ms: int) -> tuple[list[list[int]], int]:
 
 
 def _placed(
-    rows: list[list[int]], rate: int, block: int, text: str, span_ms: tuple[int, int], source: str
+    rows: list[list[int]],
+    rate: int,
+    length: int,
+    block: int,
+    text: str,
+    span_ms: tuple[int, int],
+    source: str,
 ) -> list[Timed]:
-    """Rows of (chars, samples at `rate`) as times in [span_ms], the block's place."""
+    """Rows of (chars, samples at `rate` of a block `length` samples long) as times in
+    `span_ms`, the block's place: a span to the block's end ends where the block does (not 1 ms
+    off it, from rounding twice)."""
     offset_ms, end_ms = span_ms
-    out = []
-    for char_start, char_end, start, end in rows:
-        start_ms = min(offset_ms + round(start * 1000 / rate), end_ms)
-        end_at = max(start_ms, min(offset_ms + round(end * 1000 / rate), end_ms))
-        chars = (char_start, char_end)
-        out.append(Timed(block, text[char_start:char_end], start_ms, end_at, source, chars))
-    return out
+
+    def at(sample: int) -> int:
+        return end_ms if sample >= length else min(offset_ms + round(sample * 1000 / rate), end_ms)
+
+    return [
+        Timed(block, text[a:b], at(start), max(at(start), at(end)), source, (a, b))
+        for a, b, start, end in rows
+    ]
 
 
 def job_timings(job: JobRecord, stored: list[str | None]) -> tuple[list[Timed], list[Timed]]:
@@ -104,9 +114,12 @@ def job_timings(job: JobRecord, stored: list[str | None]) -> tuple[list[Timed], 
             data = json.loads(raw)
             rate, source = data["rate"], data["source"]
             sentence_rows, word_rows = data["sentences"], data["words"]
+            length = block.n_samples or float("inf")  # always set on a completed block
         else:
-            sentence_rows, rate = _by_characters(text, span_ms[1] - span_ms[0])
+            length = span_ms[1] - span_ms[0]
+            sentence_rows, rate = _by_characters(text, length)
             source, word_rows = Source.ESTIMATED.value, []
-        sentences += _placed(sentence_rows, rate, block.index, text, span_ms, source)
-        words += _placed(word_rows, rate, block.index, text, span_ms, source)
+        placed = partial(_placed, rate=rate, length=length, block=block.index, text=text)
+        sentences += placed(sentence_rows, span_ms=span_ms, source=source)
+        words += placed(word_rows, span_ms=span_ms, source=source)
     return sentences, words
