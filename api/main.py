@@ -16,7 +16,7 @@ from api.errors import install_error_handlers
 from api.metrics import build_registry
 from api.rate_limits import build_limiter
 from api.request_context import RequestContext
-from api.routers import accounts, auth, catalog, jobs, keys, results, speech, webhooks
+from api.routers import accounts, auth, catalog, jobs, keys, results, speech, timings, webhooks
 from api.schemas import quote_limits
 from api.streaming import OpenStreams
 from config import Settings, get_settings
@@ -100,7 +100,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
     # Outermost: every request, refused ones too, gets its id, metrics and log line.
     app.add_middleware(RequestContext)
-    for module in (auth, jobs, results, catalog, accounts, keys, speech, webhooks, probes, metrics):
+    for module in (
+        auth,
+        jobs,
+        results,
+        timings,
+        catalog,
+        accounts,
+        keys,
+        speech,
+        webhooks,
+        probes,
+        metrics,
+    ):
         app.include_router(module.router)
     install_docs(app)
 

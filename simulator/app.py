@@ -4,14 +4,16 @@ simulator/volcengine.py, Cloudinary's in simulator/cloudinary.py), and `/_sim/*`
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
+import json
 import time
 from dataclasses import fields
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from simulator.audio import render, tone
+from simulator.audio import character_alignment, render, tone
 from simulator.cloudinary import add_cloudinary_routes
 from simulator.state import Fault, Knobs, SimState
 from simulator.volcengine import add_volcengine_routes
@@ -86,8 +88,7 @@ def create_simulator() -> FastAPI:
         finally:
             state.leave()
 
-    @app.post("/v1/text-to-speech/{voice_id}")
-    async def elevenlabs_tts(voice_id: str, request: Request) -> Response:
+    async def elevenlabs(voice_id: str, request: Request, timestamps: bool) -> Response:
         body = await request.json()
         output_format = request.query_params.get("output_format", "mp3_44100_128")
         kind, rate, *kbps = output_format.split("_")
@@ -99,6 +100,7 @@ def create_simulator() -> FastAPI:
             "next_text": body.get("next_text"),
             "model_id": body.get("model_id"),
             "output_format": output_format,
+            "timestamps": timestamps,
             "t": time.monotonic(),
         }
 
@@ -106,9 +108,26 @@ def create_simulator() -> FastAPI:
             samples = tone(body["text"], voice_id, int(rate))
             encoding = ELEVENLABS_FORMATS[kind]
             audio = render(samples, encoding, int(rate), int(kbps[0]) if kbps else 128)
-            return audio, MEDIA_TYPES[kind]
+            if not timestamps:
+                return audio, MEDIA_TYPES[kind]
+            alignment = character_alignment(body["text"], samples.size / int(rate))
+            answer = {
+                "audio_base64": base64.b64encode(audio).decode(),
+                "alignment": alignment,
+                "normalized_alignment": alignment,
+            }
+            return json.dumps(answer).encode(), "application/json"
 
         return await speak(request, request.headers.get("xi-api-key"), record, make_audio)
+
+    @app.post("/v1/text-to-speech/{voice_id}")
+    async def elevenlabs_tts(voice_id: str, request: Request) -> Response:
+        return await elevenlabs(voice_id, request, timestamps=False)
+
+    @app.post("/v1/text-to-speech/{voice_id}/with-timestamps")
+    async def elevenlabs_tts_with_timestamps(voice_id: str, request: Request) -> Response:
+        """Audio as base64 in JSON, with a start and end time for every character."""
+        return await elevenlabs(voice_id, request, timestamps=True)
 
     @app.get("/v1/voices")
     async def elevenlabs_voices(request: Request) -> Response:

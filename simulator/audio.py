@@ -57,3 +57,14 @@ def render(samples: np.ndarray, encoding: str, sample_rate: int, mp3_kbps: int =
             out.writeframes(samples.astype("<i2").tobytes())
         return buffer.getvalue()
     return encode_mp3(samples, OutputFormat(sample_rate, mp3_kbps))
+
+
+def character_alignment(text: str, seconds: float) -> dict:
+    """ElevenLabs' `alignment` for a tone of `seconds`: every character an equal share, in order
+    (so a word's time follows from its place in the text)."""
+    step = seconds / max(1, len(text))
+    return {
+        "characters": list(text),
+        "character_start_times_seconds": [round(i * step, 4) for i in range(len(text))],
+        "character_end_times_seconds": [round((i + 1) * step, 4) for i in range(len(text))],
+    }

@@ -8,6 +8,7 @@ Redis keys (all under the `tts:` prefix):
     tts:job:{id}                  hash: the job (utils/jobs/store.py)
     tts:job:{id}:block:{i}        hash: one block's request and progress
     tts:job:{id}:done             set: indices of finished blocks
+    tts:job:{id}:timings          hash: block index -> its sentence and word timings (JSON)
     tts:job:{id}:combine          marker: SET NX by the one task that enqueues the combine
     tts:jobs:active               zset: unfinished jobs, where the stall check looks
     tts:blocks:running            hash: "{job id}:{index}" -> worker making that block now
@@ -48,6 +49,12 @@ def block_key(job_id: str, index: int) -> str:
 
 def done_key(job_id: str) -> str:
     return f"{PREFIX}:job:{job_id}:done"
+
+
+def timings_key(job_id: str) -> str:
+    """Apart from the block hashes, which every status poll reads whole: timings (with words)
+    are larger than everything else a block records, and only /timings needs them."""
+    return f"{PREFIX}:job:{job_id}:timings"
 
 
 def combine_marker_key(job_id: str) -> str:

@@ -15,6 +15,7 @@ from utils.audio.encoders import encode_bytes, pcm_bytes
 from utils.audio.formats import OutputFormat
 from utils.audio.mp3_frames import bare_frames
 from utils.audio.pcm import apply_gain, encode_mp3, fade_edges, to_pcm
+from utils.audio.timings import block_timings
 from utils.jobs.liveness import this_worker
 from utils.jobs.models import BlockRecord, BlockStatus, JobRecord, prosody_context
 from utils.storage.keys import block_keys
@@ -73,6 +74,7 @@ def synthesize_block(ctx: WorkerContext, job_id: str, index: int) -> Outcome:
         "n_samples": int(samples.size),
         "n_frames": n_frames,
         "duration_ms": round(samples.size * 1000 / fmt.sample_rate),
+        "timings": block_timings(audio, samples, fmt.sample_rate, block.spec.text),
     }
     if ctx.cache:
         ctx.cache.remember(digest, key, result, pcm_key=pcm_key)

@@ -41,3 +41,23 @@ def test_pieces_without_anything_to_say_join_their_neighbour():
     cut = pieces("Hello there. ... Goodbye now.", piece_chars=5, max_chars=100)
     assert all(any(c.isalnum() for c in p) for p in cut)
     assert words(" ".join(cut)) == ["Hello", "there.", "...", "Goodbye", "now."]
+
+
+def test_threads_segmenting_at_once_each_get_their_own_sentences():
+    """A worker's thread pool segments many blocks at once (their timings)."""
+    import threading
+
+    wrong = []
+
+    def segment(thread: int) -> None:
+        for i in range(100):
+            first = f"Part {thread}-{i} begins."
+            if sentences(f"{first} It ends very soon.") != [first, "It ends very soon."]:
+                wrong.append((thread, i))
+
+    threads = [threading.Thread(target=segment, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert wrong == []

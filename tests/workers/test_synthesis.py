@@ -3,6 +3,8 @@ guide: test the work, not the task) against a small fake context (tests/workers/
 
 from __future__ import annotations
 
+import json
+
 from tests.workers.fakes import LEASE_S, RATE, calls, new_job
 from utils.accounts.slots import holder_id
 from utils.audio.cache import content_digest
@@ -48,6 +50,19 @@ def test_a_cache_hit_is_stored_without_a_provider_call(ctx):
     assert calls(ctx) == 1
     block = ctx.jobs.get(second).blocks[0]
     assert block.cached and ctx.storage.local_path(block.storage_key) is not None
+
+
+def test_a_block_keeps_its_timings_and_a_cache_hit_has_the_same(ctx):
+    first, second = new_job(ctx, "Same words. Twice over."), new_job(ctx, "Same words. Twice over.")
+    synthesize_block(ctx, first, 0)
+    synthesize_block(ctx, second, 0)
+    assert calls(ctx) == 1
+    made, cached = (ctx.jobs.timings(ctx.jobs.get(job_id))[0] for job_id in (first, second))
+    assert made == cached
+    stored = json.loads(made)
+    assert stored["rate"] == RATE and stored["source"] == "estimated"
+    assert [row[:2] for row in stored["sentences"]] == [[0, 11], [12, 23]]
+    assert stored["sentences"][-1][3] == RATE // 2  # the block's last sample
 
 
 def test_a_block_finding_every_slot_taken_waits_and_runs_when_handed_one(ctx):

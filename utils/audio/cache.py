@@ -2,7 +2,9 @@
 
     tts:cache:{sha256}   hash: key (storage key of the cached audio in the job's format),
                          pcm_key (its source PCM, for formats other than MP3), n_samples,
-                         n_frames, duration_ms; expires AUDIO_CACHE_TTL after its last use
+                         n_frames, duration_ms, timings (the block's sentence and word
+                         timings, utils/audio/timings.py; absent in entries made before they
+                         were kept); expires AUDIO_CACHE_TTL after its last use
 
 The hash covers everything that changes the audio: the provider's configuration that shapes
 its output (its configured name, so two accounts or servers never share, its type, server,
@@ -109,6 +111,7 @@ class AudioCache:
             self.storage.touch(entry["pcm_key"])
         return {
             **{name: int(entry[name]) for name in CACHE_FIELDS},
+            **({"timings": entry["timings"]} if entry.get("timings") else {}),
             "storage_key": block_key,
             "cached": 1,
         }
@@ -130,6 +133,9 @@ class AudioCache:
         except StorageError:
             return  # caching is an optimization; the block itself is stored
         with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(cache_key(digest), mapping={**keys, **{n: result[n] for n in CACHE_FIELDS}})
+            fields = {n: result[n] for n in CACHE_FIELDS}
+            if result.get("timings"):
+                fields["timings"] = result["timings"]
+            pipe.hset(cache_key(digest), mapping={**keys, **fields})
             pipe.expire(cache_key(digest), self.ttl_s)
             pipe.execute()

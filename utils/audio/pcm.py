@@ -16,6 +16,7 @@ import numpy as np
 import soxr
 
 from utils.audio.formats import OutputFormat
+from utils.audio.marks import Marks
 
 _INFO_READERS = {
     "mp3": miniaudio.mp3_get_info,
@@ -31,6 +32,8 @@ class ProviderAudio:
     data: bytes
     encoding: str  # "pcm_s16le", or a container miniaudio decodes: "mp3", "wav", "flac"
     sample_rate: int | None = None
+    # Where its sentences (and words) are, where the provider knows (utils/audio/marks.py).
+    marks: Marks | None = None
 
 
 def to_pcm(audio: ProviderAudio, sample_rate: int) -> np.ndarray:

@@ -9,6 +9,8 @@ utils/names.py, statuses in utils/jobs/models.py).
                                where given) and its progress (status, attempts, storage_key,
                                n_samples, n_frames, duration_ms, start_ms, end_ms, error)
     tts:job:{id}:done          set of finished block indices
+    tts:job:{id}:timings       hash: block index -> the block's timings (utils/audio/timings.py),
+                               written by finish_block from the result's "timings"
     tts:job:{id}:combine       marker: SET NX by the one task that enqueues the combine
     tts:jobs:active            zset: job id -> created time, for jobs not yet finished
                                (where the stall check looks)
@@ -42,6 +44,7 @@ from utils.names import (
     job_key,
     running_blocks_key,
     running_field,
+    timings_key,
     user_jobs_key,
 )
 
@@ -137,7 +140,7 @@ class JobStore:
         return JobRecord.from_hash(job_id, {k: str(v) for k, v in fields.items()})
 
     def delete(self, job_id: str, n_blocks: int) -> None:
-        keys = [job_key(job_id), done_key(job_id), combine_marker_key(job_id)]
+        keys = [job_key(job_id), done_key(job_id), combine_marker_key(job_id), timings_key(job_id)]
         with self.redis.pipeline(transaction=True) as pipe:
             pipe.delete(*keys, *(block_key(job_id, i) for i in range(n_blocks)))
             pipe.zrem(active_jobs_key(), job_id)
@@ -197,7 +200,10 @@ class JobStore:
             self._mark_processing(job.id)
 
     def finish_block(self, job: JobRecord, index: int, result: dict[str, str | int]) -> bool:
-        """Record a finished block; True for exactly one caller once every block is done."""
+        """Record a finished block; True for exactly one caller once every block is done.
+        A "timings" entry of `result` goes to the job's timings hash, not the block's."""
+        result = dict(result)
+        timings = result.pop("timings", None)
         with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(
                 block_key(job.id, index),
@@ -210,11 +216,20 @@ class JobStore:
             pipe.hset(job_key(job.id), "updated_at", now_iso())
             pipe.hdel(running_blocks_key(), running_field(job.id, index))
             _publish(pipe, job.id, block=index, status=BlockStatus.COMPLETED)
+            if timings:  # in the same transaction: a finished block always has its timings
+                pipe.hset(timings_key(job.id), str(index), timings)
+                pipe.expireat(timings_key(job.id), job.expires_at)
             done = pipe.execute()[4]
         if done < job.n_blocks:
             return False
         marker = combine_marker_key(job.id)
         return bool(self.redis.set(marker, "1", nx=True, exat=job.expires_at))
+
+    def timings(self, job: JobRecord) -> list[str | None]:
+        """Each block's stored timings, in order (None where none were kept)."""
+        if not job.n_blocks:
+            return []
+        return self.redis.hmget(timings_key(job.id), [str(i) for i in range(job.n_blocks)])
 
     def fail_block(self, job_id: str, index: int, error: str) -> None:
         """Fail the block and its job, unless the block was already made: a finished block is

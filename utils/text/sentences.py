@@ -7,8 +7,8 @@ alone: a stream's first bytes wait for it and nothing more.
 
 from __future__ import annotations
 
+import threading
 import unicodedata
-from functools import lru_cache
 
 import pysbd
 
@@ -20,9 +20,16 @@ SEGMENTER_LANGUAGES = frozenset(
 )  # fmt: skip
 
 
-@lru_cache(maxsize=8)
+# One segmenter per thread and language: a pysbd Segmenter keeps the text it is working on in
+# itself, so two threads sharing one (a worker's thread pool) get each other's sentences.
+_per_thread = threading.local()
+
+
 def _segmenter(language: str) -> pysbd.Segmenter:
-    return pysbd.Segmenter(language=language, clean=False)
+    segmenters = _per_thread.__dict__.setdefault("segmenters", {})
+    if language not in segmenters:
+        segmenters[language] = pysbd.Segmenter(language=language, clean=False)
+    return segmenters[language]
 
 
 def speakable(text: str) -> bool:

@@ -1,18 +1,23 @@
 """ElevenLabs through its official SDK.
 
 Audio is asked for as raw PCM by default (`pcm_24000`): nothing to decode, and the job's
-encoder is the only lossy step. Neighbouring blocks in the same voice are passed as
+encoder is the only lossy step. It comes from the with-timestamps endpoint
+(`convert_with_timestamps`: base64 audio and a start and end time for every character), which
+gives each sentence and word its place in the audio (utils/audio/marks.py). Neighbouring
+blocks in the same voice are passed as
 previous_text / next_text so prosody flows across blocks synthesized in parallel.
 """
 
 from __future__ import annotations
 
+import base64
 import re
 
 import httpx
 from elevenlabs.client import ElevenLabs
 from elevenlabs.core.api_error import ApiError
 
+from utils.audio.marks import marks_from_alignment
 from utils.audio.pcm import ProviderAudio
 from workers.providers.base import SynthesisRequest, TTSProvider, Voice
 from workers.providers.listing import RememberedListing
@@ -70,8 +75,8 @@ class ElevenLabsProvider(TTSProvider):
         return [*super().audio_identity(), self.output_format]
 
     def synthesize(self, request: SynthesisRequest) -> ProviderAudio:
-        def convert() -> bytes:
-            chunks = self.client.text_to_speech.convert(
+        def convert():
+            return self.client.text_to_speech.convert_with_timestamps(
                 request.voice,
                 text=request.text,
                 model_id=request.model or self.model,
@@ -81,13 +86,21 @@ class ElevenLabsProvider(TTSProvider):
                 voice_settings={"speed": request.speed} if request.speed != 1.0 else None,
                 request_options={"max_retries": 0},
             )
-            return b"".join(chunks)
 
-        data = self._call(convert)
+        response = self._call(convert)
+        data = base64.b64decode(response.audio_base_64)
         kind, rate = _FORMAT_RE.match(self.output_format).group(1, 2)
+        alignment = response.alignment
+        marks = alignment and marks_from_alignment(
+            request.text,
+            alignment.characters,
+            alignment.character_start_times_seconds,
+            alignment.character_end_times_seconds,
+            int(rate),
+        )
         if kind == "pcm":
-            return ProviderAudio(data, "pcm_s16le", int(rate))
-        return ProviderAudio(data, kind)
+            return ProviderAudio(data, "pcm_s16le", int(rate), marks=marks)
+        return ProviderAudio(data, kind, int(rate), marks=marks)
 
     def _call(self, fn):
         """Run an SDK call, translating its failures (never with the key in the message)."""

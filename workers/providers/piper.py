@@ -218,10 +218,20 @@ class PiperProvider(TTSProvider):
     def synthesize(self, request: SynthesisRequest) -> ProviderAudio:
         from piper import SynthesisConfig
 
+        from utils.audio.marks import marks_of_pieces, sentence_ranges
+
         voice = self.loaded.get(request.voice)
         config = SynthesisConfig(
             length_scale=1.0 / request.speed,
             speaker_id=self.speaker_id(request.voice, request.speaker),
         )
-        pcm = b"".join(chunk.audio_int16_bytes for chunk in voice.synthesize(request.text, config))
-        return ProviderAudio(pcm, "pcm_s16le", voice.config.sample_rate)
+        # Piper speaks sentence by sentence anyway; asking for one sentence at a time makes
+        # where each lands in the audio exact (the samples of its own piece).
+        text, language = request.text, voice.config.espeak_voice.split("-")[0]
+        ranges = sentence_ranges(text, language) or [(0, len(text))]
+        pieces = [
+            b"".join(chunk.audio_int16_bytes for chunk in voice.synthesize(text[a:b], config))
+            for a, b in ranges
+        ]
+        marks = marks_of_pieces(ranges, [len(piece) // 2 for piece in pieces])
+        return ProviderAudio(b"".join(pieces), "pcm_s16le", voice.config.sample_rate, marks=marks)

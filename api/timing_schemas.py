@@ -1,0 +1,24 @@
+"""Response bodies of GET /result/{id}/timings (api/routers/timings.py)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class TimedTextOut(BaseModel):
+    block: int = Field(description="Index of the block the text belongs to")
+    text: str
+    start_ms: int = Field(description="Where it starts in the final audio")
+    end_ms: int = Field(description="Where it ends in the final audio")
+    source: Literal["synthesized", "aligned", "estimated"] = Field(
+        description="synthesized: spoken as its own piece, exact; aligned: the provider's own "
+        "alignment; estimated: found in the audio (pauses, else characters)"
+    )
+    chars: tuple[int, int] = Field(description="[start, end) of `text` in the block's text")
+
+
+class TimingsOut(BaseModel):
+    sentences: list[TimedTextOut]
+    words: list[TimedTextOut] = Field(description="Where the provider times words (ElevenLabs)")
