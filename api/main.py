@@ -13,7 +13,7 @@ from api.body_limit import BodySizeLimit
 from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.rate_limits import build_limiter
-from api.routers import accounts, auth, catalog, jobs, keys, results, speech
+from api.routers import accounts, auth, catalog, events, jobs, keys, results, speech
 from api.schemas import quote_limits
 from api.streaming import OpenStreams
 from config import Settings, get_settings
@@ -84,7 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.MAX_BODY_BYTES)
     # Added last, so it runs first: links handed out are built from the Host header.
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
-    for module in (auth, jobs, results, catalog, accounts, keys, speech):
+    for module in (auth, jobs, events, results, catalog, accounts, keys, speech):
         app.include_router(module.router)
     install_docs(app)
 
