@@ -10,6 +10,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from api.access_log import install_access_log_redaction
 from api.body_limit import BodySizeLimit
+from api.console.site import install_console
 from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.rate_limits import build_limiter
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (auth, jobs, events, results, catalog, accounts, keys, speech):
         app.include_router(module.router)
     install_docs(app)
+    install_console(app, settings)
 
     default_openapi = app.openapi
 
