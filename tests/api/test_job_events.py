@@ -15,7 +15,7 @@ import redis.asyncio as aioredis
 
 from api.job_events import status_events
 from api.main import create_app
-from tests.helpers import bearer, create_job_behind_the_api, served
+from tests.helpers import bearer, completed_job_behind_the_api, create_job_behind_the_api, served
 from utils.jobs.models import BlockSpec
 from utils.jobs.store import JobStore
 
@@ -73,6 +73,16 @@ def test_events_follow_the_job_woken_by_notifications_and_end_at_completion(serv
         time.sleep(1.5)  # nothing happens: a poller would have read the job many times
         assert hgetall_calls(service_redis) - reads_before <= 1
         assert events.empty()
+
+        # A client that leaves gives its place among alice's open streams back.
+        assert service_redis.zcard("tts:streams:alice") == 1
+        with httpx.stream("GET", f"{url}/jobs/{job_id}/events", headers=alice) as leaving:
+            assert next(leaving.iter_lines()).startswith("event: status")
+            assert service_redis.zcard("tts:streams:alice") == 2
+        deadline = time.monotonic() + 10
+        while service_redis.zcard("tts:streams:alice") != 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert service_redis.zcard("tts:streams:alice") == 1
 
         seen = []
         for index in range(3):
@@ -172,6 +182,17 @@ def test_keep_alive_comments_in_a_quiet_job(redis_db):
     first, second, third = asyncio.run(scenario())
     assert first.startswith(b"event: status\n")
     assert second == third == b": keep-alive\n\n"  # and no repeated event: nothing changed
+
+
+def test_a_finished_job_gives_one_event_and_ends(app, alice, service_redis):
+    storage = app.app.state.storage
+    job_id = completed_job_behind_the_api(service_redis, storage, "alice")
+    response = app.get(f"/jobs/{job_id}/events", headers=alice)
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store, no-transform"
+    events = list(parse_sse(response.text.split("\n")))
+    assert events == [("status", app.get(f"/status/{job_id}", headers=alice).json())]
+    assert events[0][1]["status"] == "completed"
 
 
 @pytest.mark.parametrize("who", ["bob", None])

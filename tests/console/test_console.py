@@ -138,3 +138,40 @@ def test_the_page_works_offline_under_its_csp(app):
         assert response.status_code == 200 and response.content, asset
         assert response.headers["content-security-policy"] == csp
     assert app.get("/docs").status_code == 200  # the API's docs stay where they were
+
+
+def test_a_pasted_script_becomes_blocks_and_refusals_are_shown(chromium, users, service_redis):
+    from playwright.sync_api import expect
+
+    with served(create_app()) as url:
+        page = chromium.new_page()
+        page.goto(f"{url}/")
+        page.get_by_label("Username").fill("alice")
+        page.get_by_label("Password").fill("wrong")
+        page.get_by_label("Password").press("Enter")
+        expect(page.get_by_role("alert")).to_contain_text("Sign-in failed")
+        expect(page.get_by_label("Password")).to_be_focused()
+        page.keyboard.type("alice-password")
+        page.keyboard.press("Enter")
+        expect(page.get_by_label("Block 1 Text")).to_be_focused(timeout=30_000)
+
+        # Focus is visible to a keyboard user: the next control after the text is outlined.
+        page.keyboard.press("Tab")
+        expect(page.get_by_label("Block 1 Provider")).to_be_focused()
+        assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
+
+        page.get_by_text("Paste a script").press("Enter")
+        script = "First paragraph.\nStill the first.\n\nSecond one.\n\n\n  Third.  \n"
+        page.get_by_label("Script").fill(script)
+        page.get_by_role("button", name="Make blocks from the script").press("Enter")
+        texts = [page.get_by_label(f"Block {n} Text").input_value() for n in (1, 2, 3)]
+        assert texts == ["First paragraph.\nStill the first.", "Second one.", "Third."]
+        expect(page.get_by_label("Block 4 Text")).to_have_count(0)
+        expect(page.get_by_label("Block 1 Text")).to_be_focused()
+
+        # A refused job says why, naming the block's field, and nothing is submitted.
+        page.get_by_label("Block 2 Text").fill("!!!")
+        page.get_by_role("button", name="Submit job").press("Enter")
+        expect(page.get_by_role("alert")).to_contain_text("The job was refused: blocks[1].text")
+        assert page.locator("#job").is_hidden()
+        page.close()

@@ -55,6 +55,7 @@ async function signIn(event) {
   const response = await fetch("/token", { method: "POST", body });
   if (!response.ok) {
     showError(`Sign-in failed: ${await errorText(response)}`);
+    $("password").value = ""; // to be typed again
     $("password").focus();
     return;
   }
