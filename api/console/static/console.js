@@ -3,18 +3,15 @@
 // sessionStorage (gone when the tab closes). Progress comes from GET /jobs/{id}/events, read
 // with fetch rather than EventSource, since EventSource cannot send an Authorization header.
 
-const TOKEN = "tts.token";
-const USER = "tts.user";
+import { TOKEN, UNAUTHORIZED, USER, api, errorText, sseEvents, token } from "./api.js";
+import { addBlock, blocksFromScript, field, readBlocks, setProviders } from "./blocks.js";
+
 const SESSION_JOBS = "tts.jobs"; // jobs submitted in this tab, for when GET /jobs is absent
 const FINISHED = new Set(["completed", "failed"]);
 
 const $ = (id) => document.getElementById(id);
-let providers = []; // GET /tts/providers
-const voices = new Map(); // provider name -> its voices, fetched once
 let watching = null; // the AbortController of the job being followed
-let blockSerial = 0; // unique ids for each block's fields
 
-const token = () => sessionStorage.getItem(TOKEN);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function showError(message) {
@@ -23,26 +20,6 @@ function showError(message) {
 
 function announce(message) {
   $("progress").textContent = message;
-}
-
-async function api(path, options = {}) {
-  const headers = new Headers(options.headers || {});
-  if (token()) headers.set("Authorization", `Bearer ${token()}`);
-  const response = await fetch(path, { ...options, headers });
-  if (response.status === 401 && token()) signOut("Your sign-in has expired; sign in again.");
-  return response;
-}
-
-// The API's errors: {"detail": "..."}, or a list of field problems each with its own message.
-async function errorText(response) {
-  try {
-    const body = await response.json();
-    if (typeof body.detail === "string") return body.detail;
-    if (Array.isArray(body.detail)) return body.detail.map((d) => d.msg).join("; ");
-  } catch {
-    // not JSON: fall through to the status line
-  }
-  return `${response.status} ${response.statusText}`.trim();
 }
 
 // ---- signing in and out
@@ -82,7 +59,7 @@ async function enter() {
     if (response.status !== 401) showError(`Cannot list providers: ${await errorText(response)}`);
     return;
   }
-  providers = await response.json();
+  setProviders(await response.json());
   $("sign-in").hidden = true;
   for (const id of ["compose", "recent", "who"]) $(id).hidden = false;
   $("who-name").textContent = `Signed in as ${sessionStorage.getItem(USER) || "you"}`;
@@ -91,109 +68,12 @@ async function enter() {
   loadRecent();
 }
 
-// ---- composing blocks
-
-async function voicesOf(provider) {
-  if (!voices.has(provider)) {
-    const response = await api(`/tts/voices/${encodeURIComponent(provider)}`);
-    voices.set(provider, response.ok ? await response.json() : []);
-  }
-  return voices.get(provider);
-}
-
-function options(select, items, selected) {
-  select.replaceChildren(
-    ...items.map(({ value, label }) => {
-      const option = new Option(label, value);
-      option.selected = value === selected;
-      return option;
-    }),
-  );
-}
-
-async function fillVoices(fieldset, wanted) {
-  const provider = field(fieldset, "provider").value;
-  const found = await voicesOf(provider);
-  const fallback = providers.find((p) => p.name === provider)?.default_voice;
-  const items = found.map((v) => ({ value: v.id, label: v.language ? `${v.name} (${v.language})` : v.name }));
-  options(field(fieldset, "voice"), items, wanted || fallback);
-}
-
-const field = (fieldset, name) => fieldset.querySelector(`[data-field="${name}"]`);
-
-async function addBlock(values = {}) {
-  const fieldset = $("block-template").content.firstElementChild.cloneNode(true);
-  const serial = ++blockSerial;
-  for (const label of fieldset.querySelectorAll("label[data-for]")) {
-    const input = field(fieldset, label.dataset.for);
-    input.id = `block-${serial}-${label.dataset.for}`;
-    label.htmlFor = input.id;
-    // "Block 2 text": each field's name says which block it belongs to, for screen readers.
-    label.prepend(Object.assign(document.createElement("span"), { className: "which" }));
-  }
-  const first = $("blocks").querySelector("fieldset.block");
-  const provider = values.provider || (first && field(first, "provider").value) || defaultProvider();
-  options(field(fieldset, "provider"), providers.map((p) => ({ value: p.name, label: p.name })), provider);
-  field(fieldset, "text").value = values.text || "";
-  field(fieldset, "pause").value = values.pause ?? 0;
-  field(fieldset, "speed").value = values.speed ?? 1;
-  field(fieldset, "provider").addEventListener("change", () => fillVoices(fieldset));
-  fieldset.querySelector(".remove-block").addEventListener("click", () => removeBlock(fieldset));
-  $("blocks").append(fieldset);
-  renumber();
-  await fillVoices(fieldset, values.voice || (first && field(first, "voice").value));
-  return fieldset;
-}
-
-function defaultProvider() {
-  const configured = document.body.dataset.defaultProvider; // DEFAULT_PROVIDER, filled in by the server
-  return (providers.find((p) => p.name === configured) || providers[0] || {}).name;
-}
-
-function removeBlock(fieldset) {
-  const next = fieldset.nextElementSibling || fieldset.previousElementSibling;
-  fieldset.remove();
-  renumber();
-  field(next, "text").focus();
-}
-
-function renumber() {
-  const all = [...$("blocks").querySelectorAll("fieldset.block")];
-  all.forEach((fieldset, i) => {
-    fieldset.querySelector("legend").textContent = `Block ${i + 1}`;
-    for (const span of fieldset.querySelectorAll(".which")) span.textContent = `Block ${i + 1} `;
-    const remove = fieldset.querySelector(".remove-block");
-    remove.textContent = `Remove block ${i + 1}`;
-    remove.disabled = all.length === 1; // a job needs a block
-  });
-}
-
-async function blocksFromScript() {
-  const paragraphs = $("script").value.split(/\n\s*\n/).map((p) => p.trim()).filter(Boolean);
-  if (!paragraphs.length) {
-    showError("The script is empty: write paragraphs separated by a blank line.");
-    return;
-  }
-  const first = $("blocks").querySelector("fieldset.block");
-  const keep = first ? { provider: field(first, "provider").value, voice: field(first, "voice").value } : {};
-  $("blocks").replaceChildren();
-  for (const text of paragraphs) await addBlock({ ...keep, text });
-  showError("");
-  $("blocks").querySelector("textarea").focus();
-}
-
 // ---- submitting and following a job
 
 async function submitJob(event) {
   event.preventDefault();
   showError("");
-  const blocks = [...$("blocks").querySelectorAll("fieldset.block")].map((fieldset) => ({
-    text: field(fieldset, "text").value,
-    provider: field(fieldset, "provider").value,
-    voice: field(fieldset, "voice").value,
-    wait_after_ms: Math.round(Number(field(fieldset, "pause").value) || 0),
-    speed: Number(field(fieldset, "speed").value) || 1,
-  }));
+  const blocks = readBlocks();
   const body = JSON.stringify({ blocks, output_format: $("output-format").value });
   $("submit-job").disabled = true;
   try {
@@ -255,32 +135,6 @@ async function followEvents(jobId, signal) {
   }
 }
 
-// Server-sent events from a fetch body: events end at a blank line; ":" lines are comments.
-async function* sseEvents(body) {
-  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return;
-    buffer += value.replace(/\r\n?/g, "\n");
-    let end;
-    while ((end = buffer.indexOf("\n\n")) >= 0) {
-      const lines = buffer.slice(0, end).split("\n");
-      buffer = buffer.slice(end + 2);
-      let name = "message";
-      const data = [];
-      for (const line of lines) {
-        if (!line || line.startsWith(":")) continue;
-        const colon = line.indexOf(":");
-        const key = colon < 0 ? line : line.slice(0, colon);
-        const val = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
-        if (key === "event") name = val;
-        else if (key === "data") data.push(val);
-      }
-      if (data.length) yield { name, data: data.join("\n") };
-    }
-  }
-}
 
 function showStatus(status) {
   showError("");
@@ -386,7 +240,11 @@ $("add-block").addEventListener("click", async () => {
   const fieldset = await addBlock();
   field(fieldset, "text").focus();
 });
-$("use-script").addEventListener("click", blocksFromScript);
+$("use-script").addEventListener("click", async () => {
+  const made = await blocksFromScript($("script").value);
+  showError(made ? "" : "The script is empty: write paragraphs separated by a blank line.");
+});
+window.addEventListener(UNAUTHORIZED, () => signOut("Your sign-in has expired; sign in again."));
 $("job-form").addEventListener("submit", submitJob);
 $("refresh-recent").addEventListener("click", loadRecent);
 if (token()) enter();
