@@ -11,12 +11,24 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from api import metrics, probes
 from api.access_log import install_access_log_redaction
 from api.body_limit import BodySizeLimit
+from api.console.site import install_console
 from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.metrics import build_registry
 from api.rate_limits import build_limiter
 from api.request_context import RequestContext
-from api.routers import accounts, auth, catalog, jobs, keys, results, speech, timings, webhooks
+from api.routers import (
+    accounts,
+    auth,
+    catalog,
+    events,
+    jobs,
+    keys,
+    results,
+    speech,
+    timings,
+    webhooks,
+)
 from api.schemas import quote_limits
 from api.streaming import OpenStreams
 from config import Settings, get_settings
@@ -103,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (
         auth,
         jobs,
+        events,
         results,
         timings,
         catalog,
@@ -115,6 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(module.router)
     install_docs(app)
+    install_console(app, settings)
 
     default_openapi = app.openapi
 

@@ -62,7 +62,8 @@ class OpenStreams:
         if count > self.limit:
             self.redis.zrem(key, stream_id)
             raise RateLimited(
-                f"at most {self.limit} audio streams open at once per user", int(LEASE_S)
+                f"at most {self.limit} streams (audio or job events) open at once per user",
+                int(LEASE_S),
             )
         return StreamHold(key, stream_id)
 

@@ -16,7 +16,7 @@ Redis keys (all under the `tts:` prefix):
     tts:workers:local             zset: local (CPU) pool processes, by heartbeat expiry
     tts:workers:network           zset: every other worker process, by heartbeat expiry
     tts:job:{id}:events           pub/sub channel: the job's block and job state changes
-    tts:streams:{user}            zset: the user's open audio streams, by lease expiry
+    tts:streams:{user}            zset: the user's open streams (audio, job events), by expiry
     tts:user:{name}               hash: a user's password hash
     tts:user:{name}:accounts      hash: the user's own provider accounts (keys encrypted)
     tts:user:{name}:apikeys       hash: the user's API keys, key id -> the key's SHA-256

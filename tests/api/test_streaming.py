@@ -83,7 +83,7 @@ def test_open_streams_are_capped_per_user_and_freed_on_release(redis_db):
     holds = [streams.acquire("alice"), streams.acquire("alice")]
     with pytest.raises(RateLimited) as refused:
         streams.acquire("alice")
-    assert refused.value.retry_after_s > 0 and "at most 2 audio streams" in str(refused.value)
+    assert refused.value.retry_after_s > 0 and "at most 2 streams" in str(refused.value)
     streams.acquire("bob")  # another user's count is their own
 
     port = redis_db.connection_pool.connection_kwargs["port"]

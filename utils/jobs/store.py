@@ -65,6 +65,7 @@ class JobStore:
         self.redis = client
         self.ttl_s = ttl_s
         self.on_finished = on_finished
+        # queued -> processing, inside the block's start: every block's first task asks.
         self._queued_to_processing = client.register_script(
             "if redis.call('HGET', KEYS[1], 'status') == 'queued' then "
             "redis.call('HSET', KEYS[1], 'status', 'processing', 'updated_at', ARGV[1]) end"
@@ -194,10 +195,11 @@ class JobStore:
             pipe.hincrby(block_key(job.id, index), "attempts", 1)
             pipe.hset(job_key(job.id), "updated_at", stamp)
             pipe.hset(running_blocks_key(), running_field(job.id, index), worker)
+            if job.status == JobStatus.QUEUED:
+                # before the notification, so whoever it wakes reads the job as processing
+                self._queued_to_processing(keys=[job_key(job.id)], args=[stamp], client=pipe)
             _publish(pipe, job.id, block=index, status=BlockStatus.PROCESSING)
             pipe.execute()
-        if job.status == JobStatus.QUEUED:
-            self._mark_processing(job.id)
 
     def finish_block(self, job: JobRecord, index: int, result: dict[str, str | int]) -> bool:
         """Record a finished block; True for exactly one caller once every block is done.
@@ -327,10 +329,6 @@ class JobStore:
             for index in range(int(n_blocks or 0)):
                 self._queued_to_skipped(keys=[block_key(job_id, index)], client=pipe)
             pipe.execute()
-
-    def _mark_processing(self, job_id: str) -> None:
-        """queued -> processing, in one round trip: every block's first task asks."""
-        self._queued_to_processing(keys=[job_key(job_id)], args=[now_iso()])
 
     def _set_status_unless_finished(self, job_id: str, new: JobStatus) -> None:
         key = job_key(job_id)

@@ -1,0 +1,112 @@
+// The job's blocks as a form: one fieldset per block (text, provider, voice, pause, speed),
+// added, removed, or made from a pasted script.
+
+import { api } from "./api.js";
+
+const $ = (id) => document.getElementById(id);
+let providers = []; // GET /tts/providers
+const voices = new Map(); // provider name -> its voices, fetched once
+let blockSerial = 0; // unique ids for each block's fields
+
+export function setProviders(list) {
+  providers = list;
+}
+
+async function voicesOf(provider) {
+  if (!voices.has(provider)) {
+    const response = await api(`/tts/voices/${encodeURIComponent(provider)}`);
+    voices.set(provider, response.ok ? await response.json() : []);
+  }
+  return voices.get(provider);
+}
+
+function options(select, items, selected) {
+  select.replaceChildren(
+    ...items.map(({ value, label }) => {
+      const option = new Option(label, value);
+      option.selected = value === selected;
+      return option;
+    }),
+  );
+}
+
+async function fillVoices(fieldset, wanted) {
+  const provider = field(fieldset, "provider").value;
+  const found = await voicesOf(provider);
+  const fallback = providers.find((p) => p.name === provider)?.default_voice;
+  const items = found.map((v) => ({ value: v.id, label: v.language ? `${v.name} (${v.language})` : v.name }));
+  options(field(fieldset, "voice"), items, wanted || fallback);
+}
+
+export const field = (fieldset, name) => fieldset.querySelector(`[data-field="${name}"]`);
+
+export async function addBlock(values = {}) {
+  const fieldset = $("block-template").content.firstElementChild.cloneNode(true);
+  const serial = ++blockSerial;
+  for (const label of fieldset.querySelectorAll("label[data-for]")) {
+    const input = field(fieldset, label.dataset.for);
+    input.id = `block-${serial}-${label.dataset.for}`;
+    label.htmlFor = input.id;
+    // "Block 2 text": each field's name says which block it belongs to, for screen readers.
+    label.prepend(Object.assign(document.createElement("span"), { className: "which" }));
+  }
+  const first = $("blocks").querySelector("fieldset.block");
+  const provider = values.provider || (first && field(first, "provider").value) || defaultProvider();
+  options(field(fieldset, "provider"), providers.map((p) => ({ value: p.name, label: p.name })), provider);
+  field(fieldset, "text").value = values.text || "";
+  field(fieldset, "pause").value = values.pause ?? 0;
+  field(fieldset, "speed").value = values.speed ?? 1;
+  field(fieldset, "provider").addEventListener("change", () => fillVoices(fieldset));
+  fieldset.querySelector(".remove-block").addEventListener("click", () => removeBlock(fieldset));
+  $("blocks").append(fieldset);
+  renumber();
+  await fillVoices(fieldset, values.voice || (first && field(first, "voice").value));
+  return fieldset;
+}
+
+function defaultProvider() {
+  const configured = document.body.dataset.defaultProvider; // DEFAULT_PROVIDER, filled in by the server
+  return (providers.find((p) => p.name === configured) || providers[0] || {}).name;
+}
+
+function removeBlock(fieldset) {
+  const next = fieldset.nextElementSibling || fieldset.previousElementSibling;
+  fieldset.remove();
+  renumber();
+  field(next, "text").focus();
+}
+
+function renumber() {
+  const all = [...$("blocks").querySelectorAll("fieldset.block")];
+  all.forEach((fieldset, i) => {
+    fieldset.querySelector("legend").textContent = `Block ${i + 1}`;
+    for (const span of fieldset.querySelectorAll(".which")) span.textContent = `Block ${i + 1} `;
+    const remove = fieldset.querySelector(".remove-block");
+    remove.textContent = `Remove block ${i + 1}`;
+    remove.disabled = all.length === 1; // a job needs a block
+  });
+}
+
+// Each paragraph of the script (separated by a blank line) as a block, in place of the blocks
+// there were, with the first block's provider and voice; false for an empty script.
+export async function blocksFromScript(script) {
+  const paragraphs = script.split(/\n\s*\n/).map((p) => p.trim()).filter(Boolean);
+  if (!paragraphs.length) return false;
+  const first = $("blocks").querySelector("fieldset.block");
+  const keep = first ? { provider: field(first, "provider").value, voice: field(first, "voice").value } : {};
+  $("blocks").replaceChildren();
+  for (const text of paragraphs) await addBlock({ ...keep, text });
+  $("blocks").querySelector("textarea").focus();
+  return true;
+}
+
+// The blocks as POST /tts takes them.
+export function readBlocks() {
+  return [...$("blocks").querySelectorAll("fieldset.block")].map((fieldset) => ({
+    text: field(fieldset, "text").value,
+    provider: field(fieldset, "provider").value,
+    voice: field(fieldset, "voice").value,
+    wait_after_ms: Math.round(Number(field(fieldset, "pause").value) || 0),
+    speed: Number(field(fieldset, "speed").value) || 1,
+  }));
+}
