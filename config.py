@@ -202,6 +202,9 @@ class Settings(BaseSettings):
     # OpenAI voice names (alloy, nova, ...) to voices of the default provider, or to
     # "provider/voice"; a name not listed here nor known to the provider is its default voice.
     SPEECH_VOICES: dict[str, str] = Field(default_factory=dict)
+    # A speech response waits this long for its first piece, then answers 504 (no worker took
+    # it): a client never hangs on a service without workers.
+    SPEECH_FIRST_PIECE_TIMEOUT_S: float = Field(default=120.0, gt=0)
 
     # The Piper voice catalogue: rhasspy/piper-voices, or any mirror laid out the same way
     # (voices.json at its root, each file at the path voices.json names). A block naming one

@@ -36,6 +36,7 @@ from utils.errors import (
     ServiceError,
     StorageError,
     SynthesisFailed,
+    SynthesisTimedOut,
     Unavailable,
 )
 
@@ -171,6 +172,10 @@ def install_error_handlers(app: FastAPI) -> None:
             {"detail": "audio storage unavailable, try again shortly"},
             {"Retry-After": "5"},
         )
+
+    @app.exception_handler(SynthesisTimedOut)
+    async def _synthesis_timed_out(request: Request, exc: SynthesisTimedOut) -> JSONResponse:
+        return _json(request, 504, {"detail": str(exc)}, {"Retry-After": "5"})
 
     @app.exception_handler(SynthesisFailed)
     async def _synthesis_failed(request: Request, exc: SynthesisFailed) -> JSONResponse:

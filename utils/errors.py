@@ -12,6 +12,7 @@
     │   ├── ProviderRetryable     429, 5xx, timeouts, connection errors: try again later
     │   └── ProviderRejected      400/401/403/422 and the like: retrying cannot help
     ├── SynthesisFailed       audio a request waits for could not be made (502)
+    ├── SynthesisTimedOut     audio a request waits for was not made in time (504)
     ├── StorageError          audio could not be stored or read
     │   └── ObjectNotFound        nothing is stored under that key (never written, or purged)
     └── ConfigurationError    the service is configured in a way that cannot work
@@ -123,3 +124,8 @@ class ConfigurationError(ServiceError):
 class SynthesisFailed(ServiceError):
     """The audio a request waits for (a speech response's first piece) could not be made; the
     message says why, from the job's own error."""
+
+
+class SynthesisTimedOut(ServiceError):
+    """The audio a request waits for was not made in time (no worker took it, or all are busy);
+    the work stays queued and is made later (504)."""

@@ -8,6 +8,8 @@ cache and fair share as any job, and the response streams them in order as each 
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
@@ -35,7 +37,7 @@ from api.speech.targets import (
 from api.ssml_blocks import Spoken, expand_ssml, ssml_voices
 from config import Settings
 from utils.accounts.user_accounts import display_name
-from utils.errors import FieldError, InvalidRequest, SynthesisFailed
+from utils.errors import FieldError, InvalidRequest, SynthesisFailed, SynthesisTimedOut
 from utils.jobs.models import BlockSpec
 from utils.text.sentences import pieces, speakable
 from utils.text.ssml import looks_like_ssml
@@ -148,7 +150,17 @@ async def create_speech(
     audio = encoded_audio(
         aredis, storage, job, body.response_format, settings.JOB_STALL_TIMEOUT, hold
     )
-    first, audio = await first_then_rest(audio)
+    try:
+        first, audio = await asyncio.wait_for(
+            first_then_rest(audio), settings.SPEECH_FIRST_PIECE_TIMEOUT_S
+        )
+    except TimeoutError:
+        await audio.aclose()  # its stream place and subscription are given back
+        raise SynthesisTimedOut(
+            f"no audio within {settings.SPEECH_FIRST_PIECE_TIMEOUT_S} s "
+            "(SPEECH_FIRST_PIECE_TIMEOUT_S): are the workers running? The request's job "
+            f"{job.id} stays queued"
+        ) from None
     if first is None:
         failed = await run_in_threadpool(submitter.jobs.get, job.id)
         reason = failed.error or next((b.error for b in failed.blocks if b.error), None)

@@ -215,3 +215,26 @@ def test_an_api_key_works_with_the_sdk_until_revoked(speech_url):
     assert revoked.status_code == 204
     with pytest.raises(openai.AuthenticationError):
         client.audio.speech.create(model="tts-1", voice="alloy", input="Not any more.")
+
+
+def test_without_workers_a_request_ends_with_504_and_gives_its_stream_back(redis_server):
+    import redis as redis_lib
+
+    from api.main import create_app
+    from config import Settings
+    from utils.auth.users import UserStore
+
+    url = f"redis://127.0.0.1:{redis_server.port}/5"  # no worker consumes here
+    redis_lib.Redis.from_url(url).flushdb()
+    app = create_app(
+        Settings(REDIS_URL=url, SPEECH_FIRST_PIECE_TIMEOUT_S=0.5, MAX_STREAMS_PER_USER=1)
+    )
+    with served(app) as base:
+        UserStore(app.state.redis).set_password("alice", "alice-password")
+        client = openai.OpenAI(api_key=token_for(base), base_url=f"{base}/v1", max_retries=0)
+        for _ in range(2):  # the second would be 429 if the first kept its stream place
+            with pytest.raises(openai.APIStatusError) as raised:
+                client.audio.speech.create(model="tts-1", voice="alloy", input="Anyone there?")
+            assert raised.value.status_code == 504
+            assert raised.value.body["type"] == "server_error"
+            assert "SPEECH_FIRST_PIECE_TIMEOUT_S" in raised.value.body["message"]
