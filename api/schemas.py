@@ -15,6 +15,7 @@ from pydantic_core import PydanticCustomError
 from config import Settings
 
 MIN_SPEED, MAX_SPEED = 0.5, 2.0
+TAG_MAX_CHARS = 200  # a title, author, album or chapter title: what players show on one line
 
 # Control characters (Unicode category Cc) but tab, newline and carriage return, and lone
 # surrogates: JSON can escape a surrogate ("\ud800") that no UTF-8 store or provider accepts.
@@ -67,6 +68,20 @@ class BlockIn(BaseModel):
         description="Your own name for the block, returned with it in status and result, and "
         "its file name in the blocks' zip.",
     )
+    chapter: RequestStr | None = Field(
+        default=None,
+        max_length=TAG_MAX_CHARS,
+        description="This block opens a chapter of this title; it runs to the next chapter or "
+        "the end. Written as chapter marks into mp3 (ID3 CHAP/CTOC), m4b and aac (MP4 "
+        "chapters) and opus files, and listed by GET /result.",
+    )
+
+
+class LoudnessIn(BaseModel):
+    model_config = _REQUEST
+
+    integrated_lufs: float = Field(description="Each block's integrated loudness (BS.1770).")
+    true_peak_db: float = Field(default=-1.0, description="True-peak ceiling, dBTP.")
 
 
 class JobIn(BaseModel):
@@ -100,12 +115,28 @@ class JobIn(BaseModel):
         default=None,
         description="mp3_{rate}_{kbps} (e.g. mp3_24000_64, the default), wav_{rate}, "
         "pcm_{rate} (raw s16le mono), flac_{rate}, opus_{rate}_{kbps} (Ogg Opus), "
-        "aac_{rate}_{kbps} (AAC-LC in MP4, .m4a); a 422 lists the rates and bitrates allowed.",
+        "aac_{rate}_{kbps} (AAC-LC in MP4, .m4a), m4b_{rate}_{kbps} (the same as an "
+        "audiobook, .m4b, with chapters); a 422 lists the rates and bitrates allowed.",
     )
     combine: bool = Field(
         default=True,
         description="false: no combined file; the job completes once every block is stored, "
         "and its blocks download one by one or together as a zip.",
+    )
+    title: RequestStr | None = Field(
+        default=None, max_length=TAG_MAX_CHARS, description="The final file's title tag."
+    )
+    author: RequestStr | None = Field(
+        default=None, max_length=TAG_MAX_CHARS, description="Its author (artist) tag."
+    )
+    album: RequestStr | None = Field(
+        default=None, max_length=TAG_MAX_CHARS, description="Its album tag."
+    )
+    loudness: LoudnessIn | RequestStr | None = Field(
+        default=None,
+        description="Bring every block to one loudness: a preset (podcast: -16 LUFS, -1 dBTP; "
+        "audiobook: -19 LUFS, -3 dBTP; broadcast: -23 LUFS, -1 dBTP) or "
+        '{"integrated_lufs": -16, "true_peak_db": -1}.',
     )
 
 
@@ -122,6 +153,27 @@ class JobRetried(JobAccepted):
     retried_blocks: list[int]
 
 
+class LoudnessOut(BaseModel):
+    integrated_lufs: float
+    true_peak_db: float
+
+
+class BlockLoudnessOut(BaseModel):
+    """A block's loudness as made, before and after it was brought to the job's target."""
+
+    before_lufs: float | None = Field(description="None: silence, nothing to measure.")
+    after_lufs: float | None
+    gain_db: float
+    true_peak_db: float | None = Field(description="After, 4x oversampled, dBTP.")
+
+
+class ChapterOut(BaseModel):
+    title: str
+    block_index: int = Field(description="The block that opens it.")
+    start_ms: int
+    end_ms: int
+
+
 class BlockStatusOut(BaseModel):
     index: int
     id: str | None = None
@@ -132,6 +184,8 @@ class BlockStatusOut(BaseModel):
     cached: bool = False
     duration_ms: int | None = None
     error: str | None = None
+    chapter: str | None = None
+    loudness: BlockLoudnessOut | None = None
 
 
 class JobStatusOut(BaseModel):
@@ -143,6 +197,7 @@ class JobStatusOut(BaseModel):
     created_at: str
     updated_at: str
     error: str | None = None
+    loudness: LoudnessOut | None = None
 
 
 class BlockResultOut(BaseModel):
@@ -152,6 +207,8 @@ class BlockResultOut(BaseModel):
     start_ms: int | None = Field(description="Where it starts in the combined file, if any.")
     end_ms: int | None = None
     duration_ms: int
+    chapter: str | None = None
+    loudness: BlockLoudnessOut | None = None
 
 
 class JobResultOut(BaseModel):
@@ -168,6 +225,14 @@ class JobResultOut(BaseModel):
     zip_url: str = Field(description="Every block's MP3 in one zip, in order.")
     duration_ms: int
     blocks: list[BlockResultOut]
+    title: str | None = None
+    author: str | None = None
+    album: str | None = None
+    loudness: LoudnessOut | None = Field(default=None, description="The job's target.")
+    chapters: list[ChapterOut] = Field(
+        default_factory=list,
+        description="Where each chapter runs in the combined file (none for blocks alone).",
+    )
 
 
 class TokenOut(BaseModel):

@@ -163,6 +163,7 @@ def _from_ssml(
             wait_after_ms=part.wait_after_ms,
             speed=part.speed,
             id=client_id,
+            chapter=base.chapter if base and k == 0 else None,  # opened by its first words
         )
         items.append(JobItem(block, origin, part.volume_db, k))
     items[0].lead_ms = lead_ms

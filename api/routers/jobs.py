@@ -6,11 +6,19 @@ from fastapi import APIRouter, Request, Response, status
 
 from api.deps import CurrentUser, JobsDep, ProvidersDep, SettingsDep, SubmitterDep
 from api.rate_limits import rate_limit, user_or_address
-from api.schemas import BlockStatusOut, JobAccepted, JobIn, JobRetried, JobStatusOut
+from api.schemas import (
+    BlockLoudnessOut,
+    BlockStatusOut,
+    JobAccepted,
+    JobIn,
+    JobRetried,
+    JobStatusOut,
+    LoudnessOut,
+)
 from api.urls import signed_audio_url
-from api.validation import validate_job
+from api.validation import job_options, validate_job
 from utils.accounts.user_accounts import display_name
-from utils.jobs.models import JobRecord
+from utils.jobs.models import BlockRecord, JobRecord
 
 router = APIRouter(tags=["jobs"])
 
@@ -32,7 +40,8 @@ def submit_job(
 ) -> JobAccepted:
     """Accept a job of ordered text blocks; poll GET /status/{job_id} for its progress."""
     output_format, specs = validate_job(body, user.username, settings, providers)
-    job = submitter.submit(user.username, output_format, specs, body.combine)
+    options, _ = job_options(body)  # valid: validate_job checked them
+    job = submitter.submit(user.username, output_format, specs, body.combine, options)
     response.headers["Location"] = f"/status/{job.id}"
     stream_url, _ = signed_audio_url(request, settings, job.id, stream=True)
     return JobAccepted(job_id=job.id, status=job.status.value, stream_url=stream_url)
@@ -78,10 +87,32 @@ def status_of(job: JobRecord) -> JobStatusOut:
                 cached=b.cached,
                 duration_ms=b.duration_ms,
                 error=b.error,
+                chapter=b.spec.chapter,
+                loudness=block_loudness(b),
             )
             for b in job.blocks
         ],
         created_at=job.created_at,
         updated_at=job.updated_at,
         error=job.error,
+        loudness=loudness_target(job),
+    )
+
+
+def block_loudness(block: BlockRecord) -> BlockLoudnessOut | None:
+    leveled = block.leveled
+    if leveled is None:
+        return None
+    return BlockLoudnessOut(
+        before_lufs=leveled.before_lufs,
+        after_lufs=leveled.after_lufs,
+        gain_db=leveled.gain_db,
+        true_peak_db=leveled.true_peak_db,
+    )
+
+
+def loudness_target(job: JobRecord) -> LoudnessOut | None:
+    target = job.options.loudness
+    return target and LoudnessOut(
+        integrated_lufs=target.integrated_lufs, true_peak_db=target.true_peak_db
     )

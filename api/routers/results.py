@@ -10,11 +10,13 @@ from fastapi.responses import FileResponse, Response, StreamingResponse
 from starlette.background import BackgroundTask
 
 from api.deps import AsyncRedisDep, AudioOwner, CurrentUser, JobsDep, SettingsDep, StorageDep
-from api.schemas import BlockResultOut, JobResultOut
+from api.routers.jobs import block_loudness, loudness_target
+from api.schemas import BlockResultOut, ChapterOut, JobResultOut
 from api.streaming import stream_blocks
 from api.urls import api_url, audio_url, signed_audio_url
 from api.zips import write_blocks_zip
 from utils.audio.formats import FAMILIES, OutputFormat
+from utils.audio.tags import Chapter, job_tags
 from utils.clock import iso_of
 from utils.errors import NotFound, NotReady, ObjectNotFound
 from utils.jobs.models import JobRecord, JobStatus
@@ -74,10 +76,26 @@ def job_result(
                 start_ms=b.start_ms,
                 end_ms=b.end_ms,
                 duration_ms=b.duration_ms,
+                chapter=b.spec.chapter,
+                loudness=block_loudness(b),
             )
             for b in job.blocks
         ],
+        title=job.options.title,
+        author=job.options.author,
+        album=job.options.album,
+        loudness=loudness_target(job),
+        chapters=[ChapterOut(**vars(c)) for c in _chapters(job)],
     )
+
+
+def _chapters(job: JobRecord) -> list[Chapter]:
+    """Where the chapters run in the combined file: from the blocks' places, as the combine
+    wrote them into the file's tags."""
+    if not job.combine:
+        return []
+    starts = [b.start_ms for b in job.blocks]
+    return job_tags(job, starts, job.duration_ms).chapters
 
 
 def _chunks(handle: BinaryIO) -> Iterator[bytes]:

@@ -2,10 +2,12 @@
 utils/names.py, statuses in utils/jobs/models.py).
 
     tts:job:{id}               hash: owner, status, n_blocks, output_format, timestamps,
-                               storage_key, duration_ms, error, expires_at
+                               storage_key, duration_ms, error, expires_at; where asked,
+                               title, author, album, loudness_lufs, true_peak_db
     tts:job:{id}:block:{i}     hash: the block's request (text, provider, voice, speed,
-                               wait_after_ms) and its progress (status, attempts, storage_key,
-                               n_samples, n_frames, duration_ms, start_ms, end_ms, error)
+                               wait_after_ms, chapter) and its progress (status, attempts,
+                               storage_key, n_samples, n_frames, duration_ms, start_ms, end_ms,
+                               error; lufs_before, lufs_after, gain_db, true_peak_after)
     tts:job:{id}:done          set of finished block indices
     tts:job:{id}:combine       marker: SET NX by the one task that enqueues the combine
     tts:jobs:active            zset: job id -> created time, for jobs not yet finished
@@ -25,7 +27,14 @@ import redis
 
 from utils.clock import now_iso
 from utils.errors import NotFound
-from utils.jobs.models import BlockRecord, BlockSpec, BlockStatus, JobRecord, JobStatus
+from utils.jobs.models import (
+    BlockRecord,
+    BlockSpec,
+    BlockStatus,
+    JobOptions,
+    JobRecord,
+    JobStatus,
+)
 from utils.names import (
     active_jobs_key,
     block_key,
@@ -68,8 +77,10 @@ class JobStore:
         output_format: str,
         blocks: list[BlockSpec],
         combine: bool = True,
+        options: JobOptions | None = None,
     ) -> JobRecord:
-        """`combine`: False for a job of blocks alone (no combined file)."""
+        """`combine`: False for a job of blocks alone (no combined file); `options`: its
+        tags and loudness target."""
         stamp, expires_at = now_iso(), int(time.time()) + self.ttl_s
         fields = {
             "owner": owner,
@@ -80,6 +91,7 @@ class JobStore:
             "updated_at": stamp,
             "expires_at": expires_at,
             "combine": int(combine),
+            **(options.to_fields() if options else {}),
         }
         with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(job_key(job_id), mapping=fields)
@@ -101,6 +113,7 @@ class JobStore:
                         **({"model": spec.model} if spec.model else {}),
                         **({"instructions": spec.instructions} if spec.instructions else {}),
                         **({"volume_db": spec.volume_db} if spec.volume_db else {}),
+                        **({"chapter": spec.chapter} if spec.chapter else {}),
                     },
                 )
                 pipe.expireat(key, expires_at)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from utils.audio.cache import AudioCache, content_digest
 from utils.audio.formats import OutputFormat
 from utils.errors import NotReady, Unavailable
-from utils.jobs.models import BlockSpec, JobRecord, JobStatus, prosody_context
+from utils.jobs.models import BlockSpec, JobOptions, JobRecord, JobStatus, prosody_context
 from utils.jobs.queue import JobQueue
 from utils.jobs.recovery import reset_for_retry
 from utils.jobs.store import JobStore
@@ -29,9 +29,14 @@ class JobSubmitter:
     providers: object  # a ProviderRegistry: the cache identity includes each provider's model
 
     def submit(
-        self, owner: str, output_format: str, specs: list[BlockSpec], combine: bool = True
+        self,
+        owner: str,
+        output_format: str,
+        specs: list[BlockSpec],
+        combine: bool = True,
+        options: JobOptions | None = None,
     ) -> JobRecord:
-        job = self.jobs.create(str(uuid.uuid4()), owner, output_format, specs, combine)
+        job = self.jobs.create(str(uuid.uuid4()), owner, output_format, specs, combine, options)
         pending, all_done = list(range(len(specs))), False
         if self.cache:
             pending, all_done = self._fill_from_cache(job, specs)
@@ -70,7 +75,9 @@ class JobSubmitter:
                 before = specs[index - 1] if index > 0 else None
                 after = specs[index + 1] if index + 1 < len(specs) else None
                 context = prosody_context(spec, before, after)
-            digests.append(content_digest(provider, spec, job.output_format, context))
+            digests.append(
+                content_digest(provider, spec, job.output_format, context, job.options.loudness)
+            )
         pending, all_done = [], False
         fmt = OutputFormat.parse(job.output_format)
         for index, (digest, entry) in enumerate(

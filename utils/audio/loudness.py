@@ -1,0 +1,142 @@
+"""Even loudness: each block brought to the job's loudness target on its worker.
+
+Blocks come from different providers and voices (and SSML volume changes) at levels many dB
+apart. Each block is measured per ITU-R BS.1770 (pyloudnorm: K-weighting, 400 ms gating
+blocks, absolute and relative gates), given the gain that brings it to the target, then kept
+under the true-peak ceiling by a look-ahead limiter. Since every block lands on the target and
+the pauses between them are digital silence (below the absolute gate), the whole programme's
+integrated loudness lands on the target too, without ever holding the programme whole.
+
+True peak is the peak of the signal oversampled 4x (BS.1770 Annex 2), with soxr.
+
+Blocks shorter than one 400 ms gating block have no full BS.1770 block; they are measured as
+one gating block of their own length (pyloudnorm with block_size = the block's duration), the
+shortest window that still K-weights and gates like the rest.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyloudnorm
+import soxr
+from scipy.ndimage import maximum_filter1d, uniform_filter1d
+
+from utils.audio.loudness_target import Leveled, LoudnessTarget
+
+GATE_BLOCK_S = 0.4  # BS.1770's gating block
+OVERSAMPLE = 4  # true peak: 4x oversampled (BS.1770-4 Annex 2)
+# The limiter sees peaks this early and releases over the same span: short enough not to pump
+# on speech, long enough that the gain never changes within a waveform's cycle at 100 Hz.
+LIMITER_WINDOW_MS = 10
+# Lossy encoders (MP3, AAC, Opus) reshape the waveform and raise its true peak a little; the
+# blocks are limited this far under the ceiling so the encoded file still keeps it.
+CODEC_HEADROOM_DB = 0.5
+LIMITER_ROUNDS = 5
+
+
+def _float(samples: np.ndarray) -> np.ndarray:
+    return samples.astype(np.float64) / 32768.0
+
+
+def integrated_lufs(samples: np.ndarray, sample_rate: int) -> float | None:
+    """Integrated loudness (LUFS) of mono int16 or float samples; None for silence or nothing."""
+    data = _float(samples) if samples.dtype == np.int16 else np.asarray(samples, np.float64)
+    if data.size == 0:
+        return None
+    block_s = min(GATE_BLOCK_S, data.size / sample_rate)
+    loudness = pyloudnorm.Meter(sample_rate, block_size=block_s).integrated_loudness(data)
+    return float(loudness) if math.isfinite(loudness) else None
+
+
+def true_peak_db(samples: np.ndarray, sample_rate: int) -> float | None:
+    """dBTP: the peak of the 4x oversampled signal; None for silence."""
+    data = _float(samples) if samples.dtype == np.int16 else np.asarray(samples, np.float64)
+    peak = float(np.max(np.abs(_oversampled(data.astype(np.float32), sample_rate)), initial=0.0))
+    return 20 * math.log10(peak) if peak > 0 else None
+
+
+def _oversampled(data: np.ndarray, sample_rate: int) -> np.ndarray:
+    if data.size == 0:
+        return data
+    return soxr.resample(data, sample_rate, sample_rate * OVERSAMPLE, quality="HQ")
+
+
+def _limit(data: np.ndarray, sample_rate: int, ceiling: float) -> np.ndarray:
+    """A look-ahead limiter: the gain at each sample is the lowest any true peak within the
+    window asks for, smoothed over half that window, so no peak passes the ceiling and the gain
+    moves gently; samples far from a peak keep a gain of 1."""
+    up = np.abs(_oversampled(data.astype(np.float32), sample_rate))
+    n = data.size
+    envelope = np.zeros(n)
+    whole = min(n, up.size // OVERSAMPLE)
+    envelope[:whole] = up[: whole * OVERSAMPLE].reshape(whole, OVERSAMPLE).max(axis=1)
+    envelope = np.maximum(envelope, np.abs(data))
+    window = max(1, int(sample_rate * LIMITER_WINDOW_MS / 1000))
+    reach = maximum_filter1d(envelope, size=2 * window + 1, mode="nearest")
+    gain = np.minimum(1.0, ceiling / np.maximum(reach, 1e-12))
+    # Each sample's gain is a mean of gains that all saw its own peak: none exceeds ceiling.
+    return data * uniform_filter1d(gain, size=window, mode="nearest")
+
+
+def level(
+    samples: np.ndarray, sample_rate: int, target: LoudnessTarget, headroom_db: float = 0.0
+) -> tuple[np.ndarray, Leveled]:
+    """`samples` (mono int16) at the target loudness with true peaks under the ceiling (less
+    `headroom_db`, for lossy codecs); silence is returned as it is."""
+    before = integrated_lufs(samples, sample_rate)
+    if before is None:
+        return samples, Leveled(None, None, 0.0, None)
+    data = _float(samples)
+    ceiling_db = target.true_peak_db - headroom_db
+    gain_db = target.integrated_lufs - before
+    peak_db = true_peak_db(samples, sample_rate) + gain_db
+    if peak_db <= ceiling_db:  # the usual case for quiet targets: a plain gain
+        out, after = data * 10 ** (gain_db / 20), before + gain_db
+    else:
+        out, after, gain_db = _limited(data, sample_rate, target, gain_db, 10 ** (ceiling_db / 20))
+        peak_db = true_peak_db(out, sample_rate)
+        if peak_db > ceiling_db:  # what falls between the limiter's view and the true peak
+            out *= 10 ** ((ceiling_db - peak_db) / 20)
+            after, peak_db = after + ceiling_db - peak_db, ceiling_db
+    result = np.clip(np.rint(out * 32768.0), -32768, 32767).astype(np.int16)
+    return result, Leveled(before, after, gain_db, peak_db)
+
+
+def _limited(
+    data: np.ndarray, sample_rate: int, target: LoudnessTarget, gain_db: float, ceiling: float
+) -> tuple[np.ndarray, float, float]:
+    """Gain then limiter. The limiter takes loudness off, more the harder it works, so the gain
+    is searched for (secant steps from the plain gain) until the block lands within 0.1 LU;
+    speech converges in two or three rounds. The block, its loudness and the gain."""
+    tried: list[tuple[float, float]] = []
+    for _ in range(LIMITER_ROUNDS):
+        out = _limit(data * 10 ** (gain_db / 20), sample_rate, ceiling)
+        after = integrated_lufs(out, sample_rate)
+        if after is None or abs(target.integrated_lufs - after) <= 0.1:
+            break
+        tried.append((gain_db, after))
+        step = target.integrated_lufs - after
+        if len(tried) > 1:
+            (g0, a0), (g1, a1) = tried[-2:]
+            if a1 - a0 > 0.01:  # louder for more gain: follow the slope, within reason
+                step = min(step * (g1 - g0) / (a1 - a0), 4 * abs(step) + 1)
+        gain_db += step
+    return out, after, gain_db
+
+
+LOSSLESS = ("wav", "pcm", "flac")
+
+
+def level_block(
+    samples: np.ndarray, fmt, target: LoudnessTarget | None
+) -> tuple[np.ndarray, dict[str, str]]:
+    """A block's PCM leveled for a job in `fmt` (an OutputFormat), and what was measured, as
+    stored on the block; unchanged (and nothing measured) without a target. Lossy families
+    keep CODEC_HEADROOM_DB under the ceiling for their encoder's overshoot."""
+    if target is None:
+        return samples, {}
+    lossy = fmt.family_name not in LOSSLESS
+    leveled, measured = level(samples, fmt.sample_rate, target, CODEC_HEADROOM_DB if lossy else 0)
+    return leveled, measured.to_fields()
