@@ -29,7 +29,7 @@ import lameenc
 import numpy as np
 
 from utils.audio.formats import FAMILIES, OutputFormat
-from utils.audio.tags import FileTags, ffmpeg_chapters, ffmpeg_metadata
+from utils.audio.tags import FileTags, add_vorbis_chapters, ffmpeg_chapters, ffmpeg_metadata
 
 # Bitrates for a stream asked for by family alone (OpenAI's response_format): what its speech
 # API sends at 24 kHz is in this range, and each is transparent for speech.
@@ -52,6 +52,7 @@ _STREAM_MUXERS = {
 # first sound leaves sooner, for about 1 kbps of page headers.
 OGG_STREAM_PAGE_US = 200_000
 UNKNOWN_SIZE = 0xFFFFFFFF
+VORBIS_COMMENTED = ("flac", "opus")  # tags as Vorbis comments; chapters by convention
 
 
 def wav_header(sample_rate: int, n_samples: int | None = None) -> bytes:
@@ -101,7 +102,7 @@ class _Muxed:
             self.stream.bit_rate = kbps * 1000
         if tags is not None:  # before the first packet: the header is written with it
             self.container.metadata.update(ffmpeg_metadata(tags))
-            if tags.chapters:
+            if tags.chapters and muxer == "ipod":  # Vorbis chapters: add_vorbis_chapters
                 self.container.set_chapters(ffmpeg_chapters(tags))
         self.sample_rate, self.pts = sample_rate, 0
 
@@ -229,6 +230,8 @@ def encode_file(
         except BaseException:
             muxed.abandon()
             raise
+        if tags is not None and tags.chapters and family in VORBIS_COMMENTED and on_disk:
+            add_vorbis_chapters(path, tags.chapters)
         return muxed.pts
     # A caller's file is left open for the caller.
     with open(path, "wb") if isinstance(path, Path) else nullcontext(path) as out:

@@ -8,9 +8,12 @@ marks are written into every container that has a place for them:
   and, for chapters, the ID3 chapter frames players read (CHAP per chapter, one top-level
   ordered CTOC listing them). The frames after the tag are the same CBR stream without a
   Xing/Info frame, so a player's duration (size over bitrate, the tag skipped) stays exact.
-- MP4 (aac, m4b), FLAC and Ogg Opus: FFmpeg's muxers, given the metadata and chapters
-  (ffmpeg_metadata, ffmpeg_chapters): MP4 atoms (©nam, ©ART, ©alb) with a QuickTime chapter
-  track and Nero chpl; Vorbis comments (TITLE, ARTIST, ALBUM, CHAPTERnnn) for FLAC and Opus.
+- MP4 (aac, m4b), FLAC and Ogg Opus: FFmpeg's muxers, given the metadata (ffmpeg_metadata):
+  MP4 atoms (©nam, ©ART, ©alb), Vorbis comments (TITLE, ARTIST, ALBUM) for FLAC and Opus.
+  MP4 chapters too (ffmpeg_chapters): a QuickTime chapter track and Nero chpl.
+- FLAC and Opus chapters: the Vorbis CHAPTERnnn / CHAPTERnnnNAME comments, added with mutagen
+  once the file is written (add_vorbis_chapters). FFmpeg's FLAC muxer writes none, and its Ogg
+  muxer rounds the seconds before adding the milliseconds (1.5 s is written 00:00:02.500).
 - WAV and raw PCM carry neither.
 """
 
@@ -19,7 +22,9 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 from fractions import Fraction
+from pathlib import Path
 
+import mutagen
 from mutagen.id3 import CHAP, CTOC, ID3, TALB, TIT2, TLEN, TPE1, CTOCFlags
 
 UTF8 = 3  # ID3v2.4 text encoding
@@ -60,7 +65,7 @@ def chapter_marks(
         for index, title in enumerate(titles)
         if title and starts_ms[index] is not None
     ]
-    ends = [start for _, _, start in opened[1:]] + [total_ms]
+    ends = [start for _, _, start in opened[1:]] + [total_ms] * bool(opened)
     return [
         Chapter(title, index, start, max(start, end))
         for (index, title, start), end in zip(opened, ends, strict=True)
@@ -131,6 +136,21 @@ def ffmpeg_metadata(tags: FileTags) -> dict[str, str]:
     """The container-level metadata FFmpeg's muxers write (author as "artist": ©ART, ARTIST)."""
     names = {"title": tags.title, "artist": tags.author, "album": tags.album}
     return {key: value for key, value in names.items() if value}
+
+
+def vorbis_time(ms: int) -> str:
+    """HH:MM:SS.mmm, as the Vorbis chapter convention writes a start."""
+    seconds, millis = divmod(ms, 1000)
+    return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}.{millis:03d}"
+
+
+def add_vorbis_chapters(path: Path, chapters: list[Chapter]) -> None:
+    """CHAPTERnnn (start) and CHAPTERnnnNAME comments in a FLAC or Ogg Opus file."""
+    audio = mutagen.File(path)
+    for n, chapter in enumerate(chapters):
+        audio.tags[f"CHAPTER{n:03d}"] = vorbis_time(chapter.start_ms)
+        audio.tags[f"CHAPTER{n:03d}NAME"] = chapter.title
+    audio.save()
 
 
 def ffmpeg_chapters(tags: FileTags) -> list[dict]:
