@@ -70,7 +70,6 @@ class BlockIn(BaseModel):
     )
     chapter: RequestStr | None = Field(
         default=None,
-        max_length=TAG_MAX_CHARS,
         description="This block opens a chapter of this title; it runs to the next chapter or "
         "the end. Written as chapter marks into mp3 (ID3 CHAP/CTOC), m4b and aac (MP4 "
         "chapters) and opus files, and listed by GET /result.",
@@ -123,15 +122,9 @@ class JobIn(BaseModel):
         description="false: no combined file; the job completes once every block is stored, "
         "and its blocks download one by one or together as a zip.",
     )
-    title: RequestStr | None = Field(
-        default=None, max_length=TAG_MAX_CHARS, description="The final file's title tag."
-    )
-    author: RequestStr | None = Field(
-        default=None, max_length=TAG_MAX_CHARS, description="Its author (artist) tag."
-    )
-    album: RequestStr | None = Field(
-        default=None, max_length=TAG_MAX_CHARS, description="Its album tag."
-    )
+    title: RequestStr | None = Field(default=None, description="The final file's title tag.")
+    author: RequestStr | None = Field(default=None, description="Its author (artist) tag.")
+    album: RequestStr | None = Field(default=None, description="Its album tag.")
     loudness: LoudnessIn | RequestStr | None = Field(
         default=None,
         description="Bring every block to one loudness: a preset (podcast: -16 LUFS, -1 dBTP; "
@@ -263,6 +256,8 @@ def quote_limits(openapi: dict, settings: Settings) -> dict:
         ("BlockIn", "wait_after_ms", {"minimum": 0, "maximum": settings.MAX_PAUSE_MS}),
         ("BlockIn", "speed", {"minimum": MIN_SPEED, "maximum": MAX_SPEED}),
         ("JobIn", "blocks", {"minItems": 1, "maxItems": settings.MAX_BLOCKS}),
+        ("BlockIn", "chapter", {"maxLength": TAG_MAX_CHARS}),
+        *(("JobIn", name, {"maxLength": TAG_MAX_CHARS}) for name in ("title", "author", "album")),
     ]
     for model, name, bounds in limits:
         properties = schemas.get(model, {}).get("properties", {})

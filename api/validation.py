@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from api.schemas import MAX_SPEED, MIN_SPEED, BlockIn, JobIn
+from api.schemas import MAX_SPEED, MIN_SPEED, TAG_MAX_CHARS, BlockIn, JobIn
 from api.ssml_blocks import job_items
 from config import Settings
 from utils.audio.formats import OutputFormat, describe_output_formats
@@ -95,12 +95,21 @@ def _check_block(
             )
         )
     chapter = block.chapter.strip() if block.chapter is not None else None
-    if chapter == "":
-        problems.append(("chapter", "must not be blank: a title, or leave it out"))
+    if problem := _tag_problem(chapter):
+        problems.append(("chapter", problem))
     spec = BlockSpec(
         text, provider_name, voice, block.wait_after_ms, block.speed, block.id, chapter=chapter
     )
     return spec, problems
+
+
+def _tag_problem(value: str | None) -> str | None:
+    """What is wrong with a tag or chapter title (stripped), if anything."""
+    if value == "":
+        return "must not be blank: a value, or leave it out"
+    if value is not None and len(value) > TAG_MAX_CHARS:
+        return f"at most {TAG_MAX_CHARS} characters, got {len(value)}"
+    return None
 
 
 def job_options(job: JobIn) -> tuple[JobOptions, list[FieldError]]:
@@ -110,8 +119,8 @@ def job_options(job: JobIn) -> tuple[JobOptions, list[FieldError]]:
     for name in TAG_FIELDS:
         value = getattr(job, name)
         tags[name] = value.strip() if value is not None else None
-        if tags[name] == "":
-            errors.append(FieldError((name,), "must not be blank: a value, or leave it out"))
+        if problem := _tag_problem(tags[name]):
+            errors.append(FieldError((name,), problem))
     target = None
     if isinstance(job.loudness, str):
         if job.loudness in PRESETS:
