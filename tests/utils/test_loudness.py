@@ -7,7 +7,14 @@ import pytest
 
 from utils.audio.cache import content_digest
 from utils.audio.formats import OutputFormat
-from utils.audio.loudness import integrated_lufs, level, level_block, true_peak_db
+from utils.audio.loudness import (
+    CODEC_HEADROOM_DB,
+    MP3_ENCODER_GAIN_DB,
+    integrated_lufs,
+    level,
+    level_block,
+    true_peak_db,
+)
 from utils.audio.loudness_target import Leveled, LoudnessTarget
 from utils.jobs.models import BlockSpec
 
@@ -77,8 +84,17 @@ def test_silence_and_no_target_are_left_alone():
     assert same is silence and measured == Leveled(None, None, 0.0, None)
     block = speechlike(1)
     assert level_block(block, OutputFormat.parse("mp3_24000_64"), None) == (block, {})
-    _, fields = level_block(block, OutputFormat.parse("mp3_24000_64"), LoudnessTarget(-16.0))
-    assert Leveled.from_fields(fields).true_peak_db <= -1.5 + 0.01  # lossy: codec headroom
+    target = LoudnessTarget(-16.0)
+    _, fields = level_block(block, OutputFormat.parse("mp3_24000_64"), target)
+    # lossy: under the ceiling by the codec's headroom; reported as it will decode (LAME takes
+    # MP3_ENCODER_GAIN_DB off, so the block itself is that much louder)
+    reported = Leveled.from_fields(fields)
+    assert reported.true_peak_db == pytest.approx(-1.0 - CODEC_HEADROOM_DB, abs=0.01)
+    assert reported.after_lufs == pytest.approx(-16.0, abs=0.15)
+    lame_in = integrated_lufs(
+        level_block(block, OutputFormat.parse("mp3_24000_64"), target)[0], RATE
+    )
+    assert lame_in == pytest.approx(-16.0 - MP3_ENCODER_GAIN_DB, abs=0.15)
 
 
 class _Provider:

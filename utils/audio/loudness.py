@@ -17,6 +17,7 @@ shortest window that still K-weights and gates like the rest.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pyloudnorm
@@ -30,9 +31,14 @@ OVERSAMPLE = 4  # true peak: 4x oversampled (BS.1770-4 Annex 2)
 # The limiter sees peaks this early and releases over the same span: short enough not to pump
 # on speech, long enough that the gain never changes within a waveform's cycle at 100 Hz.
 LIMITER_WINDOW_MS = 10
-# Lossy encoders (MP3, AAC, Opus) reshape the waveform and raise its true peak a little; the
+# Lossy encoders (MP3, AAC, Opus) reshape the waveform and raise its true peak: measured on
+# leveled Piper speech, up to 0.8 dB (AAC at 64 kbps in a whole job, MP3 at 32 kbps); the
 # blocks are limited this far under the ceiling so the encoded file still keeps it.
-CODEC_HEADROOM_DB = 0.5
+CODEC_HEADROOM_DB = 1.0
+# LAME (lameenc) comes out 0.43 dB quieter than it goes in, at every rate and bitrate here (a
+# 440 Hz sine of amplitude 10000 decodes at 9520, with miniaudio and FFmpeg alike): MP3 blocks
+# are leveled that much higher, so the decoded file lands on the target.
+MP3_ENCODER_GAIN_DB = -0.43
 LIMITER_ROUNDS = 5
 
 
@@ -138,5 +144,14 @@ def level_block(
     if target is None:
         return samples, {}
     lossy = fmt.family_name not in LOSSLESS
-    leveled, measured = level(samples, fmt.sample_rate, target, CODEC_HEADROOM_DB if lossy else 0)
+    codec_db = MP3_ENCODER_GAIN_DB if fmt.is_mp3 else 0.0
+    aim = LoudnessTarget(target.integrated_lufs - codec_db, target.true_peak_db - codec_db)
+    leveled, measured = level(samples, fmt.sample_rate, aim, CODEC_HEADROOM_DB if lossy else 0)
+    if measured.after_lufs is not None:  # reported as the block will sound once encoded
+        measured = replace(
+            measured,
+            after_lufs=measured.after_lufs + codec_db,
+            gain_db=measured.gain_db + codec_db,
+            true_peak_db=measured.true_peak_db + codec_db,
+        )
     return leveled, measured.to_fields()
