@@ -117,7 +117,7 @@ CASES = {
     "loudness target out of range": (
         {"blocks": [ok_block()], "loudness": {"integrated_lufs": -60}},
         "loudness.integrated_lufs",
-        "between -40 and -5 LUFS, got -60",
+        "between -40 and -10 LUFS, got -60",
     ),
     "true peak above 0": (
         {"blocks": [ok_block()], "loudness": {"integrated_lufs": -16, "true_peak_db": 2}},

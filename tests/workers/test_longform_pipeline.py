@@ -103,7 +103,7 @@ def test_an_mp3_with_chapters_and_blocks_brought_to_one_loudness(app, alice, wor
     assert result["loudness"] == {"integrated_lufs": -16.0, "true_peak_db": -1.0}
     measured = [b["loudness"] for b in result["blocks"]]
     assert measured[0]["before_lufs"] - measured[1]["before_lufs"] > 7
-    assert all(abs(m["after_lufs"] + 16) <= 0.2 for m in measured)
+    assert all(abs(m["after_lufs"] + 16) <= 0.2 for m in measured), measured
     assert measured[1]["gain_db"] > measured[0]["gain_db"] + 7
     check_duration(samples, rate, container_ms, result, fmt)
 

@@ -16,15 +16,19 @@ shortest window that still K-weights and gates like the rest.
 
 from __future__ import annotations
 
+import io
 import math
 from dataclasses import replace
 
+import av
 import numpy as np
 import pyloudnorm
 import soxr
 from scipy.ndimage import maximum_filter1d, uniform_filter1d
 
+from utils.audio.encoders import encode_bytes
 from utils.audio.loudness_target import Leveled, LoudnessTarget
+from utils.audio.pcm import decode_mp3, encode_mp3
 
 GATE_BLOCK_S = 0.4  # BS.1770's gating block
 OVERSAMPLE = 4  # true peak: 4x oversampled (BS.1770-4 Annex 2)
@@ -40,6 +44,10 @@ CODEC_HEADROOM_DB = 1.0
 # are leveled that much higher, so the decoded file lands on the target.
 MP3_ENCODER_GAIN_DB = -0.43
 LIMITER_ROUNDS = 5
+# The most the limiter may take off a block's peaks. Piper scales each utterance to a full-scale
+# peak, so its blocks stand 18-21 dB over their loudness; -16 LUFS under -1 dBTP takes 12 dB off
+# the loudest (measured); past 16 dB, speech sounds squashed: such a block stays under target.
+MAX_LIMITING_DB = 16.0
 
 
 def _float(samples: np.ndarray) -> np.ndarray:
@@ -101,7 +109,9 @@ def level(
     if peak_db <= ceiling_db:  # the usual case for quiet targets: a plain gain
         out, after = data * 10 ** (gain_db / 20), before + gain_db
     else:
-        out, after, gain_db = _limited(data, sample_rate, target, gain_db, 10 ** (ceiling_db / 20))
+        most_db = ceiling_db - (peak_db - gain_db) + MAX_LIMITING_DB
+        ceiling = 10 ** (ceiling_db / 20)
+        out, after, gain_db = _limited(data, sample_rate, target, gain_db, ceiling, most_db)
         peak_db = true_peak_db(out, sample_rate)
         if peak_db > ceiling_db:  # what falls between the limiter's view and the true peak
             out *= 10 ** ((ceiling_db - peak_db) / 20)
@@ -111,11 +121,18 @@ def level(
 
 
 def _limited(
-    data: np.ndarray, sample_rate: int, target: LoudnessTarget, gain_db: float, ceiling: float
+    data: np.ndarray,
+    sample_rate: int,
+    target: LoudnessTarget,
+    gain_db: float,
+    ceiling: float,
+    most_db: float,
 ) -> tuple[np.ndarray, float, float]:
     """Gain then limiter. The limiter takes loudness off, more the harder it works, so the gain
     is searched for (secant steps from the plain gain) until the block lands within 0.1 LU;
-    speech converges in two or three rounds. The block, its loudness and the gain."""
+    speech converges in two or three rounds. The gain never passes `most_db`, where the limiter
+    would cut MAX_LIMITING_DB off the peaks: a block that needs more stays under its target
+    (its measured loudness says so). The block, its loudness and the gain."""
     tried: list[tuple[float, float]] = []
     for _ in range(LIMITER_ROUNDS):
         out = _limit(data * 10 ** (gain_db / 20), sample_rate, ceiling)
@@ -128,30 +145,72 @@ def _limited(
             (g0, a0), (g1, a1) = tried[-2:]
             if a1 - a0 > 0.01:  # louder for more gain: follow the slope, within reason
                 step = min(step * (g1 - g0) / (a1 - a0), 4 * abs(step) + 1)
-        gain_db += step
+        if step > 0 and gain_db >= most_db:
+            break
+        gain_db = min(gain_db + step, most_db)
     return out, after, gain_db
 
 
 LOSSLESS = ("wav", "pcm", "flac")
+CODEC_ROUNDS = 2  # re-limits of a block whose encoded peak still passed the ceiling
 
 
 def level_block(
     samples: np.ndarray, fmt, target: LoudnessTarget | None
 ) -> tuple[np.ndarray, dict[str, str]]:
     """A block's PCM leveled for a job in `fmt` (an OutputFormat), and what was measured, as
-    stored on the block; unchanged (and nothing measured) without a target. Lossy families
-    keep CODEC_HEADROOM_DB under the ceiling for their encoder's overshoot."""
+    stored on the block (as the block will decode); unchanged, and nothing measured, without
+    a target.
+
+    Lossy families are limited CODEC_HEADROOM_DB under the ceiling, then the block is encoded
+    and decoded once to measure what the codec made of its peaks: heavily limited speech can
+    come back up to 2 dB higher (measured: AAC at 64 kbps), and is then limited again that much
+    lower. The combine's encoder sees the same PCM, so the file keeps the ceiling."""
     if target is None:
         return samples, {}
-    lossy = fmt.family_name not in LOSSLESS
+    rate = fmt.sample_rate
+    if fmt.family_name in LOSSLESS:
+        leveled, measured = level(samples, rate, target)
+        return leveled, measured.to_fields()
     codec_db = MP3_ENCODER_GAIN_DB if fmt.is_mp3 else 0.0
     aim = LoudnessTarget(target.integrated_lufs - codec_db, target.true_peak_db - codec_db)
-    leveled, measured = level(samples, fmt.sample_rate, aim, CODEC_HEADROOM_DB if lossy else 0)
-    if measured.after_lufs is not None:  # reported as the block will sound once encoded
-        measured = replace(
-            measured,
-            after_lufs=measured.after_lufs + codec_db,
-            gain_db=measured.gain_db + codec_db,
-            true_peak_db=measured.true_peak_db + codec_db,
-        )
+    headroom = CODEC_HEADROOM_DB
+    for _ in range(CODEC_ROUNDS + 1):
+        leveled, measured = level(samples, rate, aim, headroom)
+        if measured.after_lufs is None:
+            return leveled, measured.to_fields()
+        decoded_peak = _codec_peak_db(leveled, fmt)
+        if decoded_peak <= target.true_peak_db:
+            break
+        headroom += decoded_peak - target.true_peak_db + 0.1
+    else:  # still over after the rounds: turned down by what is left (codecs are linear enough)
+        trim_db = decoded_peak - target.true_peak_db + 0.1
+        leveled = _gain(leveled, -trim_db)
+        measured = replace(measured, after_lufs=measured.after_lufs - trim_db)
+        measured = replace(measured, gain_db=measured.gain_db - trim_db)
+        decoded_peak -= trim_db
+    measured = replace(  # as the block will sound once encoded
+        measured,
+        after_lufs=measured.after_lufs + codec_db,
+        gain_db=measured.gain_db + codec_db,
+        true_peak_db=decoded_peak,
+    )
     return leveled, measured.to_fields()
+
+
+def _gain(samples: np.ndarray, gain_db: float) -> np.ndarray:
+    scaled = samples.astype(np.float64) * 10 ** (gain_db / 20)
+    return np.clip(np.rint(scaled), -32768, 32767).astype(np.int16)
+
+
+def _codec_peak_db(samples: np.ndarray, fmt) -> float:
+    """The true peak of `samples` once encoded in `fmt` and decoded."""
+    if fmt.is_mp3:
+        decoded, rate = decode_mp3(encode_mp3(samples, fmt), fmt.sample_rate), fmt.sample_rate
+    else:
+        with av.open(io.BytesIO(encode_bytes(fmt, samples))) as container:
+            stream = container.streams.audio[0]
+            rate = stream.sample_rate
+            pieces = [f.to_ndarray().reshape(-1) for f in container.decode(stream)]
+        decoded = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+    return true_peak_db(decoded, rate) or -math.inf

@@ -13,7 +13,9 @@ PRESETS: dict[str, tuple[float, float]] = {
     "audiobook": (-19.0, -3.0),  # ACX-like: RMS -23..-18 dB, peaks under -3 dB
     "broadcast": (-23.0, -1.0),  # EBU R 128
 }
-LUFS_RANGE = (-40.0, -5.0)  # targets allowed
+# Targets allowed. Louder than -10 LUFS, speech (whose peaks stand 15-20 dB over its loudness)
+# would be limited so hard that it could not reach the target without audible distortion.
+LUFS_RANGE = (-40.0, -10.0)
 PEAK_RANGE = (-12.0, 0.0)  # ceilings allowed, dBTP
 
 
