@@ -15,6 +15,7 @@ from pydantic_core import PydanticCustomError
 from config import Settings
 
 MIN_SPEED, MAX_SPEED = 0.5, 2.0
+TAG_MAX_CHARS = 200  # a title, author, album or chapter title: what players show on one line
 
 # Control characters (Unicode category Cc) but tab, newline and carriage return, and lone
 # surrogates: JSON can escape a surrogate ("\ud800") that no UTF-8 store or provider accepts.
@@ -72,6 +73,19 @@ class BlockIn(BaseModel):
         description="Your own name for the block, returned with it in status and result, and "
         "its file name in the blocks' zip.",
     )
+    chapter: RequestStr | None = Field(
+        default=None,
+        description="This block opens a chapter of this title; it runs to the next chapter or "
+        "the end. Written as chapter marks into mp3 (ID3 CHAP/CTOC), m4b and aac (MP4 "
+        "chapters) and opus files, and listed by GET /result.",
+    )
+
+
+class LoudnessIn(BaseModel):
+    model_config = _REQUEST
+
+    integrated_lufs: float = Field(description="Each block's integrated loudness (BS.1770).")
+    true_peak_db: float = Field(default=-1.0, description="True-peak ceiling, dBTP.")
 
 
 class JobIn(BaseModel):
@@ -105,7 +119,8 @@ class JobIn(BaseModel):
         default=None,
         description="mp3_{rate}_{kbps} (e.g. mp3_24000_64, the default), wav_{rate}, "
         "pcm_{rate} (raw s16le mono), flac_{rate}, opus_{rate}_{kbps} (Ogg Opus), "
-        "aac_{rate}_{kbps} (AAC-LC in MP4, .m4a); a 422 lists the rates and bitrates allowed.",
+        "aac_{rate}_{kbps} (AAC-LC in MP4, .m4a), m4b_{rate}_{kbps} (the same as an "
+        "audiobook, .m4b, with chapters); a 422 lists the rates and bitrates allowed.",
     )
     combine: bool = Field(
         default=True,
@@ -117,6 +132,15 @@ class JobIn(BaseModel):
         description="An http(s) URL to POST the job's outcome to (job.completed or job.failed), "
         "signed in the Standard Webhooks format with your secret (GET /webhooks/secret); "
         "retried for hours until it answers 2xx. Its host must resolve to public addresses.",
+    )
+    title: RequestStr | None = Field(default=None, description="The final file's title tag.")
+    author: RequestStr | None = Field(default=None, description="Its author (artist) tag.")
+    album: RequestStr | None = Field(default=None, description="Its album tag.")
+    loudness: LoudnessIn | RequestStr | None = Field(
+        default=None,
+        description="Bring every block to one loudness: a preset (podcast: -16 LUFS, -1 dBTP; "
+        "audiobook: -19 LUFS, -3 dBTP; broadcast: -23 LUFS, -1 dBTP) or "
+        '{"integrated_lufs": -16, "true_peak_db": -1}.',
     )
 
 
@@ -133,6 +157,27 @@ class JobRetried(JobAccepted):
     retried_blocks: list[int]
 
 
+class LoudnessOut(BaseModel):
+    integrated_lufs: float
+    true_peak_db: float
+
+
+class BlockLoudnessOut(BaseModel):
+    """A block's loudness as made, before and after it was brought to the job's target."""
+
+    before_lufs: float | None = Field(description="None: silence, nothing to measure.")
+    after_lufs: float | None
+    gain_db: float
+    true_peak_db: float | None = Field(description="After, 4x oversampled, dBTP.")
+
+
+class ChapterOut(BaseModel):
+    title: str
+    block_index: int = Field(description="The block that opens it.")
+    start_ms: int
+    end_ms: int
+
+
 class BlockStatusOut(BaseModel):
     index: int
     id: str | None = None
@@ -143,6 +188,8 @@ class BlockStatusOut(BaseModel):
     cached: bool = False
     duration_ms: int | None = None
     error: str | None = None
+    chapter: str | None = None
+    loudness: BlockLoudnessOut | None = None
 
 
 class WebhookAttemptOut(BaseModel):
@@ -173,6 +220,7 @@ class JobStatusOut(BaseModel):
     webhook: WebhookStatusOut | None = Field(
         default=None, description="The callback_url's delivery, for a job that has one."
     )
+    loudness: LoudnessOut | None = None
 
 
 class JobSummaryOut(BaseModel):
@@ -206,6 +254,8 @@ class BlockResultOut(BaseModel):
     language: str | None = Field(
         default=None, description="The voice's language code (e.g. en_US), where known."
     )
+    chapter: str | None = None
+    loudness: BlockLoudnessOut | None = None
 
 
 class JobResultOut(BaseModel):
@@ -222,6 +272,14 @@ class JobResultOut(BaseModel):
     zip_url: str = Field(description="Every block's MP3 in one zip, in order.")
     duration_ms: int
     blocks: list[BlockResultOut]
+    title: str | None = None
+    author: str | None = None
+    album: str | None = None
+    loudness: LoudnessOut | None = Field(default=None, description="The job's target.")
+    chapters: list[ChapterOut] = Field(
+        default_factory=list,
+        description="Where each chapter runs in the combined file (none for blocks alone).",
+    )
 
 
 class TokenOut(BaseModel):
@@ -261,6 +319,8 @@ def quote_limits(openapi: dict, settings: Settings) -> dict:
         ("BlockIn", "wait_after_ms", {"minimum": 0, "maximum": settings.MAX_PAUSE_MS}),
         ("BlockIn", "speed", {"minimum": MIN_SPEED, "maximum": MAX_SPEED}),
         ("JobIn", "blocks", {"minItems": 1, "maxItems": settings.MAX_BLOCKS}),
+        ("BlockIn", "chapter", {"maxLength": TAG_MAX_CHARS}),
+        *(("JobIn", name, {"maxLength": TAG_MAX_CHARS}) for name in ("title", "author", "album")),
     ]
     for model, name, bounds in limits:
         properties = schemas.get(model, {}).get("properties", {})

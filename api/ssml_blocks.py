@@ -165,6 +165,7 @@ def _from_ssml(
             id=client_id,
             # the block's speaker stays with its own voice, not one SSML switched to
             speaker=base.speaker if base and part.voice == base.voice else None,
+            chapter=base.chapter if base and k == 0 else None,  # opened by its first words
         )
         items.append(JobItem(block, origin, part.volume_db, k))
     items[0].lead_ms = lead_ms

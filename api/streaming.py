@@ -1,8 +1,10 @@
 """Progressive audio: a job's audio sent block by block while the job still runs.
 
 MP3: each block goes out as soon as it is stored, followed by its silence frames (which depend
-on that block alone), so playback starts long before the job ends and the bytes streamed are
-the same bytes the combine writes to the final file.
+on that block alone), so playback starts long before the job ends and the frames streamed are
+the same frames the combine writes to the final file. A job with a title, author or album
+opens its stream with an ID3 tag of them; its final file's tag adds the chapters and length, so
+the two differ in their tags alone (a job with neither: byte for byte the same).
 
 Other formats: block_pcm_in_order gives each block's PCM and its exact pause as the blocks are
 made, and encode_stream runs a StreamEncoder (utils/audio/encoders.py) over it in a thread: one
@@ -32,6 +34,7 @@ from utils.audio.encoders import StreamEncoder
 from utils.audio.formats import OutputFormat
 from utils.audio.mp3_frames import silence_frame
 from utils.audio.pcm_pieces import samples_of_mp3_block
+from utils.audio.tags import id3_tag, job_tags
 from utils.audio.timeline import pause_samples, silence_frames_after
 from utils.errors import RateLimited
 from utils.jobs.models import BlockRecord, BlockStatus, JobRecord, JobStatus
@@ -139,6 +142,11 @@ async def stream_blocks(
                 yield data
         return
     silence = silence_frame(fmt)
+    # What is known at submit (title, author, album) opens the stream; the chapters' times are
+    # not known until every block is: the final file carries them in a tag of its own, before
+    # the same frames (utils/audio/tags.py).
+    if tag := id3_tag(job_tags(job)):
+        yield tag
     async with aclosing(_completed_blocks(client, job, give_up_s, hold)) as blocks:
         async for block in blocks:
             yield await run_in_threadpool(_read, storage, block.storage_key)

@@ -9,10 +9,18 @@ from __future__ import annotations
 import difflib
 from dataclasses import replace
 
-from api.schemas import MAX_SPEED, MIN_SPEED, BlockIn, JobIn
+from api.schemas import MAX_SPEED, MIN_SPEED, TAG_MAX_CHARS, BlockIn, JobIn
 from api.ssml_blocks import job_items
 from config import Settings
 from utils.audio.formats import OutputFormat, describe_output_formats
+from utils.audio.loudness_target import (
+    LUFS_RANGE,
+    PEAK_RANGE,
+    PRESETS,
+    LoudnessTarget,
+    describe_presets,
+)
+from utils.audio.tags import TAG_FIELDS
 from utils.errors import (
     CallbackRefused,
     ConfigurationError,
@@ -20,7 +28,7 @@ from utils.errors import (
     InvalidRequest,
     ProviderError,
 )
-from utils.jobs.models import BlockSpec
+from utils.jobs.models import BlockSpec, JobOptions
 from utils.text.sentences import speakable
 from utils.webhooks.addresses import AddressPolicy, check_callback_url
 from workers.providers import ProviderRegistry
@@ -94,8 +102,18 @@ def _check_block(
     speaker = None if block.speaker is None else str(block.speaker)
     if speaker is not None and (known == [] or voice in known):
         problems += _check_speaker(speaker, voice, provider.speakers_of(voice))
+    chapter = block.chapter.strip() if block.chapter is not None else None
+    if problem := _tag_problem(chapter):
+        problems.append(("chapter", problem))
     spec = BlockSpec(
-        text, provider_name, voice, block.wait_after_ms, block.speed, block.id, speaker=speaker
+        text,
+        provider_name,
+        voice,
+        block.wait_after_ms,
+        block.speed,
+        block.id,
+        speaker=speaker,
+        chapter=chapter,
     )
     return spec, problems
 
@@ -127,6 +145,46 @@ def _check_speaker(speaker: str, voice: str, speakers: dict[str, int]) -> list[t
     ]
 
 
+def _tag_problem(value: str | None) -> str | None:
+    """What is wrong with a tag or chapter title (stripped), if anything."""
+    if value == "":
+        return "must not be blank: a value, or leave it out"
+    if value is not None and len(value) > TAG_MAX_CHARS:
+        return f"at most {TAG_MAX_CHARS} characters, got {len(value)}"
+    return None
+
+
+def job_options(job: JobIn) -> tuple[JobOptions, list[FieldError]]:
+    """The job's tags and loudness target, and what is wrong with them."""
+    errors: list[FieldError] = []
+    tags: dict[str, str | None] = {}
+    for name in TAG_FIELDS:
+        value = getattr(job, name)
+        tags[name] = value.strip() if value is not None else None
+        if problem := _tag_problem(tags[name]):
+            errors.append(FieldError((name,), problem))
+    target = None
+    if isinstance(job.loudness, str):
+        if job.loudness in PRESETS:
+            target = LoudnessTarget(*PRESETS[job.loudness])
+        else:
+            message = (
+                f"unknown preset {job.loudness!r}; allowed: {describe_presets()}, or "
+                '{"integrated_lufs": -16, "true_peak_db": -1}'
+            )
+            errors.append(FieldError(("loudness",), message))
+    elif job.loudness is not None:
+        target = LoudnessTarget(job.loudness.integrated_lufs, job.loudness.true_peak_db)
+        for name, value, (low, high), unit in (
+            ("integrated_lufs", target.integrated_lufs, LUFS_RANGE, "LUFS"),
+            ("true_peak_db", target.true_peak_db, PEAK_RANGE, "dBTP"),
+        ):
+            if not low <= value <= high:
+                message = f"must be between {low:g} and {high:g} {unit}, got {value:g}"
+                errors.append(FieldError(("loudness", name), message))
+    return JobOptions(**{k: v or None for k, v in tags.items()}, loudness=target), errors
+
+
 def validate_job(
     job: JobIn, owner: str, settings: Settings, providers: ProviderRegistry
 ) -> tuple[str, list[BlockSpec]]:
@@ -139,6 +197,7 @@ def validate_job(
         message = f"unknown format {output_format!r}; allowed: {describe_output_formats()}"
         errors.append(FieldError(("output_format",), message))
 
+    errors += job_options(job)[1]
     items, problems = job_items(job, owner, settings, providers)
     errors += problems
     where = ("ssml",) if job.ssml is not None else ("blocks",)

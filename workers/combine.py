@@ -3,6 +3,8 @@ Other formats encode the blocks' PCM once instead: workers/combine_encoded.py.
 
 For MP3 nothing is decoded: block files are copied frame for frame (see utils/audio/timeline.py
 for why the result is gapless and its pauses exact), so memory stays flat however long the job.
+The frames follow an ID3 tag of the job's title, author, album and chapters where it has any
+(utils/audio/tags.py): the chapters' times come from the timeline, planned before any byte.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import BinaryIO
 
 from utils.audio.formats import OutputFormat
 from utils.audio.mp3_frames import silence_frame
+from utils.audio.tags import id3_tag, job_tags
 from utils.audio.timeline import Timeline, plan_timeline
 from utils.jobs.models import JobRecord
 from utils.storage.keys import final_audio_key
@@ -66,11 +69,14 @@ def _stitch_mp3(ctx: WorkerContext, job: JobRecord, fmt: OutputFormat) -> tuple[
     timeline = plan_timeline(
         [(b.n_samples, b.n_frames, b.spec.wait_after_ms) for b in job.blocks], fmt
     )
+    starts = [timeline.ms(p.start_sample) for p in timeline.blocks]
+    tag = id3_tag(job_tags(job, starts, timeline.ms(timeline.total_samples)))
     ctx.settings.TEMP_DIR.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(
         dir=ctx.settings.TEMP_DIR, prefix=f"combine-{job_id}-", suffix=".mp3", delete=False
     ) as out:
         try:
+            out.write(tag)  # b"" for a job without tags or chapters: bare frames
             openers = [partial(ctx.storage.open, b.storage_key) for b in job.blocks]
             write_stitched(out, openers, timeline, silence_frame(fmt))
         except BaseException:

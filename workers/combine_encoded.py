@@ -3,8 +3,9 @@ silence, through one encoder into one file (utils/audio/encoders.py encode_file)
 
 One encoder over the whole timeline has no boundaries: no delay or padding per block, so every
 block lands where the arithmetic says, to the sample (utils/audio/timeline.py
-plan_pcm_timeline). Pieces of PCM are streamed from storage into the encoder, so memory stays
-flat however long the job.
+plan_pcm_timeline). The job's title, author, album and chapters go into the container's own
+tags (utils/audio/tags.py). Pieces of PCM are streamed from storage into the encoder, so
+memory stays flat however long the job.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 from utils.audio.encoders import encode_file
 from utils.audio.formats import OutputFormat
 from utils.audio.pcm_pieces import read_pcm, silence
+from utils.audio.tags import job_tags
 from utils.audio.timeline import Timeline, plan_pcm_timeline
 from utils.jobs.models import JobRecord
 from utils.storage.keys import block_pcm_key, final_audio_key
@@ -51,7 +53,9 @@ def combine_encoded(ctx: WorkerContext, job: JobRecord, fmt: OutputFormat) -> tu
     path = Path(name)
     try:
         openers = [partial(ctx.storage.open, block_pcm_key(job.id, b.index)) for b in job.blocks]
-        encode_file(fmt, timeline_pieces(openers, timeline), path)
+        starts = [timeline.ms(p.start_sample) for p in timeline.blocks]
+        tags = job_tags(job, starts, timeline.ms(timeline.total_samples))
+        encode_file(fmt, timeline_pieces(openers, timeline), path, tags)
     except BaseException:
         path.unlink(missing_ok=True)
         raise

@@ -13,6 +13,7 @@ from enum import Enum
 from utils.audio.cache import content_digest
 from utils.audio.encoders import encode_bytes, pcm_bytes
 from utils.audio.formats import OutputFormat
+from utils.audio.loudness import level_block
 from utils.audio.mp3_frames import bare_frames
 from utils.audio.pcm import apply_gain, encode_mp3, fade_edges, to_pcm
 from utils.audio.timings import block_timings
@@ -54,7 +55,8 @@ def synthesize_block(ctx: WorkerContext, job_id: str, index: int) -> Outcome:
     key, pcm_key = block_keys(job_id, index, fmt)
     request = _request(ctx, provider, job, block)
     context = (request.previous_text, request.next_text)
-    digest = content_digest(provider, block.spec, job.output_format, context)
+    loudness = job.options.loudness
+    digest = content_digest(provider, block.spec, job.output_format, context, loudness)
     if ctx.cache and (hit := ctx.cache.restore(digest, key, pcm_key=pcm_key)):
         release_slot(ctx, provider.name, job_id, index)
         return _finished(ctx.jobs.finish_block(job, index, hit))
@@ -68,8 +70,10 @@ def synthesize_block(ctx: WorkerContext, job_id: str, index: int) -> Outcome:
     samples = apply_gain(to_pcm(audio, fmt.sample_rate), block.spec.volume_db)
     if samples.size == 0:
         raise ValueError(f"{provider.name} returned no audio")
+    samples, measured = level_block(samples, fmt, loudness)  # to the job's target, if any
     n_frames = _store(ctx, fmt, fade_edges(samples, fmt.sample_rate), key, pcm_key)
     result = {
+        **measured,
         "storage_key": key,
         "n_samples": int(samples.size),
         "n_frames": n_frames,

@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from api.deps import CurrentUser, JobsDep, ProvidersDep, SettingsDep, SubmitterDep
 from api.rate_limits import rate_limit, user_or_address
 from api.schemas import (
+    BlockLoudnessOut,
     BlockStatusOut,
     JobAccepted,
     JobIn,
@@ -16,13 +17,14 @@ from api.schemas import (
     JobRetried,
     JobStatusOut,
     JobSummaryOut,
+    LoudnessOut,
     WebhookStatusOut,
 )
 from api.urls import signed_audio_url
-from api.validation import validate_job
+from api.validation import job_options, validate_job
 from utils.accounts.user_accounts import display_name
 from utils.jobs.listing import BadCursor, JobListing
-from utils.jobs.models import JobRecord
+from utils.jobs.models import BlockRecord, JobRecord
 from utils.jobs.store import JobStore
 from utils.webhooks.deliveries import Deliveries
 
@@ -46,10 +48,17 @@ def submit_job(
 ) -> JobAccepted:
     """Accept a job of ordered text blocks; poll GET /status/{job_id} for its progress."""
     output_format, specs = validate_job(body, user.username, settings, providers)
+    options, _ = job_options(body)  # valid: validate_job checked them
     # the base links in the job's webhook event start with (as in GET /result)
     links_base = settings.PUBLIC_BASE_URL.rstrip("/") or str(request.base_url).rstrip("/")
     job = submitter.submit(
-        user.username, output_format, specs, body.combine, body.callback_url, links_base
+        user.username,
+        output_format,
+        specs,
+        body.combine,
+        options=options,
+        callback_url=body.callback_url,
+        links_base=links_base,
     )
     response.headers["Location"] = f"/status/{job.id}"
     stream_url, _ = signed_audio_url(request, settings, job.id, stream=True)
@@ -107,6 +116,8 @@ def status_of(job: JobRecord, webhook: WebhookStatusOut | None = None) -> JobSta
                 cached=b.cached,
                 duration_ms=b.duration_ms,
                 error=b.error,
+                chapter=b.spec.chapter,
+                loudness=block_loudness(b),
             )
             for b in job.blocks
         ],
@@ -114,6 +125,26 @@ def status_of(job: JobRecord, webhook: WebhookStatusOut | None = None) -> JobSta
         updated_at=job.updated_at,
         error=job.error,
         webhook=webhook,
+        loudness=loudness_target(job),
+    )
+
+
+def block_loudness(block: BlockRecord) -> BlockLoudnessOut | None:
+    leveled = block.leveled
+    if leveled is None:
+        return None
+    return BlockLoudnessOut(
+        before_lufs=leveled.before_lufs,
+        after_lufs=leveled.after_lufs,
+        gain_db=leveled.gain_db,
+        true_peak_db=leveled.true_peak_db,
+    )
+
+
+def loudness_target(job: JobRecord) -> LoudnessOut | None:
+    target = job.options.loudness
+    return target and LoudnessOut(
+        integrated_lufs=target.integrated_lufs, true_peak_db=target.true_peak_db
     )
 
 

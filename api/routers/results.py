@@ -17,11 +17,13 @@ from api.deps import (
     SettingsDep,
     StorageDep,
 )
-from api.schemas import BlockResultOut, JobResultOut
+from api.routers.jobs import block_loudness, loudness_target
+from api.schemas import BlockResultOut, ChapterOut, JobResultOut
 from api.streaming import stream_blocks
 from api.urls import api_url, audio_url, signed_audio_url
 from api.zips import write_blocks_zip
 from utils.audio.formats import FAMILIES, OutputFormat
+from utils.audio.tags import Chapter, job_tags
 from utils.clock import iso_of
 from utils.errors import ConfigurationError, NotFound, NotReady, ObjectNotFound
 from utils.jobs.models import JobRecord, JobStatus
@@ -97,10 +99,26 @@ def job_result(
                 end_ms=b.end_ms,
                 duration_ms=b.duration_ms,
                 language=language,
+                chapter=b.spec.chapter,
+                loudness=block_loudness(b),
             )
             for b, language in zip(job.blocks, languages, strict=True)
         ],
+        title=job.options.title,
+        author=job.options.author,
+        album=job.options.album,
+        loudness=loudness_target(job),
+        chapters=[ChapterOut(**vars(c)) for c in _chapters(job)],
     )
+
+
+def _chapters(job: JobRecord) -> list[Chapter]:
+    """Where the chapters run in the combined file: from the blocks' places, as the combine
+    wrote them into the file's tags."""
+    if not job.combine:
+        return []
+    starts = [b.start_ms for b in job.blocks]
+    return job_tags(job, starts, job.duration_ms).chapters
 
 
 def _headers_only(headers: dict[str, str], media_type: str) -> Response:

@@ -74,10 +74,13 @@ def test_ssml_in_a_block_keeps_the_block_settings_and_its_id(app, alice, service
         "wait_after_ms": 400,
         "speed": 1.25,
         "id": "intro",
+        "chapter": "Opening",
     }
     job = app.post("/tts", json={"blocks": [block, {"text": "Three."}]}, headers=alice).json()
     status = app.get(f"/status/{job['job_id']}", headers=alice).json()
     assert [b.get("id") for b in status["blocks"]] == ["intro", "intro.1", None]
+    # the chapter opens with the block's first words, not again at each of its parts
+    assert [b.get("chapter") for b in status["blocks"]] == ["Opening", None, None]
     raw = [service_redis.hgetall(f"tts:job:{job['job_id']}:block:{i}") for i in range(3)]
     assert [r["text"] for r in raw] == ["One.", "Two.", "Three."]
     assert [int(r["wait_after_ms"]) for r in raw] == [250, 400, 0]

@@ -96,6 +96,34 @@ CASES = {
     "blocks as an object": ({"blocks": {"text": "Hi."}}, "blocks", "must be a list, got an object"),
     "missing text": ({"blocks": [{"voice": "x"}]}, "blocks[0].text", "required"),
     "unknown field": ({"blocks": [ok_block(pause=3)]}, "blocks[0].pause", "not a known field"),
+    "blank chapter": (
+        {"blocks": [ok_block(), ok_block(chapter="  ")]},
+        "blocks[1].chapter",
+        "must not be blank",
+    ),
+    "chapter too long": (
+        {"blocks": [ok_block(chapter="c" * 201)]},
+        "blocks[0].chapter",
+        "at most 200 characters",
+    ),
+    "blank author": ({"blocks": [ok_block()], "author": ""}, "author", "must not be blank"),
+    "title too long": ({"blocks": [ok_block()], "title": "t" * 201}, "title", "at most 200"),
+    "unknown loudness preset": (
+        {"blocks": [ok_block()], "loudness": "loud"},
+        "loudness",
+        "unknown preset 'loud'; allowed: podcast (-16 LUFS, -1 dBTP), audiobook (-19 LUFS, "
+        "-3 dBTP), broadcast (-23 LUFS, -1 dBTP), or {",
+    ),
+    "loudness target out of range": (
+        {"blocks": [ok_block()], "loudness": {"integrated_lufs": -60}},
+        "loudness.integrated_lufs",
+        "between -40 and -10 LUFS, got -60",
+    ),
+    "true peak above 0": (
+        {"blocks": [ok_block()], "loudness": {"integrated_lufs": -16, "true_peak_db": 2}},
+        "loudness.true_peak_db",
+        "between -12 and 0 dBTP, got 2",
+    ),
 }
 
 

@@ -9,7 +9,8 @@
 The hash covers everything that changes the audio: the provider's configuration that shapes
 its output (its configured name, so two accounts or servers never share, its type, server,
 model and upstream format: TTSProvider.audio_identity), voice, speed, the job's output format,
-the text, and the neighbouring text sent along for prosody where the provider takes it.
+the text, the neighbouring text sent along for prosody where the provider takes it, and the
+job's loudness target (a leveled block is other audio; its measured loudness is cached with it).
 A hit copies the cached objects to the block's own keys (hard links on local disk), so job
 audio and cached audio are purged independently. Outside MP3 a block is two objects (its audio
 and the PCM the combine and streams encode from; one object for pcm_* jobs): a hit restores
@@ -23,6 +24,7 @@ import json
 
 import redis
 
+from utils.audio.loudness_target import LEVELED_FIELDS, LoudnessTarget
 from utils.errors import StorageError
 from utils.metrics import CACHE_LOOKUPS
 from utils.names import cache_key
@@ -33,11 +35,15 @@ CACHE_FIELDS = ("n_samples", "n_frames", "duration_ms")
 
 
 def content_digest(
-    provider, spec, output_format: str, context: tuple[str | None, str | None] = (None, None)
+    provider,
+    spec,
+    output_format: str,
+    context: tuple[str | None, str | None] = (None, None),
+    loudness: LoudnessTarget | None = None,
 ) -> str:
     """The cache identity of a block (a BlockSpec) spoken by `provider` (a TTSProvider), with
     the text before and after it that the provider is sent (utils/jobs/models.py
-    prosody_context)."""
+    prosody_context), brought to the job's loudness target if it has one."""
     identity = [
         *provider.audio_identity(),
         spec.voice,
@@ -52,6 +58,8 @@ def content_digest(
         # speakers existed still match
         *([f"speaker={spec.speaker}"] if spec.speaker is not None else []),
     ]
+    if loudness is not None:  # appended: digests of jobs without a target stay as they were
+        identity.append(f"loudness {loudness.identity}")
     return hashlib.sha256(json.dumps(identity, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -112,6 +120,7 @@ class AudioCache:
         return {
             **{name: int(entry[name]) for name in CACHE_FIELDS},
             **({"timings": entry["timings"]} if entry.get("timings") else {}),
+            **{name: entry[name] for name in LEVELED_FIELDS if name in entry},
             "storage_key": block_key,
             "cached": 1,
         }
@@ -133,7 +142,8 @@ class AudioCache:
         except StorageError:
             return  # caching is an optimization; the block itself is stored
         with self.redis.pipeline(transaction=True) as pipe:
-            fields = {n: result[n] for n in CACHE_FIELDS}
+            kept = [*CACHE_FIELDS, *(n for n in LEVELED_FIELDS if n in result)]
+            fields = {n: result[n] for n in kept}
             if result.get("timings"):
                 fields["timings"] = result["timings"]
             pipe.hset(cache_key(digest), mapping={**keys, **fields})

@@ -29,22 +29,30 @@ import lameenc
 import numpy as np
 
 from utils.audio.formats import FAMILIES, OutputFormat
+from utils.audio.tags import FileTags, add_vorbis_chapters, ffmpeg_chapters, ffmpeg_metadata
 
 # Bitrates for a stream asked for by family alone (OpenAI's response_format): what its speech
 # API sends at 24 kHz is in this range, and each is transparent for speech.
-DEFAULT_KBPS = {"mp3": 64, "opus": 32, "aac": 64}
+DEFAULT_KBPS = {"mp3": 64, "opus": 32, "aac": 64, "m4b": 64}
 # PyAV muxer and codec of each family it writes, file first, then stream where they differ.
 _MUXERS = {
     "flac": ("flac", "flac"),
     "opus": ("ogg", "libopus"),
     "aac": ("ipod", "aac"),
+    "m4b": ("ipod", "aac"),
     "mp3": ("mp3", "libmp3lame"),
 }
-_STREAM_MUXERS = {"flac": ("flac", "flac"), "opus": ("ogg", "libopus"), "aac": ("adts", "aac")}
+_STREAM_MUXERS = {
+    "flac": ("flac", "flac"),
+    "opus": ("ogg", "libopus"),
+    "aac": ("adts", "aac"),
+    "m4b": ("adts", "aac"),
+}
 # An Ogg page is written when it holds this much audio (FFmpeg's default is 1 s): a stream's
 # first sound leaves sooner, for about 1 kbps of page headers.
 OGG_STREAM_PAGE_US = 200_000
 UNKNOWN_SIZE = 0xFFFFFFFF
+VORBIS_COMMENTED = ("flac", "opus")  # tags as Vorbis comments; chapters by convention
 
 
 def wav_header(sample_rate: int, n_samples: int | None = None) -> bytes:
@@ -85,11 +93,17 @@ class _Sink:
 class _Muxed:
     """PCM through one of FFmpeg's encoders into one of its muxers, writing to `target`."""
 
-    def __init__(self, target, muxer: str, codec: str, sample_rate: int, kbps: int | None, options):
+    def __init__(
+        self, target, muxer: str, codec: str, sample_rate: int, kbps: int | None, options, tags=None
+    ):
         self.container = av.open(target, "w", format=muxer, options=options)
         self.stream = self.container.add_stream(codec, rate=sample_rate, layout="mono")
         if kbps:
             self.stream.bit_rate = kbps * 1000
+        if tags is not None:  # before the first packet: the header is written with it
+            self.container.metadata.update(ffmpeg_metadata(tags))
+            if tags.chapters and muxer == "ipod":  # Vorbis chapters: add_vorbis_chapters
+                self.container.set_chapters(ffmpeg_chapters(tags))
         self.sample_rate, self.pts = sample_rate, 0
 
     def encode(self, samples: np.ndarray) -> None:
@@ -189,9 +203,16 @@ def stream_encoder(response_format: str, sample_rate: int | None = None) -> Stre
     return StreamEncoder(fmt.family_name, fmt.sample_rate, fmt.bitrate_kbps)
 
 
-def encode_file(fmt: OutputFormat, chunks: Iterable[np.ndarray], path: Path | BinaryIO) -> int:
+def encode_file(
+    fmt: OutputFormat,
+    chunks: Iterable[np.ndarray],
+    path: Path | BinaryIO,
+    tags: FileTags | None = None,
+) -> int:
     """Write `chunks` (mono int16 at fmt's rate) as one file of `fmt` with final headers; the
-    samples written. `path` may be a seekable binary file instead (a block in memory)."""
+    samples written. `path` may be a seekable binary file instead (a block in memory). `tags`
+    (title, author, album, chapters) go where the container has a place for them (not WAV or
+    PCM)."""
     family = fmt.family_name
     if family in _MUXERS:
         muxer, codec = _MUXERS[family]
@@ -200,7 +221,7 @@ def encode_file(fmt: OutputFormat, chunks: Iterable[np.ndarray], path: Path | Bi
         on_disk = isinstance(path, Path)
         options = {"movflags": "+faststart"} if muxer == "ipod" and on_disk else {}
         target = str(path) if on_disk else path
-        muxed = _Muxed(target, muxer, codec, fmt.sample_rate, fmt.bitrate_kbps, options)
+        muxed = _Muxed(target, muxer, codec, fmt.sample_rate, fmt.bitrate_kbps, options, tags)
         try:
             for samples in chunks:
                 if samples.size:
@@ -209,6 +230,8 @@ def encode_file(fmt: OutputFormat, chunks: Iterable[np.ndarray], path: Path | Bi
         except BaseException:
             muxed.abandon()
             raise
+        if tags is not None and tags.chapters and family in VORBIS_COMMENTED and on_disk:
+            add_vorbis_chapters(path, tags.chapters)
         return muxed.pts
     # A caller's file is left open for the caller.
     with open(path, "wb") if isinstance(path, Path) else nullcontext(path) as out:

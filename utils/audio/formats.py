@@ -1,5 +1,6 @@
 """The job's output formats, in families: `mp3_24000_64`, `wav_24000`, `pcm_24000`,
-`flac_24000`, `opus_24000_32`, `aac_24000_64`.
+`flac_24000`, `opus_24000_32`, `aac_24000_64`, `m4b_24000_64` (an audiobook: AAC in MP4 with
+chapters).
 
 The one home of which rates and bitrates each family allows, its content type, file extension
 and whether it can be streamed; the API quotes them, workers encode to them, the combine writes
@@ -83,6 +84,12 @@ FAMILIES: dict[str, Family] = {
         # API returns for aac), since MP4 can only be written whole.
         Family(
             "aac", _bitrates(SAMPLE_RATES, AAC_BITRATES), SAMPLE_RATES, "audio/mp4", "m4a",
+            "audio/aac", "aac", 1024,
+        ),
+        # The same AAC in MP4, named for audiobook players (which read its chapter marks); it
+        # streams as ADTS like aac.
+        Family(
+            "m4b", _bitrates(SAMPLE_RATES, AAC_BITRATES), SAMPLE_RATES, "audio/mp4", "m4b",
             "audio/aac", "aac", 1024,
         ),
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from utils.audio.loudness_target import Leveled, LoudnessTarget
+
 
 class JobStatus(StrEnum):
     QUEUED = "queued"
@@ -44,6 +46,7 @@ class BlockSpec:
     volume_db: float = 0.0
     # A speaker of a multi-speaker voice (Piper): its name, or its index as text.
     speaker: str | None = None
+    chapter: str | None = None  # the title of the chapter this block opens
 
 
 def prosody_context(
@@ -73,6 +76,7 @@ class BlockRecord:
     end_ms: int | None = None
     error: str | None = None
     cached: bool = False
+    leveled: Leveled | None = None  # its loudness before and after, where the job has a target
 
     @classmethod
     def from_hash(cls, index: int, raw: dict[str, str]) -> BlockRecord:
@@ -90,6 +94,7 @@ class BlockRecord:
             instructions=raw.get("instructions") or None,
             volume_db=float(raw.get("volume_db") or 0.0),
             speaker=raw.get("speaker") or None,
+            chapter=raw.get("chapter") or None,
         )
         return cls(
             index=index,
@@ -104,6 +109,32 @@ class BlockRecord:
             end_ms=num("end_ms"),
             error=raw.get("error") or None,
             cached=raw.get("cached") == "1",
+            leveled=Leveled.from_fields(raw),
+        )
+
+
+@dataclass(frozen=True)
+class JobOptions:
+    """What a job asks of its final file beyond the blocks: tags and a loudness target."""
+
+    title: str | None = None
+    author: str | None = None
+    album: str | None = None
+    loudness: LoudnessTarget | None = None
+
+    def to_fields(self) -> dict[str, str]:
+        """As stored on the job's hash (only what was asked for)."""
+        tags = {"title": self.title, "author": self.author, "album": self.album}
+        fields = {name: value for name, value in tags.items() if value}
+        return fields | (self.loudness.to_fields() if self.loudness else {})
+
+    @classmethod
+    def from_hash(cls, raw: dict[str, str]) -> JobOptions:
+        return cls(
+            title=raw.get("title") or None,
+            author=raw.get("author") or None,
+            album=raw.get("album") or None,
+            loudness=LoudnessTarget.from_fields(raw),
         )
 
 
@@ -123,6 +154,7 @@ class JobRecord:
     combine: bool = True  # False: a job of blocks alone, complete once every block is stored
     recoveries: int = 0  # times its lost work was sent again
     callback_url: str | None = None  # where its outcome is POSTed (workers/webhooks.py)
+    options: JobOptions = field(default_factory=JobOptions)
     blocks: list[BlockRecord] = field(default_factory=list)
 
     @property
@@ -146,4 +178,5 @@ class JobRecord:
             combine=raw.get("combine", "1") == "1",
             recoveries=int(raw.get("recoveries", 0)),
             callback_url=raw.get("callback_url") or None,
+            options=JobOptions.from_hash(raw),
         )

@@ -2,12 +2,15 @@
 utils/names.py, statuses in utils/jobs/models.py).
 
     tts:job:{id}               hash: owner, status, n_blocks, output_format, timestamps,
-                               storage_key, duration_ms, error, expires_at, callback_url and
-                               links_base (a job with a webhook: workers/webhooks.py)
+                               storage_key, duration_ms, error, expires_at; where asked,
+                               title, author, album, loudness_lufs, true_peak_db;
+                               callback_url and links_base (a job with a webhook:
+                               workers/webhooks.py)
     tts:job:{id}:block:{i}     hash: the block's request (text, provider, voice, speed,
-                               wait_after_ms; client_id, model, instructions and speaker
+                               wait_after_ms; client_id, model, instructions, speaker, chapter
                                where given) and its progress (status, attempts, storage_key,
-                               n_samples, n_frames, duration_ms, start_ms, end_ms, error)
+                               n_samples, n_frames, duration_ms, start_ms, end_ms, error;
+                               lufs_before, lufs_after, gain_db, true_peak_after)
     tts:job:{id}:done          set of finished block indices
     tts:job:{id}:timings       hash: block index -> the block's timings (utils/audio/timings.py),
                                written by finish_block from the result's "timings"
@@ -33,7 +36,14 @@ import redis
 
 from utils.clock import now_iso
 from utils.errors import NotFound
-from utils.jobs.models import BlockRecord, BlockSpec, BlockStatus, JobRecord, JobStatus
+from utils.jobs.models import (
+    BlockRecord,
+    BlockSpec,
+    BlockStatus,
+    JobOptions,
+    JobRecord,
+    JobStatus,
+)
 from utils.metrics import JOBS
 from utils.names import (
     active_jobs_key,
@@ -90,11 +100,14 @@ class JobStore:
         output_format: str,
         blocks: list[BlockSpec],
         combine: bool = True,
+        *,
+        options: JobOptions | None = None,
         callback_url: str | None = None,
         links_base: str | None = None,
     ) -> JobRecord:
-        """`combine`: False for a job of blocks alone (no combined file). `callback_url`: where
-        its outcome is POSTed; `links_base`: the API's base URL, for links in that event."""
+        """`combine`: False for a job of blocks alone (no combined file); `options`: its tags
+        and loudness target; `callback_url`: where its outcome is POSTed; `links_base`: the
+        API's base URL, for links in that event."""
         stamp, expires_at = now_iso(), int(time.time()) + self.ttl_s
         fields = {
             "owner": owner,
@@ -107,6 +120,7 @@ class JobStore:
             "combine": int(combine),
             **({"callback_url": callback_url} if callback_url else {}),
             **({"links_base": links_base} if callback_url and links_base else {}),
+            **(options.to_fields() if options else {}),
         }
         with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(job_key(job_id), mapping=fields)
@@ -134,6 +148,7 @@ class JobStore:
                         **({"instructions": spec.instructions} if spec.instructions else {}),
                         **({"volume_db": spec.volume_db} if spec.volume_db else {}),
                         **({"speaker": spec.speaker} if spec.speaker is not None else {}),
+                        **({"chapter": spec.chapter} if spec.chapter else {}),
                     },
                 )
                 pipe.expireat(key, expires_at)

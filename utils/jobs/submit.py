@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from utils.audio.cache import AudioCache, content_digest
 from utils.audio.formats import OutputFormat
 from utils.errors import NotReady, Unavailable
-from utils.jobs.models import BlockSpec, JobRecord, JobStatus, prosody_context
+from utils.jobs.models import BlockSpec, JobOptions, JobRecord, JobStatus, prosody_context
 from utils.jobs.queue import JobQueue
 from utils.jobs.recovery import reset_for_retry
 from utils.jobs.store import JobStore
@@ -34,11 +34,20 @@ class JobSubmitter:
         output_format: str,
         specs: list[BlockSpec],
         combine: bool = True,
+        *,
+        options: JobOptions | None = None,
         callback_url: str | None = None,
         links_base: str | None = None,
     ) -> JobRecord:
         job = self.jobs.create(
-            str(uuid.uuid4()), owner, output_format, specs, combine, callback_url, links_base
+            str(uuid.uuid4()),
+            owner,
+            output_format,
+            specs,
+            combine,
+            options=options,
+            callback_url=callback_url,
+            links_base=links_base,
         )
         pending, all_done = list(range(len(specs))), False
         if self.cache:
@@ -78,7 +87,9 @@ class JobSubmitter:
                 before = specs[index - 1] if index > 0 else None
                 after = specs[index + 1] if index + 1 < len(specs) else None
                 context = prosody_context(spec, before, after)
-            digests.append(content_digest(provider, spec, job.output_format, context))
+            digests.append(
+                content_digest(provider, spec, job.output_format, context, job.options.loudness)
+            )
         pending, all_done = [], False
         fmt = OutputFormat.parse(job.output_format)
         for index, (digest, entry) in enumerate(
