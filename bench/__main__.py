@@ -3,7 +3,7 @@
     python -m bench [--quick] [--only NAME,...]
 
 Names: combine, formats, fanout, local, ingest, streaming, cache, accounts, speech, voices,
-ssml (all by default).
+ssml, longform, timings (all by default).
 
 --quick skips the hour-long combine (N=400), encodes ten minutes (not an hour) per format, and
 shortens the ingest run.
@@ -22,9 +22,11 @@ from bench import (
     accounts_bench,
     combine_bench,
     formats_bench,
+    longform_bench,
     service_bench,
     speech_bench,
     ssml_bench,
+    timings_bench,
     voices_bench,
 )
 
@@ -125,6 +127,10 @@ def report(results: dict) -> list[str]:
         lines.append(voices_bench.summary(r))
     if r := results.get("ssml"):
         lines.append(ssml_bench.summary(r))
+    if r := results.get("longform"):
+        lines += longform_bench.summary_lines(r)
+    if r := results.get("timings"):
+        lines.append(timings_bench.report(r))
     if r := results.get("cache"):
         lines.append(
             f"cache: repeated job {r['speedup']}x faster ({_check(r['speedup'], 10)} >=10x), "
@@ -138,7 +144,10 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument(
         "--only",
-        default="combine,formats,fanout,local,ingest,streaming,cache,accounts,speech,voices,ssml",
+        default=(
+            "combine,formats,fanout,local,ingest,streaming,cache,accounts,speech,voices,ssml,"
+            "longform,timings"
+        ),
     )
     args = parser.parse_args()
     chosen = args.only.split(",")
@@ -153,6 +162,8 @@ def main() -> None:
         "speech": speech_bench.run,
         "voices": voices_bench.run,
         "ssml": ssml_bench.run,
+        "longform": lambda: longform_bench.run(sizes=(20,) if args.quick else (20, 400)),
+        "timings": timings_bench.run,
         "accounts": lambda: {
             "limit10_60_blocks_quarter_piper": accounts_bench.utilization(10, 60, piper_every=4),
             "limit30_120_blocks": accounts_bench.utilization(30, 120),

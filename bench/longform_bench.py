@@ -144,3 +144,25 @@ def run(sizes=(20, 400)) -> dict:
                 "true_peak_under_ceiling": bool(peak <= TARGET.true_peak_db),
             }
     return results
+
+
+def summary_lines(r: dict) -> list[str]:
+    lines = []
+    for key, value in r.items():
+        if not key.startswith("n"):
+            continue
+        lines.append(
+            f"longform {value['blocks']} blocks ({value['audio_seconds']} s): tagged combine "
+            f"(chapters, title) {value['tagged_seconds']} s vs plain {value['plain_seconds']} s, "
+            f"peak {value['tagged_peak_mb']} vs {value['plain_peak_mb']} MB; m4b with chapters "
+            f"{value['m4b_seconds']} s, {value['m4b_peak_mb']} MB; loudness "
+            f"{value['programme_lufs']} LUFS (error {value['loudness_error_lu']} LU, target "
+            f"within 1), true peak {value['true_peak_dbtp']} dBTP "
+            f"({'under' if value['true_peak_under_ceiling'] else 'OVER'} the ceiling)"
+        )
+    level = r["leveling"]
+    lines.append(
+        f"leveling: {level['level_ms_per_block']} ms a block, spread between blocks "
+        f"{level['block_spread_lu_before']} LU -> {level['block_spread_lu_after']} LU"
+    )
+    return lines
