@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 
+import httpx
 import pytest
 from tts_client import AuthError, TTSClient
 from tts_client.cli import app
@@ -61,17 +63,25 @@ def test_login_then_a_markdown_script_spoken_with_progress(service_url, tts, tmp
     code, out, err = tts("synth", str(script), "-o", output, "--pause", "300")
     assert code == 0, err
     assert out.strip() == str(tmp_path / "harbour.mp3")
-    job_id = err.split()[1]
+    # the line that names the job (the served API shares this process: its log lines land in
+    # the same captured stderr)
+    job_id = re.search(r"^job ([0-9a-f-]{36})", err, re.M).group(1)
     assert "done    block 0 of 3" in err and "done    block 2 of 3" in err
     assert "completed" in err and "3/3 blocks" in err  # the bar, as it ends
     assert 2 < seconds_of((tmp_path / "harbour.mp3").read_bytes()) < 15
 
-    code, out, _ = tts("status", job_id, "--json")
+    code, out, err = tts("status", job_id, "--json")
+    assert out, (code, err)
     body = json.loads(out)
     assert code == 0 and body["status"] == "completed" and body["progress"] == "3/3"
-    # no `chapter` on this server: the heading is a block of its own, marks dropped
-    with TTSClient(service_url, api_key=json.loads(tts.config.read_text())["api_key"]) as c:
-        assert c.block_field("chapter") is None
+    # the heading is a block of its own that opens the chapter; Markdown marks dropped
+    key = json.loads(tts.config.read_text())["api_key"]
+    with TTSClient(service_url, api_key=key) as c:
+        assert c.block_field("chapter") == "string"
+    result = httpx.get(f"{service_url}/result/{job_id}", headers={"Authorization": f"Bearer {key}"})
+    chapters, blocks = result.json()["chapters"], result.json()["blocks"]
+    assert [ch["title"] for ch in chapters] == ["The Harbour"]
+    assert chapters[0]["start_ms"] == blocks[0]["start_ms"]
     code, out, _ = tts("status", job_id)
     assert code == 0 and f"{job_id}  completed  3/3 blocks" in out
     code, out, _ = tts("jobs")
@@ -110,7 +120,7 @@ def test_exit_codes_scripts_can_rely_on(service_url, tts, simulator, tmp_path):
     assert code == 1
     assert "failed  block 0 of 1: elevenlabs: HTTP 401: invalid api key" in err
     assert not (tmp_path / "never.mp3").exists()
-    job_id = err.split()[1]
+    job_id = re.search(r"^job ([0-9a-f-]{36})", err, re.M).group(1)
     assert tts("status", job_id)[0] == 1
     code, _, err = tts("retry", job_id)
     assert code == 1 and "retrying blocks [0]" in err

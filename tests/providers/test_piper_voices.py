@@ -156,6 +156,7 @@ def test_a_speaker_is_passed_to_piper_by_name_or_index(voice_mirror, tmp_path, m
     class Voice:
         class config:  # noqa: N801 - as PiperVoice has it
             sample_rate = 22050
+            espeak_voice = "en-us"
 
         def synthesize(self, text, config):
             seen.append(config.speaker_id)
