@@ -112,16 +112,18 @@ def report(results: dict) -> list[str]:
         )
     if r := results.get("speech"):
         ref = r["piper_one_process"]
-        target = r["first_byte_target_s"]
+        target, target_1 = r["first_byte_target_s"], r["first_byte_target_one_thread_s"]
         for name in ("mp3", "pcm", "opus"):
             s = r[name]
             lines.append(
                 f"speech ({name}, {r['input_chars']} chars, SDK streaming): first byte "
                 f"{s['first_byte_s']} s ({_check(s['first_byte_s'], target, False)} <={target} s:"
-                f" first sentence alone {ref['first_sentence_s']} s + 150 ms), total "
-                f"{s['total_s']} s = {s['vs_piper_one_call']}x piper in one call in one "
-                f"process ({ref['one_call_s']} s) ({_check(s['vs_piper_one_call'], 0.6, False)}"
-                " <=0.6x)"
+                f" the first sentence alone {ref['first_sentence_s']} s + 150 ms; "
+                f"{_check(s['first_byte_s'], target_1, False)} <={target_1} s with one thread as "
+                f"the pool runs it), total {s['total_s']} s = {s['vs_piper_one_call']}x piper in "
+                f"one call in one process ({ref['one_call_s']} s, every core) "
+                f"({_check(s['vs_piper_one_call'], 0.6, False)} <=0.6x); "
+                f"{s['vs_piper_one_thread']}x piper on one thread ({ref['one_thread_s']} s)"
             )
     if r := results.get("voices"):
         lines.append(voices_bench.summary(r))

@@ -61,6 +61,8 @@ def _piper_alone(text: str, first: str) -> dict:
         "first_sentence_s": round(first_s, 3),
         "one_thread_s": round(timings[1][0], 2),
         "default_threads_s": round(timings[0][0], 2),
+        # as the service's local pool runs Piper: one ONNX thread per process
+        "first_sentence_one_thread_s": round(timings[1][1], 3),
         "audio_s": round(len(audio.data) / 2 / audio.sample_rate, 1),
     }
 
@@ -94,7 +96,11 @@ def run(chars: int = 3000) -> dict:
                 "first_byte_s": round(first_byte, 3),
                 "total_s": round(total, 2),
                 "vs_piper_one_call": round(total / reference["one_call_s"], 2),
+                "vs_piper_one_thread": round(total / reference["one_thread_s"], 2),
                 "bytes": size,
             }
     results["first_byte_target_s"] = round(reference["first_sentence_s"] + 0.150, 3)
+    results["first_byte_target_one_thread_s"] = round(
+        reference["first_sentence_one_thread_s"] + 0.150, 3
+    )
     return results
