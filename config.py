@@ -62,6 +62,10 @@ class VoiceCatalogueSettings(BaseModel):
     download_timeout_s: float = Field(default=60.0, gt=0)
 
 
+# What an HTTP header value may carry that every server accepts: visible ASCII.
+_HEADER_SAFE = re.compile(r"[\x21-\x7e]{1,4096}")
+
+
 class ProviderConfig(BaseModel):
     """One configured TTS account or server. `type` picks the implementation."""
 
@@ -95,6 +99,30 @@ class ProviderConfig(BaseModel):
     # live on "volcano_icl").
     app_id: str | None = None
     cluster: str | None = None
+
+    @field_validator("api_key")
+    @classmethod
+    def _key_fits_a_header(cls, value: SecretStr | None) -> SecretStr | None:
+        # Every vendor sends the key in an HTTP header, which carries visible ASCII only: any
+        # other character would fail every request of the account, so it is refused here. The
+        # message never quotes the key.
+        if value is not None and not _HEADER_SAFE.fullmatch(value.get_secret_value()):
+            raise ValueError(
+                "an API key is 1-4096 visible ASCII characters (no spaces, no accents)"
+            )
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url_is_http(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or not value.isascii():
+            raise ValueError(
+                f"base_url must be an http:// or https:// URL with a host, not {value!r}"
+            )
+        return value
 
     @model_validator(mode="after")
     def _volcengine_needs_its_credentials(self) -> ProviderConfig:

@@ -70,3 +70,19 @@ def test_a_volcengine_account_needs_its_app_id(app, alice):
     assert response.status_code == 422 and response.json()["detail"][0]["field"] == "app_id"
     response = app.post("/accounts", headers=alice, json=account(type="volcengine", app_id="42"))
     assert response.status_code == 201 and response.json()["app_id"] == "42"
+
+
+def test_a_key_or_url_no_request_could_carry_is_refused_without_quoting_the_key(app, alice):
+    # A key travels in an HTTP header: an accented one would fail every request of the account
+    # (and, unchecked, the voice listing at submit) instead of being refused here.
+    for bad_key in ("sk-àccent", "two words", ""):
+        response = app.post("/accounts", headers=alice, json=account(api_key=bad_key))
+        assert response.status_code == 422, (bad_key, response.text)
+        assert response.json()["detail"][0]["field"] == "api_key"
+        if bad_key:
+            assert bad_key not in response.text
+    for bad_url in ("ftp://example.com", "not a url", "http://exàmple.com/v1"):
+        response = app.post("/accounts", headers=alice, json=account(base_url=bad_url))
+        assert response.status_code == 422, (bad_url, response.text)
+        assert response.json()["detail"][0]["field"] == "base_url"
+    assert app.get("/accounts", headers=alice).json() == []
