@@ -97,7 +97,12 @@ import redis  # noqa: E402
 from simulator import SimulatorServer  # noqa: E402
 from tests.helpers import bearer  # noqa: E402
 from tests.worker_process import BeatProcess, WorkerProcess  # noqa: E402
-from utils.names import PREFIX  # noqa: E402
+from utils.names import (  # noqa: E402
+    PREFIX,
+    local_workers_key,
+    network_workers_key,
+    worker_heartbeat_key,
+)
 
 JOB_STORE_TEST_DB = 1  # unit tests of Redis code flush this db; the worker's queues live in 0
 
@@ -167,10 +172,20 @@ def service_redis(redis_server):
     """The service's own database (shared with the worker); job and user keys cleared per test.
 
     Only our keys (and the rate limiter's counts) are cleared: the broker's queue bindings
-    must survive between tests.
+    must survive between tests, and so must the session worker's heartbeats, which count its
+    processes in the local pool (cleared, the pool would look like one process until the next
+    beat, and local blocks would run one at a time).
     """
     client = redis.Redis.from_url(os.environ["REDIS_URL"], decode_responses=True)
-    keys = [*client.scan_iter(f"{PREFIX}:*", count=1000), *client.scan_iter("LIMITS:*")]
+    alive = {local_workers_key(), network_workers_key()}
+    keys = [
+        *(
+            k
+            for k in client.scan_iter(f"{PREFIX}:*", count=1000)
+            if k not in alive and not k.startswith(worker_heartbeat_key(""))
+        ),
+        *client.scan_iter("LIMITS:*"),
+    ]
     if keys:
         client.delete(*keys)
     yield client

@@ -121,4 +121,5 @@ def _request(
         model=block.spec.model,
         instructions=block.spec.instructions,
         speaker=block.spec.speaker,
+        alone=job.options.lead_alone and block.index == 0,
     )

@@ -42,6 +42,7 @@ from workers.celery_app import app
 from workers.combine import combine_job
 from workers.context import worker_context
 from workers.housekeeping import check_stalled_jobs, purge_storage, recover_lost_work
+from workers.lead_first import lead_ended, to_send_now
 from workers.metrics import count_block
 from workers.synthesis import Outcome, synthesize_block
 from workers.webhooks import deliver, send_due
@@ -107,8 +108,12 @@ def process_block(self, job_id: str, index: int) -> None:
     try:
         outcome = synthesize_block(ctx, job_id, index)
     except Exception as exc:
+        if not isinstance(exc, INFRASTRUCTURE_ERRORS):  # else the task runs again, later
+            lead_ended(ctx, job_id, index)
         _handle_failure(self, ctx, job_id, index, exc)
         return
+    if outcome != Outcome.WAITING:
+        lead_ended(ctx, job_id, index)
     if outcome in BLOCK_OUTCOMES:
         count_block(ctx.redis, job_id, index, BLOCK_OUTCOMES[outcome])
     if outcome == Outcome.COMBINE:
@@ -180,7 +185,8 @@ def dispatch_blocks(job_id: str, indices: list[int]) -> None:
     twice (a redelivery), blocks are sent twice, which their idempotence makes harmless.
     """
     ctx = worker_context()
-    send_blocks(ctx, ctx.jobs.get(job_id), indices)
+    job = ctx.jobs.get(job_id)
+    send_blocks(ctx, job, to_send_now(ctx, job, indices))
 
 
 @app.task(name=COMBINE_BLOCKS, acks_on_failure_or_timeout=False)

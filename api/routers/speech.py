@@ -9,6 +9,7 @@ cache and fair share as any job, and the response streams them in order as each 
 from __future__ import annotations
 
 import asyncio
+import functools
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
@@ -38,7 +39,7 @@ from api.ssml_blocks import Spoken, expand_ssml, ssml_voices
 from config import Settings
 from utils.accounts.user_accounts import display_name
 from utils.errors import FieldError, InvalidRequest, SynthesisFailed, SynthesisTimedOut
-from utils.jobs.models import BlockSpec
+from utils.jobs.models import BlockSpec, JobOptions
 from utils.text.sentences import pieces, speakable
 from utils.text.ssml import looks_like_ssml
 from workers.providers import ProviderRegistry
@@ -145,7 +146,15 @@ async def create_speech(
     )
     fmt = SPEECH_FORMATS[body.response_format]
     specs = await run_in_threadpool(_specs, body, target, user.username, settings, providers)
-    job = await run_in_threadpool(submitter.submit, user.username, fmt.job_format, specs, False)
+    # the first piece alone first: the first byte waits on it and nothing else
+    lead = JobOptions(lead_alone=True)
+    job = await run_in_threadpool(
+        functools.partial(submitter.submit, options=lead),
+        user.username,
+        fmt.job_format,
+        specs,
+        False,
+    )
     hold = request.app.state.open_streams.acquire(job.owner)  # 429 past the cap
     audio = encoded_audio(
         aredis, storage, job, body.response_format, settings.JOB_STALL_TIMEOUT, hold

@@ -15,6 +15,8 @@ import openai
 import pytest
 
 from tests.helpers import served
+from utils.clock import epoch_of
+from utils.names import block_key
 
 RATE = 24000
 SENTENCES = [
@@ -110,6 +112,43 @@ def test_audio_streams_from_the_first_sentence(sdk, speech_url):
     assert data.count(b"RIFF") == 1 and data[:4] == b"RIFF"  # one header, one file
     rate, samples = decode(data, "wav")
     assert rate == RATE and samples.size / RATE > 40
+
+
+def test_the_first_piece_is_made_alone_then_the_rest_at_once(sdk, service_redis):
+    # words of their own, so no piece comes from the cache and each is really made
+    text = " ".join(f"{s[:-1]}, on day {n} of the trip." for n, s in enumerate(SENTENCES * 2))
+    with sdk.audio.speech.with_streaming_response.create(
+        model="tts-1", voice="alloy", input=text, response_format="pcm"
+    ) as response:
+        job_id = response.headers["x-job-id"]
+        data = response.read()
+    assert data.count(b"\0\0") < len(data) // 4  # speech, not silence
+    blocks = [service_redis.hgetall(block_key(job_id, i)) for i in range(12)]
+    blocks = [b for b in blocks if b]
+    assert len(blocks) >= 4 and all(b["status"] == "completed" for b in blocks)
+    lead_done = epoch_of(blocks[0]["finished_at"])
+    starts = sorted(epoch_of(b["started_at"]) for b in blocks[1:])
+    # the two worker processes held nothing else while the first piece was made...
+    assert starts[0] >= lead_done, (blocks[0], starts)
+    # ...and took the next two at once after it (one dispatch, not one piece after another)
+    assert starts[1] - lead_done < 1.0, (lead_done, starts)
+
+
+def test_a_cloud_first_piece_is_not_held_alone(sdk, simulator, service_redis):
+    simulator.knobs(latency_ms=400)
+    try:
+        with sdk.audio.speech.with_streaming_response.create(
+            model="openai", voice="coral", input=TEXT, response_format="pcm"
+        ) as response:
+            job_id = response.headers["x-job-id"]
+            response.read()
+    finally:
+        simulator.reset()
+    starts = sorted(
+        epoch_of(service_redis.hget(block_key(job_id, i), "started_at")) for i in range(2)
+    )
+    # both calls were in flight together: the network, not the cores, is what they wait on
+    assert starts[1] - starts[0] < 0.4, starts
 
 
 def test_async_sdk_streams_and_sse_events_carry_the_audio(speech_url):

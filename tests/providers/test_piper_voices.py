@@ -189,3 +189,20 @@ def test_the_fetch_command_fetches_verifies_and_says_so(voice_mirror, tmp_path):
     assert wrong.returncode == 1 and f"did you mean {GERMAN}" in wrong.stderr
     listed = run("--list", "--language", "en_GB")
     assert listed.stdout.strip() == f"{MULTI}  English (en_GB), 3 speakers"
+
+
+def test_a_block_made_alone_runs_on_every_core_and_sounds_the_same():
+    import numpy as np
+
+    provider = PiperProvider("piper", ProviderConfig(type="piper"))
+    text = "The lamps were lit along the quay as the last boat came in."
+    voice = provider.default_voice
+    shared = provider.synthesize(SynthesisRequest(text=text, voice=voice))
+    assert provider.loaded_wide.keys() == []  # built only when a block is made alone
+    alone = provider.synthesize(SynthesisRequest(text=text, voice=voice, alone=True))
+    assert provider.loaded_wide.keys() == [voice]
+    wide_session = provider.loaded_wide.get(voice).session
+    assert wide_session.get_session_options().intra_op_num_threads == 0  # one per core
+    assert provider.loaded.get(voice).session.get_session_options().intra_op_num_threads == 1
+    a, b = (np.frombuffer(x.data, "<i2").astype(float) for x in (shared, alone))
+    assert a.size == b.size and np.corrcoef(a, b)[0, 1] > 0.999  # the same speech

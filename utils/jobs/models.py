@@ -115,17 +115,21 @@ class BlockRecord:
 
 @dataclass(frozen=True)
 class JobOptions:
-    """What a job asks of its final file beyond the blocks: tags and a loudness target."""
+    """What a job asks beyond the blocks: tags and a loudness target for its final file, and
+    whether its first block is made alone before the rest (workers/lead_first.py)."""
 
     title: str | None = None
     author: str | None = None
     album: str | None = None
     loudness: LoudnessTarget | None = None
+    lead_alone: bool = False
 
     def to_fields(self) -> dict[str, str]:
         """As stored on the job's hash (only what was asked for)."""
         tags = {"title": self.title, "author": self.author, "album": self.album}
         fields = {name: value for name, value in tags.items() if value}
+        if self.lead_alone:
+            fields["lead_alone"] = "1"
         return fields | (self.loudness.to_fields() if self.loudness else {})
 
     @classmethod
@@ -135,6 +139,7 @@ class JobOptions:
             author=raw.get("author") or None,
             album=raw.get("album") or None,
             loudness=LoudnessTarget.from_fields(raw),
+            lead_alone=raw.get("lead_alone") == "1",
         )
 
 

@@ -205,7 +205,11 @@ class JobStore:
         with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(
                 block_key(job.id, index),
-                mapping={"status": BlockStatus.PROCESSING.value, "worker": worker},
+                mapping={
+                    "status": BlockStatus.PROCESSING.value,
+                    "worker": worker,
+                    "started_at": stamp,
+                },
             )
             pipe.hincrby(block_key(job.id, index), "attempts", 1)
             pipe.hset(job_key(job.id), "updated_at", stamp)

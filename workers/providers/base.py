@@ -39,6 +39,9 @@ class SynthesisRequest:
     model: str | None = None  # in place of the account's configured model (OpenAI-type)
     instructions: str | None = None  # how to speak, for models that take it
     speaker: str | None = None  # a speaker of a multi-speaker voice: its name or index
+    # Made with nothing else of its job beside it (workers/lead_first.py): a local engine may
+    # spread it over every core.
+    alone: bool = False
 
 
 class TTSProvider(ABC):
