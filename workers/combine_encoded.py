@@ -5,7 +5,9 @@ One encoder over the whole timeline has no boundaries: no delay or padding per b
 block lands where the arithmetic says, to the sample (utils/audio/timeline.py
 plan_pcm_timeline). The job's title, author, album and chapters go into the container's own
 tags (utils/audio/tags.py). Pieces of PCM are streamed from storage into the encoder, so
-memory stays flat however long the job.
+memory stays flat however long the job. A lossy file for a job with a loudness target is
+decoded and measured once written, and encoded again with dips where the encoder pushed a
+true peak past the ceiling (utils/audio/peak_guard.py).
 """
 
 from __future__ import annotations
@@ -22,11 +24,17 @@ import numpy as np
 from utils.audio.encoders import encode_file
 from utils.audio.formats import OutputFormat
 from utils.audio.pcm_pieces import read_pcm, silence
+from utils.audio.peak_guard import Over, dipped, keep_under_ceiling
 from utils.audio.tags import job_tags
 from utils.audio.timeline import Timeline, plan_pcm_timeline
 from utils.jobs.models import JobRecord
 from utils.storage.keys import block_pcm_key, final_audio_key
 from workers.context import WorkerContext
+
+# Lossy families that one encoder makes of the whole timeline: the file's own true peak is
+# checked against a loudness target's ceiling (utils/audio/peak_guard.py). MP3 files are the
+# blocks' own frames, each checked through the codec on its worker; lossless ones keep the PCM.
+PEAK_GUARDED = ("aac", "m4b", "opus")
 
 
 def timeline_pieces(
@@ -56,6 +64,13 @@ def combine_encoded(ctx: WorkerContext, job: JobRecord, fmt: OutputFormat) -> tu
         starts = [timeline.ms(p.start_sample) for p in timeline.blocks]
         tags = job_tags(job, starts, timeline.ms(timeline.total_samples))
         encode_file(fmt, timeline_pieces(openers, timeline), path, tags)
+        ceiling = job.options.loudness.true_peak_db if job.options.loudness else None
+        if ceiling is not None and fmt.family_name in PEAK_GUARDED:
+
+            def encode_again(dips: list[Over]) -> None:
+                encode_file(fmt, dipped(timeline_pieces(openers, timeline), dips), path, tags)
+
+            keep_under_ceiling(path, fmt.sample_rate, ceiling, encode_again)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
