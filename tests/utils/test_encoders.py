@@ -161,3 +161,17 @@ def test_an_abandoned_stream_releases_its_encoder():
     assert encoder.finish() == b""
     with pytest.raises(ValueError, match="finished"):
         encoder.encode(signal()[:10])
+
+
+def test_a_streamed_opus_trades_encoder_effort_not_its_sound():
+    # streams run libopus at a lower complexity than files (STREAM_CODEC_OPTIONS): the same
+    # samples must still come back as the same sound
+    samples = signal()
+    encoder = stream_encoder("opus", RATE)
+    assert encoder._muxed.stream.codec_context.options == {"compression_level": "6"}
+    streamed, rate, _ = decoded(encoder.encode(samples) + encoder.finish())
+    filed, _, _ = decoded(encode_bytes(OutputFormat.parse("opus_24000_32"), samples))
+    n = min(streamed.size, filed.size)
+    assert abs(streamed.size - filed.size) < rate // 50  # a frame at most
+    assert np.corrcoef(streamed[:n].astype(float), filed[:n].astype(float))[0, 1] > 0.98
+    assert onsets(streamed, rate) == pytest.approx(onsets(filed, rate), abs=0.005)

@@ -33,6 +33,10 @@ from utils.audio.tags import FileTags, add_vorbis_chapters, ffmpeg_chapters, ffm
 
 # Bitrates for a stream asked for by family alone (OpenAI's response_format): what its speech
 # API sends at 24 kHz is in this range, and each is transparent for speech.
+# A stream is encoded while it is sent, on CPU its synthesis shares: libopus at complexity 6
+# encodes 3.5x faster than at its default 10 (97 s of speech: 0.23 s against 0.80 s) for
+# 0.3 dB less waveform SNR at 32 kbps. Files keep the default.
+STREAM_CODEC_OPTIONS = {"opus": {"compression_level": "6"}}
 DEFAULT_KBPS = {"mp3": 64, "opus": 32, "aac": 64, "m4b": 64}
 # PyAV muxer and codec of each family it writes, file first, then stream where they differ.
 _MUXERS = {
@@ -94,10 +98,20 @@ class _Muxed:
     """PCM through one of FFmpeg's encoders into one of its muxers, writing to `target`."""
 
     def __init__(
-        self, target, muxer: str, codec: str, sample_rate: int, kbps: int | None, options, tags=None
+        self,
+        target,
+        muxer: str,
+        codec: str,
+        sample_rate: int,
+        kbps: int | None,
+        options,
+        tags=None,
+        codec_options: dict[str, str] | None = None,
     ):
         self.container = av.open(target, "w", format=muxer, options=options)
-        self.stream = self.container.add_stream(codec, rate=sample_rate, layout="mono")
+        self.stream = self.container.add_stream(
+            codec, rate=sample_rate, layout="mono", options=codec_options or {}
+        )
         if kbps:
             self.stream.bit_rate = kbps * 1000
         if tags is not None:  # before the first packet: the header is written with it
@@ -155,7 +169,10 @@ class StreamEncoder:
             options = {"flush_packets": "1"}  # each packet to the sink at once, not per 32 kB
             if muxer == "ogg":
                 options["page_duration"] = str(OGG_STREAM_PAGE_US)
-            self._muxed = _Muxed(self._sink, muxer, name, sample_rate, kbps, options)
+            codec_options = STREAM_CODEC_OPTIONS.get(codec)
+            self._muxed = _Muxed(
+                self._sink, muxer, name, sample_rate, kbps, options, codec_options=codec_options
+            )
         self._header = wav_header(sample_rate) if codec == "wav" else b""
         self._open = True
 
