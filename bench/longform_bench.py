@@ -125,8 +125,10 @@ def run(sizes=(20, 400)) -> dict:
             tagged = _run("bench.stitch_longform", {"kind": "mp3", "blocks": blocks,
                                                    "out": str(tagged_out)})  # fmt: skip
             book = _run("bench.stitch_longform", {"kind": "m4b", "blocks": blocks,
-                                                 "out": str(m4b_out)})  # fmt: skip
+                                                 "out": str(m4b_out),
+                                                 "ceiling_db": TARGET.true_peak_db})  # fmt: skip
             lufs, peak, seconds = _programme(tagged_out)
+            _, m4b_peak, _ = _programme(m4b_out)
             results[f"n{n}"] = {
                 "blocks": n,
                 "audio_seconds": round(seconds, 1),
@@ -137,6 +139,9 @@ def run(sizes=(20, 400)) -> dict:
                 "tagged_growth_mb": round(tagged["delta_mb"], 1),
                 "m4b_seconds": round(book["seconds"], 2),
                 "m4b_peak_mb": round(book["peak_mb"], 1),
+                "m4b_peak_check_seconds": round(book["guard_seconds"], 2),
+                "m4b_dips": book["dips"],
+                "m4b_true_peak_dbtp": round(m4b_peak, 2),
                 "tag_bytes": tagged_out.stat().st_size - plain_out.stat().st_size,
                 "programme_lufs": round(lufs, 2),
                 "loudness_error_lu": round(lufs - TARGET.integrated_lufs, 2),
@@ -155,7 +160,9 @@ def summary_lines(r: dict) -> list[str]:
             f"longform {value['blocks']} blocks ({value['audio_seconds']} s): tagged combine "
             f"(chapters, title) {value['tagged_seconds']} s vs plain {value['plain_seconds']} s, "
             f"peak {value['tagged_peak_mb']} vs {value['plain_peak_mb']} MB; m4b with chapters "
-            f"{value['m4b_seconds']} s, {value['m4b_peak_mb']} MB; loudness "
+            f"{value['m4b_seconds']} s ({value['m4b_peak_check_seconds']} s of it the true-peak "
+            f"check, {value['m4b_dips']} dips; {value['m4b_true_peak_dbtp']} dBTP), "
+            f"{value['m4b_peak_mb']} MB; loudness "
             f"{value['programme_lufs']} LUFS (error {value['loudness_error_lu']} LU, target "
             f"within 1), true peak {value['true_peak_dbtp']} dBTP "
             f"({'under' if value['true_peak_under_ceiling'] else 'OVER'} the ceiling)"

@@ -2,8 +2,9 @@
 `python -m bench.stitch_longform < spec.json` (spec from bench/longform_bench.py).
 
 `mp3`: the ID3 tag (title, chapters) then the frames, as workers/combine.py writes them; `m4b`:
-the leveled PCM timeline through one AAC encoder with MP4 chapters, as
-workers/combine_encoded.py. Prints seconds and peak memory.
+the leveled PCM timeline through one AAC encoder with MP4 chapters, then its true peak checked
+(and the file encoded again where it passed the ceiling), as workers/combine_encoded.py.
+Prints seconds and peak memory.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from utils.audio.encoders import encode_file
 from utils.audio.formats import OutputFormat
 from utils.audio.mp3_frames import silence_frame
 from utils.audio.pcm_pieces import read_pcm, silence
+from utils.audio.peak_guard import dipped, keep_under_ceiling
 from utils.audio.tags import FileTags, chapter_marks, id3_tag
 from utils.audio.timeline import plan_pcm_timeline, plan_timeline
 from workers.combine import write_stitched
@@ -60,7 +62,23 @@ def _child(spec: dict) -> dict:
                     yield from read_pcm(source)
                 yield from silence(next_start - placed.end_sample)
 
-        encode_file(M4B, pieces(), Path(spec["out"]), tags)
+        path = Path(spec["out"])
+        encode_file(M4B, pieces(), path, tags)
+        encoded = time.perf_counter()
+        # as the combine does for a job with a loudness target: the file's own true peak
+        dips = keep_under_ceiling(
+            path,
+            M4B.sample_rate,
+            spec["ceiling_db"],
+            lambda dips: encode_file(M4B, dipped(pieces(), dips), path, tags),
+        )
+        guard = {"guard_seconds": time.perf_counter() - encoded, "dips": len(dips)}
+        return {
+            "seconds": time.perf_counter() - started,
+            "peak_mb": peak_mb(),
+            "delta_mb": peak_mb() - base,
+            **guard,
+        }
     seconds = time.perf_counter() - started
     return {"seconds": seconds, "peak_mb": peak_mb(), "delta_mb": peak_mb() - base}
 
