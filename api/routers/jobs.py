@@ -23,7 +23,7 @@ from api.schemas import (
 from api.urls import signed_audio_url
 from api.validation import job_options, validate_job
 from utils.accounts.user_accounts import display_name
-from utils.jobs.listing import BadCursor, JobListing
+from utils.jobs.listing import MAX_OFFSET, BadCursor, JobListing
 from utils.jobs.models import BlockRecord, JobRecord
 from utils.jobs.store import JobStore
 from utils.webhooks.deliveries import Deliveries
@@ -156,7 +156,9 @@ def list_jobs(
     cursor: Annotated[
         str | None, Query(max_length=200, description="next_cursor of the previous page.")
     ] = None,
-    offset: Annotated[int | None, Query(ge=0, description="Jobs to skip (or a cursor).")] = None,
+    offset: Annotated[
+        int | None, Query(ge=0, le=MAX_OFFSET, description="Jobs to skip (or a cursor).")
+    ] = None,
 ) -> JobListOut:
     """Your jobs that have not expired, newest first, a page at a time."""
     if cursor is not None and offset is not None:

@@ -43,6 +43,11 @@ class JobSummary:
         return f"{self.done}/{self.n_blocks}"
 
 
+# The most jobs an offset may skip: far more than one user's unexpired jobs, and far from the
+# signed 64-bit range Redis reads ZRANGE's offset in (past it Redis answers an error).
+MAX_OFFSET = 1_000_000
+
+
 @dataclass(frozen=True)
 class JobPage:
     jobs: list[JobSummary]
