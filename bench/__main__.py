@@ -96,7 +96,9 @@ def report(results: dict) -> list[str]:
                 f"account limit {u['limit']}, {u['blocks']} blocks: {u['average_in_flight']} in "
                 f"flight on average ({_check(u['average_in_flight'], target)} >={target}), peak "
                 f"{u['peak_in_flight']} ({_check(u['peak_in_flight'], u['limit'], False)} "
-                f"<={u['limit']}), {u['rejected_429']} 429s"
+                f"<={u['limit']}), {u['rejected_429']} 429s; a freed slot idle "
+                f"{u['handoff_ms_p50']} ms (median), {u['handoff_ms_p90']} ms (90th percentile) "
+                "before the next request"
             )
         f = r["fairness"]
         lines.append(

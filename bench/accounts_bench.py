@@ -45,6 +45,8 @@ def utilization(limit: int, blocks: int, piper_every: int | None = None) -> dict
         "blocks": blocks,
         "cloud_blocks": stats["tts_requests"],
         "average_in_flight": round(stats["average_in_flight"], 2),
+        "handoff_ms_p50": stats["handoff_ms_p50"],
+        "handoff_ms_p90": stats["handoff_ms_p90"],
         "peak_in_flight": stats["peak_in_flight"],
         "rejected_429": stats["rejected_over_limit"],
         "seconds": round(seconds, 2),

@@ -97,13 +97,35 @@ class SimState:
             area += previous_n * (end - previous_t)
             return area / (end - begin) if end > begin else float(previous_n)
 
+    def handoff_ms(self) -> list[float]:
+        """For each request that ended while others were still to start, how long until the
+        next one started: the time an account's freed slot stood idle (sorted, ms)."""
+        with self.lock:
+            if len(self.starts) < 2:
+                return []
+            end = self.starts[-1]
+            gaps, freed, previous_n = [], [], 0
+            for t, n in self.timeline:
+                if t > end:
+                    break
+                if n < previous_n:
+                    freed.append(t)
+                elif n > previous_n and freed:
+                    gaps.append((t - freed.pop(0)) * 1000)
+                previous_n = n
+            return sorted(gaps)
+
     def stats(self) -> dict:
         average = self.average_in_flight()
+        gaps = self.handoff_ms()
         with self.lock:
             return {
                 "in_flight": self.in_flight,
                 "peak_in_flight": self.peak_in_flight,
                 "average_in_flight": average,
+                # a freed slot's idle time before the next request: median and 90th percentile
+                "handoff_ms_p50": round(gaps[len(gaps) // 2], 1) if gaps else None,
+                "handoff_ms_p90": round(gaps[len(gaps) * 9 // 10], 1) if gaps else None,
                 "tts_requests": self.tts_requests,
                 "rejected_over_limit": self.rejected_over_limit,
                 "voice_listings": self.voice_listings,
