@@ -119,9 +119,8 @@ class ProviderConfig(BaseModel):
             return value
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.hostname or not value.isascii():
-            raise ValueError(
-                f"base_url must be an http:// or https:// URL with a host, not {value!r}"
-            )
+            # not quoted: a URL may carry credentials
+            raise ValueError("base_url must be an http:// or https:// URL with a host")
         return value
 
     @model_validator(mode="after")

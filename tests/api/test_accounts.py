@@ -81,8 +81,9 @@ def test_a_key_or_url_no_request_could_carry_is_refused_without_quoting_the_key(
         assert response.json()["detail"][0]["field"] == "api_key"
         if bad_key:
             assert bad_key not in response.text
-    for bad_url in ("ftp://example.com", "not a url", "http://exàmple.com/v1"):
+    for bad_url in ("ftp://u:secret@example.com", "not a url", "http://exàmple.com/v1"):
         response = app.post("/accounts", headers=alice, json=account(base_url=bad_url))
         assert response.status_code == 422, (bad_url, response.text)
         assert response.json()["detail"][0]["field"] == "base_url"
+        assert "secret" not in response.text  # a URL may carry credentials: never echoed
     assert app.get("/accounts", headers=alice).json() == []
