@@ -6,6 +6,8 @@ import contextlib
 import threading
 import time
 
+from prometheus_client.parser import text_string_to_metric_families
+
 
 def bearer(client, username: str) -> dict[str, str]:
     response = client.post(
@@ -106,3 +108,16 @@ def served(app):
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+def samples(text: str) -> dict[tuple[str, frozenset], float]:
+    """Every sample of a Prometheus text exposition: (name, labels) -> value."""
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+def value(scraped: dict, name: str, **labels: str) -> float:
+    return scraped.get((name, frozenset(labels.items())), 0.0)

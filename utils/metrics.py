@@ -41,6 +41,12 @@ PROVIDER_DURATION = Histogram(
     ["provider", "outcome"],
     buckets=FAST_BUCKETS,
 )
+SLOT_HANDOFFS = Counter(
+    "tts_slot_handoffs",
+    "Blocks handed a freed slot, by how they started (here: in the process that freed it, "
+    "broker: sent as a task)",
+    ["route"],
+)
 CACHE_LOOKUPS = Counter(
     "tts_cache_lookups", "Block audio looked up in the cache, by result (hit, miss)", ["result"]
 )

@@ -1,6 +1,7 @@
 """A block's hold on a slot (utils/accounts/slots.py), from the worker's side: take one or wait
-in line, give it back and re-send the blocks handed it, and re-send the blocks whose handoff
-was stranded by a worker that died.
+in line, give it back and start the blocks handed it (in this process where it can, see
+workers/direct_handoff.py), and re-send the blocks whose handoff was stranded by a worker that
+died.
 
 Two kinds of slots. A cloud account's: its configured `concurrency`, shared by every worker on
 every machine. The local pool's (LOCAL_POOL): one per live local worker process, counted from
@@ -19,7 +20,9 @@ from utils.accounts.user_accounts import split_qualified
 from utils.errors import ConfigurationError
 from utils.jobs.liveness import local_pool_size
 from utils.jobs.models import JobRecord
+from utils.metrics import SLOT_HANDOFFS
 from utils.names import LOCAL_BLOCKS_QUEUE, LOCAL_POOL
+from workers import direct_handoff
 from workers.context import WorkerContext
 from workers.providers import TTSProvider
 
@@ -69,7 +72,7 @@ def account_slot(ctx: WorkerContext, provider: TTSProvider, job: JobRecord, inde
     acquired = ctx.slots.acquire(
         slots.account, holder_id(job.id, index), slots.limit, slots.lease_s, job.owner
     )
-    _resend_all(ctx, acquired.dispatch, slots.queue)
+    _hand_on(ctx, acquired.dispatch, slots.queue)
     if not acquired.granted:
         yield False
         return
@@ -105,7 +108,7 @@ def send_blocks(ctx: WorkerContext, job: JobRecord, indices: list[int]) -> None:
     for (index, slots, _), acquired in zip(requests, results, strict=True):
         if acquired.granted:
             send.append((index, slots.queue))
-        _resend_all(ctx, acquired.dispatch, slots.queue)
+        _hand_on(ctx, acquired.dispatch, slots.queue)
     ctx.queue.blocks(job.id, send)
 
 
@@ -120,7 +123,7 @@ def release_slot(ctx: WorkerContext, provider_name: str, job_id: str, index: int
     if slots is None:
         return
     handed = ctx.slots.release(slots.account, holder_id(job_id, index), slots.limit, slots.lease_s)
-    _resend_all(ctx, handed, slots.queue)
+    _hand_on(ctx, handed, slots.queue)
 
 
 def resend_stranded_blocks(ctx: WorkerContext, grace_s: float) -> list[str]:
@@ -137,6 +140,19 @@ def resend_stranded_blocks(ctx: WorkerContext, grace_s: float) -> list[str]:
         _resend_all(ctx, handed, slots.queue)
         stranded += handed
     return stranded
+
+
+def _hand_on(ctx: WorkerContext, holders: list[str], queue: str) -> None:
+    """Start the blocks handed a slot: a cloud block here, at once, where this process serves
+    them (workers/direct_handoff.py), else through the broker on their pool's queue. A local
+    block always goes to the local pool (its slot is one of that pool's processes)."""
+    for holder in holders:
+        job_id, index = parse_holder(holder)
+        if queue != LOCAL_BLOCKS_QUEUE and direct_handoff.start_here(job_id, index, queue):
+            SLOT_HANDOFFS.labels("here").inc()
+        else:
+            ctx.queue.resend_block(job_id, index, queue)
+            SLOT_HANDOFFS.labels("broker").inc()
 
 
 def _resend_all(ctx: WorkerContext, holders: list[str], queue: str) -> None:

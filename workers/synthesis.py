@@ -14,12 +14,14 @@ from utils.audio.cache import content_digest
 from utils.audio.encoders import encode_bytes, pcm_bytes
 from utils.audio.formats import OutputFormat
 from utils.audio.loudness import level_block
+from utils.audio.loudness_target import LoudnessTarget
 from utils.audio.mp3_frames import bare_frames
-from utils.audio.pcm import apply_gain, encode_mp3, fade_edges, to_pcm
+from utils.audio.pcm import ProviderAudio, apply_gain, encode_mp3, fade_edges, to_pcm
 from utils.audio.timings import block_timings
 from utils.jobs.liveness import this_worker
-from utils.jobs.models import BlockRecord, BlockStatus, JobRecord, prosody_context
+from utils.jobs.models import BlockRecord, BlockSpec, BlockStatus, JobRecord, prosody_context
 from utils.storage.keys import block_keys
+from workers import cpu_lane
 from workers.account_slots import account_slot, release_slot
 from workers.context import WorkerContext
 from workers.metrics import provider_call
@@ -67,22 +69,40 @@ def synthesize_block(ctx: WorkerContext, job_id: str, index: int) -> Outcome:
         ctx.jobs.start_block(job, index, this_worker())
         with provider_call(provider.name):  # latency histogram and log line
             audio = provider.synthesize(request)
-    samples = apply_gain(to_pcm(audio, fmt.sample_rate), block.spec.volume_db)
+    # CPU work: below the network work of this process's other blocks (workers/cpu_lane.py)
+    result = cpu_lane.run(
+        _normalize_and_store, ctx, provider.name, block.spec, audio, fmt, loudness, (key, pcm_key)
+    )
+    if ctx.cache:
+        ctx.cache.remember(digest, key, result, pcm_key=pcm_key)
+    return _finished(ctx.jobs.finish_block(job, index, result))
+
+
+def _normalize_and_store(
+    ctx: WorkerContext,
+    provider_name: str,
+    spec: BlockSpec,
+    audio: ProviderAudio,
+    fmt: OutputFormat,
+    loudness: LoudnessTarget | None,
+    keys: tuple[str, str | None],
+) -> dict:
+    """The provider's audio in the job's format, leveled to its target, stored at `keys`
+    (utils/storage/keys.py block_keys); what the block's record keeps of it."""
+    key, pcm_key = keys
+    samples = apply_gain(to_pcm(audio, fmt.sample_rate), spec.volume_db)
     if samples.size == 0:
-        raise ValueError(f"{provider.name} returned no audio")
+        raise ValueError(f"{provider_name} returned no audio")
     samples, measured = level_block(samples, fmt, loudness)  # to the job's target, if any
     n_frames = _store(ctx, fmt, fade_edges(samples, fmt.sample_rate), key, pcm_key)
-    result = {
+    return {
         **measured,
         "storage_key": key,
         "n_samples": int(samples.size),
         "n_frames": n_frames,
         "duration_ms": round(samples.size * 1000 / fmt.sample_rate),
-        "timings": block_timings(audio, samples, fmt.sample_rate, block.spec.text),
+        "timings": block_timings(audio, samples, fmt.sample_rate, spec.text),
     }
-    if ctx.cache:
-        ctx.cache.remember(digest, key, result, pcm_key=pcm_key)
-    return _finished(ctx.jobs.finish_block(job, index, result))
 
 
 def _store(ctx: WorkerContext, fmt: OutputFormat, samples, key: str, pcm_key: str | None) -> int:

@@ -12,10 +12,11 @@ from functools import lru_cache
 
 import redis
 from celery.exceptions import MaxRetriesExceededError, Retry, SoftTimeLimitExceeded
-from celery.signals import worker_process_init
+from celery.signals import worker_init, worker_process_init, worker_shutdown
 from kombu.exceptions import OperationalError
 
 from utils.accounts.user_accounts import cipher_from
+from utils.cpus import usable_cpus
 from utils.errors import (
     ObjectNotFound,
     ProviderError,
@@ -37,10 +38,12 @@ from utils.names import (
 )
 from utils.webhooks.deliveries import Deliveries
 from utils.webhooks.signing_secrets import WebhookSecrets
+from workers import cpu_lane, direct_handoff
 from workers.account_slots import send_blocks
 from workers.celery_app import app
 from workers.combine import combine_job
 from workers.context import worker_context
+from workers.cpu_lane import CPU_WORK_NICENESS
 from workers.housekeeping import check_stalled_jobs, purge_storage, recover_lost_work
 from workers.lead_first import lead_ended, to_send_now
 from workers.metrics import count_block
@@ -52,7 +55,6 @@ log = logging.getLogger(__name__)
 # and a lock every thread of the network pool waits on. Failures are logged as block errors.
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
-LOCAL_POOL_NICENESS = 10
 # How a block's task ended, as counted (tts_blocks_total); waiting for a slot is not an end.
 BLOCK_OUTCOMES = {
     Outcome.STORED: "completed",
@@ -77,13 +79,38 @@ def start_local_process(**_) -> None:
         return
     # CPU-bound synthesis yields to the network pool: a cloud block whose audio has arrived
     # (or that was handed a slot) must not wait for a core while the account's slot idles.
-    os.nice(LOCAL_POOL_NICENESS)
+    os.nice(CPU_WORK_NICENESS)
     ctx = worker_context()
     Heartbeat.ensure(ctx.redis, local=True)
     try:
         ctx.providers.get(ctx.settings.DEFAULT_PROVIDER).warm_up()
     except Exception:  # a provider that cannot warm up now will say why on its first block
         log.warning("could not warm up %s", ctx.settings.DEFAULT_PROVIDER, exc_info=True)
+
+
+@worker_init.connect
+def start_network_process(sender=None, **_) -> None:
+    """A worker running its tasks on threads (the network pool) starts the blocks handed the
+    slots it frees itself, and runs their CPU work on its low-priority lane."""
+    if sender is None or not _runs_on_threads(sender.pool_cls):
+        return
+    cpu_lane.open_lane(usable_cpus())
+    # as many threads for handed blocks as the pool has for tasks: each is one slot's call
+    threads = sender.concurrency if isinstance(sender.concurrency, int) else 0  # or "auto"
+    direct_handoff.serve(make_handed_block, threads or usable_cpus())
+
+
+@worker_shutdown.connect
+def stop_network_process(**_) -> None:
+    """Blocks started here end before the process does (their slots handed on by message)."""
+    direct_handoff.stop()
+    cpu_lane.close_lane()
+
+
+def _runs_on_threads(pool_cls) -> bool:
+    # an alias from the command line ("threads") or the pool's class
+    name = pool_cls if isinstance(pool_cls, str) else getattr(pool_cls, "__module__", "")
+    return name in ("threads", "celery.concurrency.thread")
 
 
 def takes_local_blocks() -> bool:
@@ -105,12 +132,33 @@ MISSING_BLOCK_HINT = (
 def process_block(self, job_id: str, index: int) -> None:
     ctx = worker_context()
     Heartbeat.ensure(ctx.redis, local=takes_local_blocks())
+    _make_block(ctx, job_id, index, lambda exc: _retry_later(self, ctx, job_id, index, exc))
+
+
+def make_handed_block(job_id: str, index: int, queue: str) -> None:
+    """A block handed a slot freed in this process, made here rather than sent through the
+    broker (workers/direct_handoff.py). With no message of its own, what the broker would do
+    for it is done by sending one: a retry, after its delay; a block cut short by Redis or the
+    broker going away, at once (sending waits out an outage up to REDIS_OUTAGE_PATIENCE_S)."""
+    ctx = worker_context()
+    try:
+        _make_block(
+            ctx, job_id, index, lambda exc: _retry_by_message(ctx, job_id, index, queue, exc)
+        )
+    except (*INFRASTRUCTURE_ERRORS, Unavailable) as exc:
+        log.warning("block %d of job %s: %s; sending it again", index, job_id, exc)
+        ctx.queue.resend_block(job_id, index, queue)
+
+
+def _make_block(ctx, job_id: str, index: int, retry) -> None:
+    """Make the block; count it, send the combine after the last one, and handle a failure
+    (`retry(exc)` schedules another attempt of a retryable one)."""
     try:
         outcome = synthesize_block(ctx, job_id, index)
     except Exception as exc:
         if not isinstance(exc, INFRASTRUCTURE_ERRORS):  # else the task runs again, later
             lead_ended(ctx, job_id, index)
-        _handle_failure(self, ctx, job_id, index, exc)
+        _handle_failure(ctx, job_id, index, exc, retry)
         return
     if outcome != Outcome.WAITING:
         lead_ended(ctx, job_id, index)
@@ -127,13 +175,13 @@ def process_block(self, job_id: str, index: int) -> None:
             raise
 
 
-def _handle_failure(task, ctx, job_id: str, index: int, exc: Exception) -> None:
+def _handle_failure(ctx, job_id: str, index: int, exc: Exception, retry) -> None:
     """Fail the block, retry it later, or leave it to the broker, by what went wrong."""
     if _past_time_limit(exc):
         limit = ctx.settings.BLOCK_TIME_LIMIT
         ctx.jobs.fail_block(job_id, index, f"took longer than BLOCK_TIME_LIMIT ({limit} s)")
     elif isinstance(exc, ProviderRetryable):
-        _retry_later(task, ctx, job_id, index, exc)
+        retry(exc)
         return
     elif isinstance(exc, INFRASTRUCTURE_ERRORS):
         log.warning("block %d of job %s: %s; left for redelivery", index, job_id, exc)
@@ -158,23 +206,40 @@ def _past_time_limit(exc: BaseException | None) -> bool:
 
 def _retry_later(task, ctx, job_id: str, index: int, exc: ProviderRetryable) -> None:
     settings = ctx.settings
-    delay = retry_delay(
-        task.request.retries,
-        exc.retry_after_s,
-        settings.RETRY_BACKOFF_BASE_S,
-        settings.RETRY_BACKOFF_CAP_S,
-    )
     ctx.jobs.not_running(job_id, index)
     try:
-        raise task.retry(countdown=delay, max_retries=settings.PROVIDER_MAX_RETRIES)
+        raise task.retry(
+            countdown=_backoff(settings, task.request.retries, exc),
+            max_retries=settings.PROVIDER_MAX_RETRIES,
+        )
     except Retry:
         count_block(ctx.redis, job_id, index, "retried")
         raise
     except MaxRetriesExceededError:
-        ctx.jobs.fail_block(
-            job_id, index, f"{exc} (gave up after {task.request.retries + 1} attempts)"
-        )
-        count_block(ctx.redis, job_id, index, "failed")
+        _give_up(ctx, job_id, index, exc, task.request.retries + 1)
+
+
+def _retry_by_message(ctx, job_id: str, index: int, queue: str, exc: ProviderRetryable) -> None:
+    """A retry of a block that had no task of its own: a task sent to run after the delay, as
+    Celery's retry of the first attempt would be."""
+    settings = ctx.settings
+    if settings.PROVIDER_MAX_RETRIES < 1:
+        _give_up(ctx, job_id, index, exc, 1)
+        return
+    ctx.jobs.not_running(job_id, index)
+    ctx.queue.resend_block(job_id, index, queue, countdown=_backoff(settings, 0, exc), retries=1)
+    count_block(ctx.redis, job_id, index, "retried")
+
+
+def _backoff(settings, retries: int, exc: ProviderRetryable) -> float:
+    return retry_delay(
+        retries, exc.retry_after_s, settings.RETRY_BACKOFF_BASE_S, settings.RETRY_BACKOFF_CAP_S
+    )
+
+
+def _give_up(ctx, job_id: str, index: int, exc: ProviderRetryable, attempts: int) -> None:
+    ctx.jobs.fail_block(job_id, index, f"{exc} (gave up after {attempts} attempts)")
+    count_block(ctx.redis, job_id, index, "failed")
 
 
 @app.task(name=DISPATCH_BLOCKS)

@@ -69,10 +69,16 @@ class FakeProviders:
 class RecordingQueue:
     resent: list[tuple[str, int]] = field(default_factory=list)
     combined: list[str] = field(default_factory=list)
+    later: list[tuple[str, int, float, int]] = field(default_factory=list)  # retries
 
-    def resend_block(self, job_id: str, index: int, queue: str) -> None:
+    def resend_block(
+        self, job_id: str, index: int, queue: str, countdown: float | None = None, retries: int = 0
+    ) -> None:
         assert queue == NETWORK_BLOCKS_QUEUE  # the fake providers are all cloud accounts
-        self.resent.append((job_id, index))
+        if countdown is None:
+            self.resent.append((job_id, index))
+        else:
+            self.later.append((job_id, index, countdown, retries))
 
     def combine(self, job_id: str) -> None:
         self.combined.append(job_id)

@@ -11,31 +11,17 @@ import uuid
 
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from api.main import create_app
 from config import PROJECT_ROOT, Settings
 from tests.conftest import TEST_API_KEY
-from tests.helpers import access_log_on, served, wait_for_job
+from tests.helpers import access_log_on, samples, served, value, wait_for_job
 from utils.embedded_redis import free_port
 
 pytestmark = pytest.mark.pipeline
 
 OBSERVED_DB = 12
 TEXTS = ["Metrics count this block.", "And this one.", "And the third."]
-
-
-def samples(text: str) -> dict[tuple[str, frozenset], float]:
-    """Every sample of a Prometheus text exposition: (name, labels) -> value."""
-    return {
-        (s.name, frozenset(s.labels.items())): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-    }
-
-
-def value(scraped: dict, name: str, **labels: str) -> float:
-    return scraped.get((name, frozenset(labels.items())), 0.0)
 
 
 def submit(api, headers, request_id: str) -> str:

@@ -40,9 +40,20 @@ class JobQueue:
                     PROCESS_BLOCK, args=[job_id, index], queue=queue, producer=producer
                 )
 
-    def resend_block(self, job_id: str, index: int, queue: str) -> None:
-        """A block handed an account slot, or lost with its worker: run it now, on its pool."""
-        self.celery.send_task(PROCESS_BLOCK, args=[job_id, index], queue=queue)
+    def resend_block(
+        self,
+        job_id: str,
+        index: int,
+        queue: str,
+        countdown: float | None = None,
+        retries: int = 0,
+    ) -> None:
+        """A block handed an account slot, or lost with its worker: run it now, on its pool;
+        or a retry of one made without a task (workers/direct_handoff.py): after `countdown`,
+        as attempt `retries` + 1."""
+        self.celery.send_task(
+            PROCESS_BLOCK, args=[job_id, index], queue=queue, countdown=countdown, retries=retries
+        )
 
     def webhook(self, job_id: str, event: str, n_attempts: int) -> None:
         """Attempt `n_attempts + 1` of a job's webhook. Unsent, it is only logged: the delivery

@@ -1,0 +1,139 @@
+"""A block handed a slot freed in a network-pool process starts in that process, not through
+the broker; and, with no task of its own, its retries and its infrastructure failures are sent
+as tasks. Run against the fake worker context (tests/workers/fakes.py)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import redis
+
+from tests.workers.fakes import calls, new_job
+from utils.accounts.slots import holder_id
+from utils.errors import ProviderRetryable
+from utils.jobs.models import BlockStatus
+from utils.names import LOCAL_BLOCKS_QUEUE, NETWORK_BLOCKS_QUEUE
+from workers import direct_handoff, tasks
+from workers.account_slots import _hand_on, release_slot
+from workers.synthesis import Outcome, synthesize_block
+
+
+@pytest.fixture
+def started():
+    """This process serves handed blocks; what it was asked to start, in order."""
+    seen: list[tuple[str, int, str]] = []
+    done = threading.Event()
+
+    def run(job_id, index, queue):
+        seen.append((job_id, index, queue))
+        done.set()
+
+    direct_handoff.serve(run, threads=4)
+    yield seen, done
+    direct_handoff.stop()
+
+
+def _waiting_behind_a_holder(ctx, n_waiting: int = 1) -> tuple[str, list[str]]:
+    holder = new_job(ctx, "holding", provider="acct")
+    assert ctx.slots.acquire("acct", holder_id(holder, 0), 1, 60).granted
+    waiting = [new_job(ctx, f"next {i}", provider="acct") for i in range(n_waiting)]
+    for job_id in waiting:
+        assert synthesize_block(ctx, job_id, 0) == Outcome.WAITING
+    return holder, waiting
+
+
+def test_a_freed_slot_starts_the_next_block_here_and_sends_nothing(ctx, started):
+    seen, done = started
+    holder, [waiting] = _waiting_behind_a_holder(ctx)
+    release_slot(ctx, "acct", holder, 0)
+    assert done.wait(5)
+    assert seen == [(waiting, 0, NETWORK_BLOCKS_QUEUE)]
+    assert ctx.queue.resent == []  # no message through the broker
+
+
+def test_without_a_free_thread_or_once_stopping_the_block_goes_through_the_broker(ctx):
+    release = threading.Event()
+    direct_handoff.serve(lambda *block: release.wait(5), threads=1)
+    try:
+        holder, waiting = _waiting_behind_a_holder(ctx, n_waiting=1)
+        release_slot(ctx, "acct", holder, 0)  # the one thread takes it and stays busy
+        assert ctx.queue.resent == []
+        _hand_on(ctx, ["other-job:3"], NETWORK_BLOCKS_QUEUE)  # no thread free
+        assert ctx.queue.resent == [("other-job", 3)]
+    finally:
+        release.set()
+        direct_handoff.stop()
+    _hand_on(ctx, ["after-stop:0"], NETWORK_BLOCKS_QUEUE)
+    assert ctx.queue.resent[-1] == ("after-stop", 0)
+
+
+def test_a_local_block_handed_a_slot_always_goes_to_the_local_pool(ctx, started, monkeypatch):
+    seen, _ = started
+    sent = []
+    monkeypatch.setattr(ctx.queue, "resend_block", lambda *args: sent.append(args))
+    _hand_on(ctx, ["job:1"], LOCAL_BLOCKS_QUEUE)
+    assert sent == [("job", 1, LOCAL_BLOCKS_QUEUE)] and seen == []
+
+
+@pytest.fixture
+def task_ctx(ctx, monkeypatch):
+    monkeypatch.setattr(tasks, "worker_context", lambda: ctx)
+    return ctx
+
+
+def test_a_handed_block_is_made_here_once_and_the_last_one_sends_the_combine(task_ctx):
+    ctx = task_ctx
+    direct_handoff.serve(tasks.make_handed_block, threads=2)
+    try:
+        holder, [waiting] = _waiting_behind_a_holder(ctx)
+        release_slot(ctx, "acct", holder, 0)
+    finally:
+        direct_handoff.stop()  # waits for the block started here
+    job = ctx.jobs.get(waiting)
+    assert job.blocks[0].status == BlockStatus.COMPLETED
+    assert ctx.queue.combined == [waiting]
+    assert calls(ctx, "acct") == 1
+    assert ctx.slots.in_use("acct") == 0  # its slot given back in turn
+    assert ctx.queue.resent == []
+
+
+def _refused(ctx, monkeypatch, exc: Exception) -> None:
+    def refuse(request):
+        raise exc
+
+    monkeypatch.setattr(ctx.providers.get("acct"), "synthesize", refuse)
+
+
+def test_a_retryable_failure_of_a_block_made_here_is_sent_as_a_delayed_retry(task_ctx, monkeypatch):
+    ctx = task_ctx
+    _refused(ctx, monkeypatch, ProviderRetryable("acct", "busy", retry_after_s=7.5))
+    job_id = new_job(ctx, "busy upstream", provider="acct")
+    tasks.make_handed_block(job_id, 0, NETWORK_BLOCKS_QUEUE)
+    [(sent_job, index, countdown, retries)] = ctx.queue.later
+    assert (sent_job, index, retries) == (job_id, 0, 1)  # the second attempt
+    assert countdown >= 7.5  # never sooner than the provider's Retry-After
+    block = ctx.jobs.get(job_id).blocks[0]
+    assert block.status != BlockStatus.FAILED
+    assert ctx.slots.in_use("acct") == 0
+
+
+def test_with_no_retries_allowed_a_retryable_failure_fails_the_block(task_ctx, monkeypatch):
+    ctx = task_ctx
+    ctx.settings.PROVIDER_MAX_RETRIES = 0
+    _refused(ctx, monkeypatch, ProviderRetryable("acct", "busy"))
+    job_id = new_job(ctx, "busy upstream", provider="acct")
+    tasks.make_handed_block(job_id, 0, NETWORK_BLOCKS_QUEUE)
+    block = ctx.jobs.get(job_id).blocks[0]
+    assert block.status == BlockStatus.FAILED
+    assert block.error.endswith("(gave up after 1 attempts)")
+    assert ctx.queue.later == []
+
+
+def test_redis_going_away_mid_block_sends_the_block_as_a_task(task_ctx, monkeypatch):
+    ctx = task_ctx
+    _refused(ctx, monkeypatch, redis.ConnectionError("Connection refused"))
+    job_id = new_job(ctx, "interrupted", provider="acct")
+    tasks.make_handed_block(job_id, 0, NETWORK_BLOCKS_QUEUE)
+    assert ctx.queue.resent == [(job_id, 0)]  # as the broker would redeliver a task
+    assert ctx.jobs.get(job_id).blocks[0].status != BlockStatus.FAILED
