@@ -94,10 +94,22 @@ def start_network_process(sender=None, **_) -> None:
     slots it frees itself, and runs their CPU work on its low-priority lane."""
     if sender is None or not _runs_on_threads(sender.pool_cls):
         return
+    _build_cloud_providers(worker_context())
     cpu_lane.open_lane(usable_cpus())
     # as many threads for handed blocks as the pool has for tasks: each is one slot's call
     threads = sender.concurrency if isinstance(sender.concurrency, int) else 0  # or "auto"
     direct_handoff.serve(make_handed_block, threads or usable_cpus())
+
+
+def _build_cloud_providers(ctx) -> None:
+    """Each cloud provider's SDK imported and client built before the first block: imported by
+    a first block instead, it would hold up that block's request by a second or more."""
+    for name in ctx.providers.names():
+        try:
+            if not ctx.providers.runs_locally(name):
+                ctx.providers.get(name).warm_up()
+        except Exception:  # a provider that cannot be built now will say why on its first block
+            log.warning("could not prepare provider %s", name, exc_info=True)
 
 
 @worker_shutdown.connect

@@ -14,7 +14,7 @@ from utils.accounts.slots import holder_id
 from utils.errors import ProviderRetryable
 from utils.jobs.models import BlockStatus
 from utils.names import LOCAL_BLOCKS_QUEUE, NETWORK_BLOCKS_QUEUE
-from workers import direct_handoff, tasks
+from workers import cpu_lane, direct_handoff, tasks
 from workers.account_slots import _hand_on, release_slot
 from workers.synthesis import Outcome, synthesize_block
 
@@ -137,3 +137,32 @@ def test_redis_going_away_mid_block_sends_the_block_as_a_task(task_ctx, monkeypa
     tasks.make_handed_block(job_id, 0, NETWORK_BLOCKS_QUEUE)
     assert ctx.queue.resent == [(job_id, 0)]  # as the broker would redeliver a task
     assert ctx.jobs.get(job_id).blocks[0].status != BlockStatus.FAILED
+
+
+class _Sender:
+    def __init__(self, pool_cls, concurrency=4):
+        self.pool_cls, self.concurrency = pool_cls, concurrency
+
+
+def test_a_threads_pool_worker_serves_handoffs_and_builds_its_cloud_providers_first(
+    task_ctx, monkeypatch
+):
+    ctx = task_ctx
+    built = []
+    for name, provider in ctx.providers.providers.items():
+        monkeypatch.setattr(provider, "warm_up", lambda name=name: built.append(name))
+
+    def broken_warm_up():
+        raise RuntimeError("cannot reach the catalogue")  # logged; the worker starts anyway
+
+    monkeypatch.setattr(ctx.providers.get("free"), "warm_up", broken_warm_up)
+    tasks.start_network_process(sender=_Sender("prefork"))
+    assert not cpu_lane.lane_open() and not direct_handoff.start_here("j", 0, "q")
+    assert built == []
+    try:
+        tasks.start_network_process(sender=_Sender("threads"))
+        assert cpu_lane.lane_open()
+        assert built == ["acct"]  # every cloud provider but the broken one, before any block
+    finally:
+        tasks.stop_network_process()
+    assert not cpu_lane.lane_open()

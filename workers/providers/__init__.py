@@ -86,11 +86,13 @@ class ProviderRegistry:
     def get(self, name: str) -> TTSProvider:
         config = self.config(name)
         built_from = _fingerprint(config)
+        module_name, class_name = IMPLEMENTATIONS[config.type].split(":")
+        # Imported before the lock: an SDK's first import takes a second or more, and the
+        # other threads of a network-pool process need their own providers meanwhile.
+        cls = getattr(importlib.import_module(module_name), class_name)
         with self._lock:
             known = self._instances.get(name)
             if known is None or known[0] != built_from:
-                module_name, class_name = IMPLEMENTATIONS[config.type].split(":")
-                cls = getattr(importlib.import_module(module_name), class_name)
                 self._instances[name] = (built_from, cls(name, config))
             return self._instances[name][1]
 
