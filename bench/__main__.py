@@ -69,7 +69,10 @@ def report(results: dict) -> list[str]:
             f"fan-out: {r['end_to_end_s']} s end to end, "
             f"{r['vs_ideal']}x the ideal {r['ideal_s']} s "
             f"({_check(r['vs_ideal'], 1.2, False)} <=1.2x), "
-            f"{r['speedup_vs_one_by_one']}x faster than one by one ({r['one_by_one_s']} s)"
+            f"{r['speedup_vs_one_by_one']}x faster than one by one ({r['one_by_one_s']} s); "
+            f"the network pool's {r['network_cpu_ms_per_block']} ms of CPU a block put the "
+            f"floor on {r['cores']} cores at {r['cpu_floor_s']} s ({r['floor_vs_ideal']}x the "
+            "ideal)"
         )
     if r := results.get("local"):
         lines.append(
@@ -98,7 +101,8 @@ def report(results: dict) -> list[str]:
                 f"{u['peak_in_flight']} ({_check(u['peak_in_flight'], u['limit'], False)} "
                 f"<={u['limit']}), {u['rejected_429']} 429s; a freed slot idle "
                 f"{u['handoff_ms_p50']} ms (median), {u['handoff_ms_p90']} ms (90th percentile) "
-                "before the next request"
+                f"before the next request; network pool {u['network_cpu_ms_per_block']} ms CPU a "
+                f"block, {u['network_cores_at_limit']} of {u['cores']} cores at the limit"
             )
         f = r["fairness"]
         lines.append(

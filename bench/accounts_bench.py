@@ -11,7 +11,8 @@ from __future__ import annotations
 import time
 
 from bench.service_bench import SENTENCES, _epoch, _job
-from bench.stack import OTHER_USER, Stack
+from bench.stack import OTHER_USER, Stack, cpu_seconds
+from utils.cpus import usable_cpus
 
 LATENCY_MS = 300
 
@@ -26,7 +27,8 @@ def _mixed_job(blocks: int, piper_every: int = 4, tag: str = "") -> dict:
 
 def utilization(limit: int, blocks: int, piper_every: int | None = None) -> dict:
     with Stack(account_limit=limit) as stack:
-        stack.start_pools()
+        pids = stack.start_pools()
+        network = [pid for name, pid in pids.items() if name.startswith("worker-network")]
         stack.start_api()
         with stack.http() as http:
             stack.simulator.knobs(latency_ms=LATENCY_MS)
@@ -35,11 +37,14 @@ def utilization(limit: int, blocks: int, piper_every: int | None = None) -> dict
             stack.simulator.reset()
             stack.simulator.knobs(latency_ms=LATENCY_MS, max_in_flight=limit)  # 429 above it
             job = _mixed_job(blocks, piper_every, "u") if piper_every else _job(blocks, "cloud")
+            cpu_before = sum(cpu_seconds(pid) for pid in network)
             started = time.time()
             job_id = http.post("/tts", json=job).json()["job_id"]
             assert stack.wait_done(job_id) == "completed"
+            network_cpu_s = sum(cpu_seconds(pid) for pid in network) - cpu_before
         seconds = _epoch(stack.client.hget(f"tts:job:{job_id}", "updated_at")) - started
         stats = stack.simulator.stats()
+    cpu_per_block_s = network_cpu_s / stats["tts_requests"]
     return {
         "limit": limit,
         "blocks": blocks,
@@ -50,6 +55,11 @@ def utilization(limit: int, blocks: int, piper_every: int | None = None) -> dict
         "peak_in_flight": stats["peak_in_flight"],
         "rejected_429": stats["rejected_over_limit"],
         "seconds": round(seconds, 2),
+        # what keeping the account full costs the network pool: CPU per cloud block, and the
+        # cores that takes at `limit` calls of LATENCY_MS each (the combine's included)
+        "network_cpu_ms_per_block": round(cpu_per_block_s * 1000, 1),
+        "network_cores_at_limit": round(limit / (LATENCY_MS / 1000) * cpu_per_block_s, 2),
+        "cores": usable_cpus(),
     }
 
 

@@ -22,6 +22,13 @@ BENCH_USER, BENCH_PASSWORD = "bench", "bench-password"
 OTHER_USER = "bench-other"  # a second user, same password, for fairness
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds a process has used, every thread of it (/proc/{pid}/stat utime + stime)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class Stack:
     """Start with `with Stack() as stack:`; add workers and an API as a benchmark needs them."""
 
