@@ -153,6 +153,9 @@ def make_handed_block(job_id: str, index: int, queue: str) -> None:
     for it is done by sending one: a retry, after its delay; a block cut short by Redis or the
     broker going away, at once (sending waits out an outage up to REDIS_OUTAGE_PATIENCE_S)."""
     ctx = worker_context()
+    # the slot may have been freed by housekeeping here, before this process made any block:
+    # its heartbeat must beat before a block is recorded as running in it
+    Heartbeat.ensure(ctx.redis, local=takes_local_blocks())
     try:
         _make_block(
             ctx, job_id, index, lambda exc: _retry_by_message(ctx, job_id, index, queue, exc)
