@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 from bench.service_bench import SENTENCES, _epoch, _job
-from bench.stack import OTHER_USER, Stack, cpu_seconds
+from bench.stack import OTHER_USER, Stack, cpu_seconds, tree_cpu_seconds
 from utils.cpus import usable_cpus
 
 LATENCY_MS = 300
@@ -38,10 +38,13 @@ def utilization(limit: int, blocks: int, piper_every: int | None = None) -> dict
             stack.simulator.knobs(latency_ms=LATENCY_MS, max_in_flight=limit)  # 429 above it
             job = _mixed_job(blocks, piper_every, "u") if piper_every else _job(blocks, "cloud")
             cpu_before = sum(cpu_seconds(pid) for pid in network)
+            machine_before = tree_cpu_seconds()
             started = time.time()
             job_id = http.post("/tts", json=job).json()["job_id"]
             assert stack.wait_done(job_id) == "completed"
             network_cpu_s = sum(cpu_seconds(pid) for pid in network) - cpu_before
+            machine_cpu_s = tree_cpu_seconds() - machine_before
+            wall_s = time.time() - started
         seconds = _epoch(stack.client.hget(f"tts:job:{job_id}", "updated_at")) - started
         stats = stack.simulator.stats()
     cpu_per_block_s = network_cpu_s / stats["tts_requests"]
@@ -60,6 +63,9 @@ def utilization(limit: int, blocks: int, piper_every: int | None = None) -> dict
         "network_cpu_ms_per_block": round(cpu_per_block_s * 1000, 1),
         "network_cores_at_limit": round(limit / (LATENCY_MS / 1000) * cpu_per_block_s, 2),
         "cores": usable_cpus(),
+        # everything the run used (workers, API, Redis, and the simulator standing in for the
+        # vendor) as a share of the machine's cores over the job
+        "machine_cpu_share": round(machine_cpu_s / (wall_s * usable_cpus()), 2),
     }
 
 

@@ -24,9 +24,36 @@ OTHER_USER = "bench-other"  # a second user, same password, for fairness
 
 def cpu_seconds(pid: int) -> float:
     """CPU seconds a process has used, every thread of it (/proc/{pid}/stat utime + stime)."""
+    return _stat(pid)[0]
+
+
+def tree_cpu_seconds(pid: int = 0) -> float:
+    """CPU seconds used by a process (default: this one, with the simulator's thread) and every
+    process below it still running (a stack's Redis, workers and pool processes, its API)."""
+    root = pid or os.getpid()
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                children.setdefault(_stat(int(entry))[1], []).append(int(entry))
+            except (FileNotFoundError, ProcessLookupError):
+                continue  # ended meanwhile
+    total, todo = 0.0, [root]
+    while todo:
+        current = todo.pop()
+        try:
+            total += cpu_seconds(current)
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        todo += children.get(current, [])
+    return total
+
+
+def _stat(pid: int) -> tuple[float, int]:
+    """(CPU seconds, parent pid) from /proc/{pid}/stat."""
     with open(f"/proc/{pid}/stat") as stat:
         fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), int(fields[1])
 
 
 class Stack:
