@@ -10,7 +10,7 @@ import redis
 from tests.audio_helpers import decode
 from tests.helpers import wait_for_job
 from utils.embedded_redis import EmbeddedRedis, free_port
-from utils.names import done_key, job_key, leases_key, running_blocks_key
+from utils.names import done_key, job_key, leases_key, running_blocks_key, running_field
 
 pytestmark = pytest.mark.pipeline
 
@@ -154,3 +154,35 @@ def test_a_network_worker_killed_mid_call_frees_its_slot_and_the_block_is_made_o
     assert simulator.stats()["tts_requests"] > 4  # the victim's calls were cut off and made again
     assert simulator.stats()["peak_in_flight"] <= 5  # the account's limit held throughout
     assert store.zcard(leases_key("limited")) == 0  # no slot left leased by the dead
+
+
+def test_a_worker_killed_while_making_a_block_it_started_itself_loses_nothing(
+    isolated_service, simulator, redis_server
+):
+    """Blocks handed slots freed in a network process are started there, with no message in
+    the broker; one of them is cut off by SIGKILL mid-call: beat sees the heartbeat stop and
+    sends it again, and it is made once."""
+    simulator.knobs(latency_ms=2000)
+    app, alice = isolated_service(
+        db=6, env=HOUSEKEEPING_ENV, workers=2, concurrency=8, pool="threads", beat=True
+    )
+    blocks = [{"text": f"Handed on, {i}.", "provider": "limited"} for i in range(8)]
+    job_id = app.post("/tts", headers=alice, json={"blocks": blocks}).json()["job_id"]
+    # the first 5 hold the account's slots; as they end, blocks 5-7 start where they ended
+    wait_until(lambda: simulator.stats()["tts_requests"] >= 8, timeout_s=30)
+    store = redis.Redis(port=redis_server.port, db=6, decode_responses=True)
+    running = {
+        field: note.split("|")[0] for field, note in store.hgetall(running_blocks_key()).items()
+    }
+    handed = [worker for field, worker in running.items() if field == running_field(job_id, 5)]
+    assert handed, running  # block 5 is being made
+    victim = next(w for w in isolated_service.workers if handed[0].endswith(f":{w.process.pid}"))
+    victim.kill()
+
+    status = wait_for_job(app, job_id, alice, timeout_s=150)
+    assert status["status"] == "completed", status
+    assert store.scard(done_key(job_id)) == 8
+    assert store.hget(job_key(job_id), "combine_runs") == "1"
+    assert simulator.stats()["tts_requests"] > 8  # what the victim was making was made again
+    assert simulator.stats()["peak_in_flight"] <= 5
+    assert store.zcard(leases_key("limited")) == 0
