@@ -15,6 +15,7 @@ thread holding the lock while the kernel makes it wait is rare and short.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import sys
 import threading
@@ -70,4 +71,5 @@ def run(fn: Callable[..., T], *args, **kwargs) -> T:
     lane = _lane
     if lane is None:
         return fn(*args, **kwargs)
-    return lane.submit(fn, *args, **kwargs).result()
+    # in the caller's context: its log lines carry the block's request id and job
+    return lane.submit(contextvars.copy_context().run, fn, *args, **kwargs).result()

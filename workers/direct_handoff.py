@@ -16,6 +16,7 @@ thread is free here, or the process is stopping, the block goes through the brok
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 from collections.abc import Callable
@@ -39,7 +40,9 @@ class DirectStarts:
         if self._stopping or not self._free.acquire(blocking=False):
             return False
         try:
-            self._threads.submit(self._make, job_id, index, queue)
+            # in the releasing block's context, which the runner reads its log fields from
+            context = contextvars.copy_context()
+            self._threads.submit(context.run, self._make, job_id, index, queue)
         except RuntimeError:  # shut down meanwhile
             self._free.release()
             return False

@@ -25,6 +25,7 @@ from utils.errors import (
     Unavailable,
 )
 from utils.jobs.liveness import Heartbeat
+from utils.logs import bind_fields, current_fields, reset_fields
 from utils.names import (
     CHECK_STALLED,
     COMBINE_BLOCKS,
@@ -156,6 +157,7 @@ def make_handed_block(job_id: str, index: int, queue: str) -> None:
     # the slot may have been freed by housekeeping here, before this process made any block:
     # its heartbeat must beat before a block is recorded as running in it
     Heartbeat.ensure(ctx.redis, local=takes_local_blocks())
+    token = bind_fields(**handed_block_fields(current_fields(), job_id, index))
     try:
         _make_block(
             ctx, job_id, index, lambda exc: _retry_by_message(ctx, job_id, index, queue, exc)
@@ -163,6 +165,21 @@ def make_handed_block(job_id: str, index: int, queue: str) -> None:
     except (*INFRASTRUCTURE_ERRORS, Unavailable) as exc:
         log.warning("block %d of job %s: %s; sending it again", index, job_id, exc)
         ctx.queue.resend_block(job_id, index, queue)
+    finally:
+        reset_fields(token)
+
+
+def handed_block_fields(releaser: dict, job_id: str, index: int) -> dict:
+    """The log fields of a block started where its slot was freed, as its task's would be
+    (workers/signals.py): the request id and user carry over only within the same job."""
+    same_job = releaser.get("job_id") == job_id
+    return {
+        "request_id": releaser.get("request_id") if same_job else None,
+        "user": releaser.get("user") if same_job else None,
+        "task": PROCESS_BLOCK,
+        "job_id": job_id,
+        "block": index,
+    }
 
 
 def _make_block(ctx, job_id: str, index: int, retry) -> None:

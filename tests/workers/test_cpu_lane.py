@@ -8,6 +8,7 @@ import threading
 
 import pytest
 
+from utils.logs import bind_fields, current_fields, reset_fields
 from workers import cpu_lane
 
 
@@ -39,3 +40,14 @@ def test_on_the_lane_the_work_runs_on_a_thread_niced_below_the_caller():
 
 def _raise(exc: Exception) -> None:
     raise exc
+
+
+def test_lane_work_carries_the_callers_log_fields():
+    token = bind_fields(request_id="req-1", job_id="job-1", block=3)
+    cpu_lane.open_lane(1)
+    try:
+        fields = cpu_lane.run(current_fields)
+        assert fields == {"request_id": "req-1", "job_id": "job-1", "block": 3}
+    finally:
+        cpu_lane.close_lane()
+        reset_fields(token)

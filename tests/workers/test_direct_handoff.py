@@ -9,11 +9,12 @@ import threading
 import pytest
 import redis
 
-from tests.workers.fakes import calls, new_job
+from tests.workers.fakes import FakeProvider, calls, new_job
 from utils.accounts.slots import holder_id
 from utils.errors import ProviderRetryable
 from utils.jobs.models import BlockStatus
-from utils.names import LOCAL_BLOCKS_QUEUE, NETWORK_BLOCKS_QUEUE
+from utils.logs import bind_fields, current_fields, reset_fields
+from utils.names import LOCAL_BLOCKS_QUEUE, NETWORK_BLOCKS_QUEUE, PROCESS_BLOCK
 from workers import cpu_lane, direct_handoff, tasks
 from workers.account_slots import _hand_on, release_slot
 from workers.synthesis import Outcome, synthesize_block
@@ -166,3 +167,32 @@ def test_a_threads_pool_worker_serves_handoffs_and_builds_its_cloud_providers_fi
     finally:
         tasks.stop_network_process()
     assert not cpu_lane.lane_open()
+
+
+def test_a_block_started_here_logs_as_its_task_would(task_ctx, monkeypatch):
+    """Its own job and block; the request id only where the releasing block was of its job."""
+    ctx = task_ctx
+    seen = {}
+
+    def record(request):
+        seen[request.text] = current_fields()
+        return FakeProvider.synthesize(ctx.providers.get("acct"), request)
+
+    monkeypatch.setattr(ctx.providers.get("acct"), "synthesize", record)
+    mine, other = new_job(ctx, "same job", provider="acct"), new_job(ctx, "other", provider="acct")
+    releaser = {"request_id": "req-1", "user": "alice", "job_id": mine, "block": 7}
+    token = bind_fields(**releaser)
+    try:
+        tasks.make_handed_block(mine, 0, NETWORK_BLOCKS_QUEUE)
+        tasks.make_handed_block(other, 0, NETWORK_BLOCKS_QUEUE)
+        assert current_fields() == releaser  # the releaser's own fields untouched
+    finally:
+        reset_fields(token)
+    block_fields = {"task": PROCESS_BLOCK, "block": 0, "provider": "acct"}  # provider: noted
+    assert seen["same job"] == {
+        "request_id": "req-1",
+        "user": "alice",
+        "job_id": mine,
+        **block_fields,
+    }
+    assert seen["other"] == {"job_id": other, **block_fields}
