@@ -186,3 +186,31 @@ def test_a_worker_killed_while_making_a_block_it_started_itself_loses_nothing(
     assert simulator.stats()["tts_requests"] > 8  # what the victim was making was made again
     assert simulator.stats()["peak_in_flight"] <= 5
     assert store.zcard(leases_key("limited")) == 0
+
+
+def test_a_network_worker_stopped_mid_job_finishes_the_blocks_it_started_itself(
+    isolated_service, simulator, redis_server
+):
+    """A warm shutdown (SIGTERM) waits for the blocks started where their slots were freed, as
+    it waits for its tasks; the slots those free go on by message, and another worker ends the
+    job, each block made once."""
+    simulator.knobs(latency_ms=1500)
+    app, alice = isolated_service(db=7, workers=2, concurrency=8, pool="threads")
+    blocks = [{"text": f"Stopping politely, {i}.", "provider": "limited"} for i in range(12)]
+    job_id = app.post("/tts", headers=alice, json={"blocks": blocks}).json()["job_id"]
+    wait_until(lambda: simulator.stats()["tts_requests"] >= 7, timeout_s=30)  # 5 + handed
+    store = redis.Redis(port=redis_server.port, db=7, decode_responses=True)
+    running = {
+        field: note.split("|")[0] for field, note in store.hgetall(running_blocks_key()).items()
+    }
+    handed = [w for f, w in running.items() if int(f.rsplit(":", 1)[1]) >= 5]
+    assert handed, running  # a block started where a slot was freed is being made
+    stopping = next(w for w in isolated_service.workers if handed[0].endswith(f":{w.process.pid}"))
+    stopping.process.terminate()
+    assert stopping.process.wait(60) == 0  # it waited for its blocks, then exited cleanly
+
+    status = wait_for_job(app, job_id, alice, timeout_s=120)
+    assert status["status"] == "completed", status
+    assert [b["attempts"] for b in status["blocks"]] == [1] * len(blocks)  # none cut off
+    assert simulator.stats()["tts_requests"] == len(blocks)
+    assert simulator.stats()["peak_in_flight"] <= 5
