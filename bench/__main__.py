@@ -103,7 +103,7 @@ def report(results: dict) -> list[str]:
                 f"{u['handoff_ms_p50']} ms (median), {u['handoff_ms_p90']} ms (90th percentile) "
                 f"before the next request; network pool {u['network_cpu_ms_per_block']} ms CPU a "
                 f"block, {u['network_cores_at_limit']} of {u['cores']} cores at the limit; the "
-                f"machine {round(100 * u['machine_cpu_share'])} % busy with the simulator"
+                f"machine {round(100 * u['machine_cpu_share'])} % busy, the simulator included"
             )
         f = r["fairness"]
         lines.append(
