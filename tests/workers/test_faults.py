@@ -9,6 +9,7 @@ import redis
 
 from tests.audio_helpers import decode
 from tests.helpers import wait_for_job
+from tests.worker_process import WorkerProcess
 from utils.embedded_redis import EmbeddedRedis, free_port
 from utils.names import done_key, job_key, leases_key, running_blocks_key, running_field
 
@@ -71,6 +72,15 @@ def test_a_sigkilled_worker_loses_nothing(isolated_service, redis_server):
 
 # Beat runs beside the workers, as under `make run`, checking often: a message that the broker
 # loses in an outage (delivered, not yet recorded) is found missing and sent again.
+def worker_making(workers, store: redis.Redis, job_id: str, indices) -> WorkerProcess:
+    """The test worker process making one of the job's blocks `indices` (tts:blocks:running)."""
+    fields = {running_field(job_id, index) for index in indices}
+    running = {f: note.split("|")[0] for f, note in store.hgetall(running_blocks_key()).items()}
+    makers = [worker for field, worker in running.items() if field in fields]
+    assert makers, running
+    return next(w for w in workers if makers[0].endswith(f":{w.process.pid}"))
+
+
 HOUSEKEEPING_ENV = {"STALL_CHECK_INTERVAL": "2", "LOST_WORK_AFTER_S": "5", "HANDOFF_GRACE_S": "5"}
 
 
@@ -141,10 +151,7 @@ def test_a_network_worker_killed_mid_call_frees_its_slot_and_the_block_is_made_o
     job_id = app.post("/tts", headers=alice, json={"blocks": blocks}).json()["job_id"]
     wait_until(lambda: simulator.stats()["in_flight"] >= 4, timeout_s=30)
     store = redis.Redis(port=redis_server.port, db=6, decode_responses=True)
-    making = {note.split("|")[0] for note in store.hvals(running_blocks_key())}
-    victim = next(
-        w for w in isolated_service.workers if any(m.endswith(f":{w.process.pid}") for m in making)
-    )
+    victim = worker_making(isolated_service.workers, store, job_id, range(4))
     victim.kill()  # its calls are cut off mid-flight, its slots still leased
 
     status = wait_for_job(app, job_id, alice, timeout_s=150)
@@ -171,12 +178,7 @@ def test_a_worker_killed_while_making_a_block_it_started_itself_loses_nothing(
     # the first 5 hold the account's slots; as they end, blocks 5-7 start where they ended
     wait_until(lambda: simulator.stats()["tts_requests"] >= 8, timeout_s=30)
     store = redis.Redis(port=redis_server.port, db=6, decode_responses=True)
-    running = {
-        field: note.split("|")[0] for field, note in store.hgetall(running_blocks_key()).items()
-    }
-    handed = [worker for field, worker in running.items() if field == running_field(job_id, 5)]
-    assert handed, running  # block 5 is being made
-    victim = next(w for w in isolated_service.workers if handed[0].endswith(f":{w.process.pid}"))
+    victim = worker_making(isolated_service.workers, store, job_id, [5])
     victim.kill()
 
     status = wait_for_job(app, job_id, alice, timeout_s=150)
@@ -200,12 +202,8 @@ def test_a_network_worker_stopped_mid_job_finishes_the_blocks_it_started_itself(
     job_id = app.post("/tts", headers=alice, json={"blocks": blocks}).json()["job_id"]
     wait_until(lambda: simulator.stats()["tts_requests"] >= 7, timeout_s=30)  # 5 + handed
     store = redis.Redis(port=redis_server.port, db=7, decode_responses=True)
-    running = {
-        field: note.split("|")[0] for field, note in store.hgetall(running_blocks_key()).items()
-    }
-    handed = [w for f, w in running.items() if int(f.rsplit(":", 1)[1]) >= 5]
-    assert handed, running  # a block started where a slot was freed is being made
-    stopping = next(w for w in isolated_service.workers if handed[0].endswith(f":{w.process.pid}"))
+    # a block started where a slot was freed (5 and on) is being made
+    stopping = worker_making(isolated_service.workers, store, job_id, range(5, len(blocks)))
     stopping.process.terminate()
     assert stopping.process.wait(60) == 0  # it waited for its blocks, then exited cleanly
 
