@@ -6,6 +6,7 @@ provider reads "21st" or "1,204" the same way instead of each guessing.
 
 from __future__ import annotations
 
+import math
 import re
 from functools import lru_cache
 
@@ -19,8 +20,22 @@ MONTHS = (
 )  # fmt: skip
 
 
+# Bounds on what one element may cost. num2words names numbers up to about 10^300 in English
+# (fewer in other languages) and raises OverflowError past them; nobody says a number of more
+# than 36 digits (undecillions) as one, so a longer cardinal is read digit by digit, as people
+# read one, and a longer ordinal is refused. The text of one element is bounded too, so an
+# error message (and the work of reading it) stays small whatever a document holds.
+MAX_NUMBER_DIGITS = 36
+MAX_SAY_AS_CHARS = 200
+
+
 class SayAsError(ValueError):
     pass
+
+
+def _quoted(text: str) -> str:
+    """The text for a message: long text shortened, so an error never repeats a whole input."""
+    return repr(text) if len(text) <= 40 else f"{text[:24]!r}... ({len(text)} characters)"
 
 
 def _language(lang: str | None) -> str:
@@ -41,16 +56,21 @@ def _number(text: str) -> int | float:
         return int(cleaned)
     except ValueError:
         try:
-            return float(cleaned)
+            number = float(cleaned)
         except ValueError:
-            raise SayAsError(f"{text!r} is not a number") from None
+            number = math.nan
+    if not math.isfinite(number):  # "1e400" is a float, but not one a voice can say
+        raise SayAsError(f"{_quoted(text)} is not a number")
+    return number
 
 
 def _date(text: str, fmt: str, lang: str) -> str:
     parts = [p for p in re.split(r"[-/.\s]+", text.strip()) if p]
     fields = fmt if fmt in DATE_FORMATS else "ymd"
     if len(parts) != len(fields) or not all(p.isdigit() for p in parts):
-        raise SayAsError(f"{text!r} is not a date of format {fields!r} (digits for each of it)")
+        raise SayAsError(
+            f"{_quoted(text)} is not a date of format {fields!r} (digits for each of it)"
+        )
     value = dict(zip(fields, (int(p) for p in parts), strict=True))
     if "m" in value and not 1 <= value["m"] <= 12:
         raise SayAsError(f"{text!r}: month {value['m']} is not 1-12")
@@ -75,23 +95,51 @@ def _telephone(text: str) -> str:
     """Each digit on its own, groups kept apart by a comma (a short breath), + as "plus"."""
     groups = re.findall(r"\+|\d+", text)
     if not any(g.isdigit() for g in groups):
-        raise SayAsError(f"{text!r} has no digits to read as a telephone number")
+        raise SayAsError(f"{_quoted(text)} has no digits to read as a telephone number")
     return ", ".join("plus" if g == "+" else " ".join(g) for g in groups)
+
+
+def _digits(number: int | float) -> int:
+    return len(str(abs(int(number))))
+
+
+def _words(number: int | float, to: str, language: str, text: str) -> str:
+    try:
+        return num2words(number, to=to, lang=language)
+    except (ArithmeticError, NotImplementedError, ValueError) as exc:
+        # num2words' own limits (a language without ordinals, a number it cannot name)
+        raise SayAsError(
+            f"{_quoted(text)} cannot be said as a{'n' * (to == 'ordinal')} {to} "
+            f"in language {language!r}"
+        ) from exc
 
 
 @lru_cache(maxsize=4096)  # a document says the same numbers and dates again and again
 def say_as(text: str, interpret_as: str, fmt: str | None, lang: str | None) -> str:
     language = _language(lang)
     kind = interpret_as.lower()
+    if len(text) > MAX_SAY_AS_CHARS:
+        raise SayAsError(
+            f"<say-as> holds {len(text)} characters; it may hold at most {MAX_SAY_AS_CHARS}"
+        )
     if kind in ("characters", "spell-out"):
         return " ".join(char for char in text if not char.isspace())
     if kind in ("cardinal", "number"):
-        return num2words(_number(text), lang=language)
+        number = _number(text)
+        if _digits(number) > MAX_NUMBER_DIGITS:
+            return " ".join(char for char in text if char.isdigit())
+        return _words(number, "cardinal", language, text)
     if kind == "ordinal":
         number = _number(text)
         if not isinstance(number, int):
-            raise SayAsError(f"{text!r} is not a whole number, so it has no ordinal")
-        return num2words(number, to="ordinal", lang=language)
+            raise SayAsError(f"{_quoted(text)} is not a whole number, so it has no ordinal")
+        if _digits(number) > MAX_NUMBER_DIGITS:
+            raise SayAsError(
+                f"{_quoted(text)} has {_digits(number)} digits; an ordinal has at most "
+                f'{MAX_NUMBER_DIGITS} (read longer numbers as interpret-as="cardinal", '
+                "digit by digit)"
+            )
+        return _words(number, "ordinal", language, text)
     if kind == "date":
         return _date(text, (fmt or "ymd").lower(), language)
     if kind == "telephone":
