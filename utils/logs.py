@@ -11,8 +11,8 @@ dependencies and endpoints in a thread pool with a copy of the context, so a con
 set there would never be seen by the middleware's last line; the dict is shared.
 
 Secrets: a field named like a credential is replaced, and a bearer token or API key inside a
-message is cut out, before any line is written (query strings of the access log are redacted
-earlier, by api/access_log.py).
+message or a traceback is cut out, before any line is written; tracebacks never show local
+variables (query strings of the access log are redacted earlier, by api/access_log.py).
 """
 
 from __future__ import annotations
@@ -140,14 +140,22 @@ def configure_logging(log_format: str, level: int | str = logging.INFO) -> None:
         cache_logger_on_first_use=False,
     )
     if log_format == "json":
-        final = [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
+        renderer = structlog.processors.JSONRenderer()
     else:
-        final = [structlog.dev.ConsoleRenderer(colors=False)]
+        renderer = structlog.dev.ConsoleRenderer(colors=False)
     formatter = ProcessorFormatter(
         # A `logging` call's extra= fields of ours become fields of the line; other libraries'
         # extras (Celery's task data) are left out.
         foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder(allow=LINE_FIELDS)],
-        processors=[ProcessorFormatter.remove_processors_meta, _scrub, *final],
+        # A traceback becomes plain text before it is scrubbed, in both formats: the console
+        # renderer's own (rich's) would print every frame's local variables (request bodies,
+        # keys, tokens) after the scrubbing, where nothing could take them out again.
+        processors=[
+            ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            _scrub,
+            renderer,
+        ],
     )
     handler = _Stderr()
     handler.setFormatter(formatter)
