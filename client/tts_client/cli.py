@@ -173,7 +173,7 @@ def jobs(
     limit: Annotated[int, typer.Option(help="Jobs per page.")] = 20,
     cursor: Annotated[str | None, typer.Option(help="The next page, as printed.")] = None,
     full: Annotated[
-        bool, typer.Option("--full", help="Whole ids (else as short as tells those shown apart).")
+        bool, typer.Option("--full", help="Whole ids (else the shortest that tell these apart).")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="The API's JSON.")] = False,
     url: Url = None,
