@@ -4,6 +4,7 @@ models and errors, and the `tts` command line (tts_client.cli)."""
 from tts_client._core import RetryPolicy
 from tts_client.async_client import AsyncTTSClient
 from tts_client.errors import (
+    AmbiguousJobId,
     AuthError,
     Conflict,
     FieldProblem,
@@ -30,6 +31,7 @@ from tts_client.script import script_to_job
 from tts_client.sync_client import TTSClient
 
 __all__ = [
+    "AmbiguousJobId",
     "AsyncTTSClient",
     "AuthError",
     "Block",

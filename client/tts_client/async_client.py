@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-from tts_client import _core
+from tts_client import _core, _job_ids
 from tts_client.errors import AuthError, JobFailed, Unreachable
 from tts_client.models import (
     JobAccepted,
@@ -109,6 +109,16 @@ class AsyncTTSClient:
                 yield job
             if not (cursor := page.next_cursor):
                 return
+
+    async def resolve_job_id(self, job_id: str) -> str:
+        """The full id of your one job whose id starts with `job_id` (as `tts jobs` shows
+        ids); a full id as it is, asking nothing. NotFound when none starts so,
+        AmbiguousJobId (with the candidates) when several do."""
+        if _job_ids.is_full(job_id):
+            return job_id
+        start = _job_ids.start_of(job_id)
+        jobs = [job async for job in self.iter_jobs(page_size=_job_ids.PAGE_SIZE)]
+        return _job_ids.pick(start, jobs)
 
     async def wait(
         self,

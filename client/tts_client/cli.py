@@ -1,44 +1,44 @@
-"""`tts`: the service from a shell. `tts --help` lists the commands.
+"""`tts`: the service from a shell. `tts --help` lists the commands. A command that takes a
+job id takes its start too, as `tts jobs` shows it (terminal.py prints; the codes live there).
 
 Exit codes, for scripts:
 
     0  done
     1  the job failed (or is not finished, for `download`)
-    2  a usage error, or the service refused the request (422: each field is printed)
+    2  a usage error (a job id's start that several jobs share: they are printed), or the
+       service refused the request (422: each field is printed)
     3  not logged in, a wrong password or API key
-    4  no such job (or not yours), provider or voice
+    4  no such job (or not yours, or none whose id starts so), provider or voice
     5  the service cannot be reached, or answered 5xx / 429 after the retries
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import socket
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
+from rich.text import Text
 
 from tts_client import config
-from tts_client.errors import (
-    AuthError,
-    Conflict,
-    NotFound,
-    RateLimited,
-    ServerError,
-    TTSError,
-    Unreachable,
-    ValidationError,
-)
+from tts_client.errors import AuthError, TTSError
 from tts_client.progress import follow
 from tts_client.script import script_to_job
 from tts_client.sync_client import TTSClient
+from tts_client.terminal import (
+    JOB_FAILED,
+    err_console,
+    exit_if_failed,
+    handled,
+    jobs_view,
+    out_console,
+    status_view,
+    table_of,
+)
 
-OK, JOB_FAILED, USAGE, AUTH, NOT_FOUND, UNAVAILABLE = range(6)
 EXTENSIONS = {"mp3": ".mp3", "wav": ".wav", "pcm": ".pcm", "flac": ".flac", "opus": ".opus"}
 EXTENSIONS["aac"] = ".m4a"
 # -o's extension picks the format when --format is not given (.mp3: the server's default).
@@ -60,47 +60,9 @@ app = typer.Typer(
 )
 Url = Annotated[str | None, typer.Option(help="The service (else TTS_URL, else `tts login`'s).")]
 Output = Annotated[Path | None, typer.Option("--output", "-o", help="Where to write the audio.")]
-
-
-def _err() -> Console:
-    return Console(stderr=True, highlight=False)
-
-
-def _out() -> Console:
-    return Console(highlight=False, soft_wrap=True)
-
-
-def handled(command):
-    """The command's errors as a message on stderr and the exit code scripts can rely on."""
-
-    @functools.wraps(command)
-    def run(*args, **kwargs):
-        err = _err()
-        try:
-            return command(*args, **kwargs)
-        except ValidationError as exc:
-            err.print("[red]error:[/] the service refused the request:")
-            for problem in exc.problems:
-                err.print(f"  {problem.msg}", markup=False)
-            code = USAGE
-        except AuthError as exc:
-            err.print(f"[red]error:[/] {exc.message} (log in with `tts login`)")
-            code = AUTH
-        except NotFound as exc:
-            err.print(f"[red]error:[/] {exc.message}", markup=False)
-            code = NOT_FOUND
-        except (Unreachable, ServerError, RateLimited) as exc:
-            err.print(f"[red]error:[/] {exc.message}", markup=False)
-            code = UNAVAILABLE
-        except Conflict as exc:
-            err.print(f"[red]error:[/] {exc.message}", markup=False)
-            code = JOB_FAILED
-        except (TTSError, ValueError, OSError) as exc:
-            err.print(f"[red]error:[/] {exc}", markup=False)
-            code = USAGE
-        raise typer.Exit(code)
-
-    return run
+JobId = Annotated[
+    str, typer.Argument(help="A job id, or its start as `tts jobs` shows it (as git takes ids).")
+]
 
 
 def _client(url: str | None) -> TTSClient:
@@ -135,7 +97,7 @@ def login(
                 _revoke_quietly(client, stored["key_id"])  # the key of the previous login
         saved = {"url": url, "api_key": key["key"], "key_id": key["id"], "username": username}
     path = config.save(saved)
-    _out().print(f"Logged in to {url}; the API key is kept in {path}", markup=False)
+    out_console().print(Text(f"Logged in to {url}; the API key is kept in {path}"))
 
 
 def _revoke_quietly(client: TTSClient, key_id: str) -> None:
@@ -177,38 +139,30 @@ def synth(
             chapter_kind=client.block_field("chapter") if kind or "#" in source else None,
         )
         job = client.submit(job=body)
-        err = _err()
-        err.print(f"job {job.job_id}", markup=False)
+        err = err_console()
+        err.print(Text(f"job {job.job_id}"))
         final = follow(client, job.job_id, err)
-        _exit_if_failed(final, err)
+        exit_if_failed(final, err)
         target = output or Path(stem + _extension(final.output_format))
         client.download(job.job_id, target)
-    _out().print(str(target), markup=False)
+    out_console().print(Text(str(target)))
 
 
 @app.command()
 @handled
 def status(
-    job_id: str,
+    job_id: JobId,
     as_json: Annotated[bool, typer.Option("--json", help="The API's JSON.")] = False,
     url: Url = None,
 ) -> None:
     """A job's status and its blocks'. Exits 1 when the job failed."""
     with _client(url) as client:
-        current = client.status(job_id)
-    out = _out()
+        current = client.status(client.resolve_job_id(job_id))
+    out = out_console()
     if as_json:
         out.print_json(current.model_dump_json(exclude_none=True))
     else:
-        out.print(f"{current.job_id}  {current.status}  {current.progress} blocks", markup=False)
-        table = Table("block", "status", "provider", "voice", "seconds", "error")
-        for b in current.blocks:
-            seconds = f"{b.duration_ms / 1000:.1f}" if b.duration_ms else ""
-            row = (str(b.index), b.status, b.provider, b.voice, seconds, b.error or "")
-            table.add_row(*(str(cell or "") for cell in row))
-        out.print(table)
-        if current.error:
-            out.print(f"error: {current.error}", markup=False)
+        status_view(current, out)
     if current.status == "failed":
         raise typer.Exit(JOB_FAILED)
 
@@ -218,22 +172,20 @@ def status(
 def jobs(
     limit: Annotated[int, typer.Option(help="Jobs per page.")] = 20,
     cursor: Annotated[str | None, typer.Option(help="The next page, as printed.")] = None,
+    full: Annotated[
+        bool, typer.Option("--full", help="Whole ids (else the shortest that tell these apart).")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="The API's JSON.")] = False,
     url: Url = None,
 ) -> None:
     """Your jobs, newest first."""
     with _client(url) as client:
         page = client.jobs(limit=limit, cursor=cursor)
-    out = _out()
+    out = out_console()
     if as_json:
         out.print_json(page.model_dump_json(exclude_none=True))
-        return
-    table = Table("job", "status", "blocks", "format", "created")
-    for j in page.jobs:
-        table.add_row(j.job_id, j.status, j.progress, j.output_format, j.created_at)
-    out.print(table)
-    if page.next_cursor:
-        out.print(f"more: tts jobs --cursor {page.next_cursor}", markup=False)
+    else:
+        jobs_view(page, out, full_ids=full)
 
 
 @app.command()
@@ -245,53 +197,47 @@ def voices(
     """The providers, or one provider's voices."""
     with _client(url) as client:
         if provider is None:
-            table = Table("provider", "type", "default voice")
-            for p in client.providers():
-                table.add_row(p.name, p.type, p.default_voice or "")
+            headers = ("provider", "type", "default voice")
+            rows = [(p.name, p.type, p.default_voice) for p in client.providers()]
         else:
-            table = Table("voice", "name", "language")
-            for v in client.voices(provider):
-                table.add_row(v.id, v.name, v.language or "")
-    _out().print(table)
+            headers = ("voice", "name", "language")
+            rows = [(v.id, v.name, v.language) for v in client.voices(provider)]
+    out_console().print(table_of(headers, rows))
 
 
 @app.command()
 @handled
 def retry(
-    job_id: str,
+    job_id: JobId,
     output: Output = None,
     wait: Annotated[bool, typer.Option(help="Follow the job until it finishes.")] = True,
     url: Url = None,
 ) -> None:
     """Run a failed job's unfinished blocks again (finished ones are reused)."""
     with _client(url) as client:
+        job_id = client.resolve_job_id(job_id)
         accepted = client.retry(job_id)
-        err = _err()
-        err.print(f"job {job_id}: retrying blocks {accepted.retried_blocks}", markup=False)
+        err = err_console()
+        err.print(Text(f"job {job_id}: retrying blocks {accepted.retried_blocks}"))
         if not wait:
             return
         final = follow(client, job_id, err)
-        _exit_if_failed(final, err)
+        exit_if_failed(final, err)
         if output is not None:
             client.download(job_id, output)
-            _out().print(str(output), markup=False)
+            out_console().print(Text(str(output)))
 
 
 @app.command()
 @handled
-def download(job_id: str, output: Output = None, url: Url = None) -> None:
+def download(job_id: JobId, output: Output = None, url: Url = None) -> None:
     """A finished job's audio (exits 1 when the job is not completed)."""
     with _client(url) as client:
+        job_id = client.resolve_job_id(job_id)
         if output is None:
             output = Path(job_id + _extension(client.status(job_id).output_format))
         client.download(job_id, output)
-    _out().print(str(output), markup=False)
-
-
-def _exit_if_failed(final, err: Console) -> None:
-    if final.status == "failed":
-        err.print(f"[red]job failed:[/] {final.error or 'no reason given'}")
-        raise typer.Exit(JOB_FAILED)
+    out_console().print(Text(str(output)))
 
 
 def _extension(output_format: str | None) -> str:

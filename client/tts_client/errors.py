@@ -3,14 +3,17 @@
     TTSError                  anything the service or the connection to it reported
     ├── ValidationError       422: the request was refused; `problems` names each field
     ├── AuthError             401/403: a wrong password or API key, or an expired token
-    ├── NotFound              404: no such job (or someone else's), provider, voice
+    ├── NotFound              404: no such job (or someone else's), provider, voice; or no
+    │                         job of yours whose id starts so (resolve_job_id)
+    ├── AmbiguousJobId        the start of an id that several of your jobs share: `candidates`
     ├── Conflict              409: not possible in the job's state (`status`), e.g. not done
     ├── RateLimited           429 after the retries: `retry_after` seconds
     ├── ServerError           5xx (503 after the retries)
     ├── Unreachable           no answer at all: connection refused, DNS, timeout
     └── JobFailed             wait(..., raise_on_failure=True) on a job that failed
 
-Messages are the service's own `detail`, which names the block and the field.
+Messages are the service's own `detail`, which names the block and the field (those about
+the start of a job id are the client's: the service never sees a start).
 """
 
 from __future__ import annotations
@@ -57,6 +60,16 @@ class AuthError(TTSError):
 
 class NotFound(TTSError):
     pass
+
+
+class AmbiguousJobId(TTSError):
+    """resolve_job_id was given the start of more than one job's id."""
+
+    def __init__(self, start: str, candidates: list):
+        self.start = start
+        self.candidates = candidates  # JobSummary of each job whose id starts so, newest first
+        shown = ", ".join(job.job_id for job in candidates)
+        super().__init__(f"job id {start!r} is ambiguous: {len(candidates)} jobs start so: {shown}")
 
 
 class Conflict(TTSError):

@@ -15,6 +15,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.text import Text
 
 from tts_client.models import JobStatus
 
@@ -49,13 +50,14 @@ def follow(client, job_id: str, console: Console) -> JobStatus:
     return final
 
 
-def _block_line(block, total: int) -> str:
+def _block_line(block, total: int) -> Text:
     # numbered from 0, as the API's messages number them (blocks[2].voice, "block 2: ...")
     name = f"block {block.index} of {total}" + (f" ({block.id})" if block.id else "")
+    # Text, not markup: a block's id and error are the service's words, brackets and all.
     if block.status == "completed":
         seconds = f" {block.duration_ms / 1000:.1f} s" if block.duration_ms else ""
         cached = ", cached" if block.cached else ""
-        return f"[green]done[/]    {name}{seconds}{cached}"
+        return Text.assemble(("done", "green"), f"    {name}{seconds}{cached}")
     if block.status == "failed":
-        return f"[red]failed[/]  {name}: {block.error or 'no reason given'}"
-    return f"[yellow]skipped[/] {name}"
+        return Text.assemble(("failed", "red"), f"  {name}: {block.error or 'no reason given'}")
+    return Text.assemble(("skipped", "yellow"), f" {name}")

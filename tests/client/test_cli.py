@@ -11,8 +11,6 @@ import stat
 import httpx
 import pytest
 from tts_client import AuthError, TTSClient
-from tts_client.cli import app
-from typer.testing import CliRunner
 
 from tests.client.test_sync_client import RACHEL, seconds_of
 from utils.embedded_redis import free_port
@@ -23,24 +21,6 @@ The harbour was quiet before dawn.
 
 Gulls circled the *masts* of the [fishing boats](https://example.com).
 """
-
-
-@pytest.fixture
-def tts(tmp_path, monkeypatch):
-    """Runs `tts ARGS...` with its own config folder; (exit code, stdout, stderr)."""
-    monkeypatch.delenv("TTS_URL", raising=False)
-    monkeypatch.delenv("TTS_API_KEY", raising=False)
-    runner = CliRunner()
-    env = {"XDG_CONFIG_HOME": str(tmp_path / "config"), "COLUMNS": "120"}
-
-    def run(*args: str, input: str | None = None, **extra_env: str):
-        result = runner.invoke(app, list(args), input=input, env={**env, **extra_env})
-        if result.exception and not isinstance(result.exception, SystemExit):
-            raise result.exception
-        return result.exit_code, result.stdout, result.stderr
-
-    run.config = tmp_path / "config" / "tts" / "config.json"
-    return run
 
 
 def test_login_then_a_markdown_script_spoken_with_progress(service_url, tts, tmp_path):
@@ -84,8 +64,8 @@ def test_login_then_a_markdown_script_spoken_with_progress(service_url, tts, tmp
     assert chapters[0]["start_ms"] == blocks[0]["start_ms"]
     code, out, _ = tts("status", job_id)
     assert code == 0 and f"{job_id}  completed  3/3 blocks" in out
-    code, out, _ = tts("jobs")
-    assert code == 0 and job_id in out
+    code, out, _ = tts("jobs")  # the only job: its id's first group tells it apart
+    assert code == 0 and f" {job_id[:8]} " in out and job_id not in out
     code, out, _ = tts("download", job_id, "-o", str(tmp_path / "again.mp3"))
     assert code == 0
     assert (tmp_path / "again.mp3").read_bytes() == (tmp_path / "harbour.mp3").read_bytes()
@@ -106,10 +86,11 @@ def test_exit_codes_scripts_can_rely_on(service_url, tts, simulator, tmp_path):
                "bob-password")[0] == 0  # fmt: skip
     # 4: a job nobody has
     code, _, err = tts("status", "00000000-0000-4000-8000-000000000000")
-    assert code == 4 and "not found" in err
+    assert code == 4 and "error: " in err and "not found" in err
     # 2: refused by the service (422), each field named; the script from standard input
     code, _, err = tts("synth", "-", "--speed", "9", "--voice", "nobody", input="Hi.\n\nThere.")
     assert code == 2
+    assert "error: the service refused the request:" in err
     assert "blocks[0].speed" in err and "blocks[1].voice" in err
     # 5: nothing answers
     assert tts("jobs", "--url", f"http://127.0.0.1:{free_port()}")[0] == 5
@@ -119,6 +100,7 @@ def test_exit_codes_scripts_can_rely_on(service_url, tts, simulator, tmp_path):
                        "-o", str(tmp_path / "never.mp3"), input="Refused.")  # fmt: skip
     assert code == 1
     assert "failed  block 0 of 1: elevenlabs: HTTP 401: invalid api key" in err
+    assert "job failed: block 0: elevenlabs: HTTP 401" in err
     assert not (tmp_path / "never.mp3").exists()
     job_id = re.search(r"^job ([0-9a-f-]{36})", err, re.M).group(1)
     assert tts("status", job_id)[0] == 1
@@ -126,3 +108,21 @@ def test_exit_codes_scripts_can_rely_on(service_url, tts, simulator, tmp_path):
     assert code == 1 and "retrying blocks [0]" in err
     code, _, err = tts("download", job_id, "-o", str(tmp_path / "never.mp3"))
     assert code == 1 and "not completed" in err
+
+
+def test_errors_are_styled_text_never_raw_markup(tts):
+    """Errors print through Rich as text: in a pipe (as here) the label is a plain "error:",
+    and brackets in a message ([red] typed by a user, blocks[0] from the service) reach the
+    reader as they are. The service's own refusals: test_exit_codes_scripts_can_rely_on."""
+    env = {"TTS_URL": f"http://127.0.0.1:{free_port()}"}
+    outputs = [
+        tts("jobs", **env),  # not logged in
+        tts("jobs", TTS_API_KEY="tts_sk_x", **env),
+        tts("status", "[red]x[/]", TTS_API_KEY="tts_sk_x", **env),  # refused before asking
+        tts("synth", "/no/such/[bold]file", TTS_API_KEY="tts_sk_x", **env),
+    ]
+    assert [code for code, _, _ in outputs] == [3, 5, 4, 2]
+    for _, _, err in outputs:
+        assert err.startswith("error: ") and "\x1b[" not in err
+    assert "'[red]x[/]'" in outputs[2][2] and "[bold]file" in outputs[3][2]
+    assert all("[red]error" not in err for _, _, err in outputs)

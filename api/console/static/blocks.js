@@ -40,6 +40,45 @@ async function fillVoices(fieldset, wanted) {
 
 export const field = (fieldset, name) => fieldset.querySelector(`[data-field="${name}"]`);
 
+// The API's name of each field of a block -> the form's (its data-field).
+const FORM_FIELD = { text: "text", provider: "provider", voice: "voice", wait_after_ms: "pause", speed: "speed" };
+
+// The field of block `index` (from 0, as the API counts) that the API calls `apiName`; null
+// when the form has no such block or field.
+export function blockField(index, apiName) {
+  const fieldset = $("blocks").querySelectorAll("fieldset.block")[index];
+  const name = FORM_FIELD[apiName];
+  return (fieldset && name && field(fieldset, name)) || null;
+}
+
+// The form's word for a field the API names: its label, as a reader sees it ("pause after").
+export function fieldWord(apiName) {
+  const label = FORM_FIELD[apiName] && $("block-template").content.querySelector(`[data-for="${FORM_FIELD[apiName]}"]`);
+  return label ? label.textContent.replace(/\(.*\)/, "").trim().toLowerCase() : apiName;
+}
+
+// The bounds of the numeric fields are the API's own, read from its OpenAPI document (which
+// quotes what the server enforces), so the form cannot drift from the API and offer a value
+// it refuses. Without the document the form has no bounds, and the API still names a bad value.
+export async function applyLimits() {
+  let properties;
+  try {
+    const response = await fetch("/openapi.json");
+    properties = (await response.json()).components.schemas.BlockIn.properties;
+  } catch {
+    return;
+  }
+  const template = $("block-template").content;
+  for (const [apiName, name] of Object.entries(FORM_FIELD)) {
+    const { minimum, maximum } = properties[apiName] || {};
+    const selector = `input[type="number"][data-field="${name}"]`;
+    for (const input of [...template.querySelectorAll(selector), ...$("blocks").querySelectorAll(selector)]) {
+      if (typeof minimum === "number") input.min = minimum;
+      if (typeof maximum === "number") input.max = maximum;
+    }
+  }
+}
+
 export async function addBlock(values = {}) {
   const fieldset = $("block-template").content.firstElementChild.cloneNode(true);
   const serial = ++blockSerial;

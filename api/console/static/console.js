@@ -4,7 +4,8 @@
 // with fetch rather than EventSource, since EventSource cannot send an Authorization header.
 
 import { TOKEN, UNAUTHORIZED, USER, api, errorText, sseEvents, token } from "./api.js";
-import { addBlock, blocksFromScript, field, readBlocks, setProviders } from "./blocks.js";
+import { addBlock, applyLimits, blocksFromScript, field, readBlocks, setProviders } from "./blocks.js";
+import { clearProblems, showRefusal } from "./problems.js";
 
 const SESSION_JOBS = "tts.jobs"; // jobs submitted in this tab, for when GET /jobs is absent
 const FINISHED = new Set(["completed", "failed"]);
@@ -13,6 +14,7 @@ const $ = (id) => document.getElementById(id);
 let watching = null; // the AbortController of the job being followed
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const limits = applyLimits(); // the form's bounds, from the API's schema, before any block is made
 
 function showError(message) {
   $("error").textContent = message || "";
@@ -54,7 +56,7 @@ function signOut(message) {
 }
 
 async function enter() {
-  const response = await api("/tts/providers");
+  const [response] = await Promise.all([api("/tts/providers"), limits]);
   if (!response.ok) {
     if (response.status !== 401) showError(`Cannot list providers: ${await errorText(response)}`);
     return;
@@ -73,6 +75,7 @@ async function enter() {
 async function submitJob(event) {
   event.preventDefault();
   showError("");
+  clearProblems();
   const blocks = readBlocks();
   const body = JSON.stringify({ blocks, output_format: $("output-format").value });
   $("submit-job").disabled = true;
@@ -83,7 +86,7 @@ async function submitJob(event) {
       body,
     });
     if (!response.ok) {
-      showError(`The job was refused: ${await errorText(response)}`);
+      await showRefusal(response, "The job was refused:");
       return;
     }
     const job = await response.json();
