@@ -14,6 +14,7 @@ from api.body_limit import BodySizeLimit
 from api.console.site import install_console
 from api.docs import install_docs
 from api.errors import install_error_handlers
+from api.keep_alive import KeepAliveAfterErrors
 from api.metrics import build_registry
 from api.rate_limits import build_limiter
 from api.request_context import RequestContext
@@ -48,6 +49,12 @@ from workers.celery_app import create_celery
 from workers.providers import ProviderRegistry
 
 log = logging.getLogger("api")
+
+
+class ServiceApp(FastAPI):
+    def build_middleware_stack(self):
+        # Outside Starlette's own outermost layer, which raises every 500 again after sending it.
+        return KeepAliveAfterErrors(super().build_middleware_stack())
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -96,7 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         readiness.close()
         await app.state.aredis.aclose()
 
-    app = FastAPI(
+    app = ServiceApp(
         title="TTS job service",
         version="1.0.0",
         description="Ordered text blocks in, one MP3 out, synthesized in parallel by workers.",
