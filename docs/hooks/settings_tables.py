@@ -64,9 +64,11 @@ def env_groups(settings_cls) -> list[tuple[str, str, list[Row]]]:
             _row(prefix + sub.upper(), sub_field) for sub, sub_field in group.model_fields.items()
         ]
         doc = (field.description or (group.__doc__ or "")).strip()
-        intro = doc.split("\n\n")[0].replace("\n", " ") if doc else ""
-        groups.append((f"{prefix.rstrip('_') or name} settings", intro, rows))
-    result = [("General settings", "", top)] if top else []
+        intro = f"Variables `{prefix}*`." if prefix else ""
+        if doc:
+            intro = f"{intro} {doc.split(chr(10) * 2)[0]}".replace("\n", " ").strip()
+        groups.append((name.replace("_", " ").capitalize(), intro, rows))
+    result = [("General", "", top)] if top else []
     return result + groups
 
 
@@ -119,8 +121,16 @@ def _row(name: str, field) -> Row:
         name=name,
         type="secret" if secret else _type_name(field.annotation),
         default="" if secret else _default(field),
-        description=(field.description or "").strip(),
+        description=_prose(field.description or ""),
     )
+
+
+def _prose(text: str) -> str:
+    """A description as literal text: outside `code`, * and < mean nothing to Markdown."""
+    parts = text.strip().split("`")
+    for i in range(0, len(parts), 2):  # the even parts are outside code spans
+        parts[i] = parts[i].replace("*", "\\*").replace("<", "&lt;")
+    return "`".join(parts)
 
 
 def _is_secret(annotation) -> bool:

@@ -76,14 +76,21 @@ def test_a_group_is_a_table_of_its_prefixed_names():
         "S3_PRESIGN_TTL",
     ]
     text = hook.render(GroupedSettings, ROOT)
-    assert "### General settings" in text
-    assert "### S3 settings\n\nWhere audio is kept on S3.\n" in text
+    assert "### General\n" in text
+    assert "### S3\n\nVariables `S3_*`. Where audio is kept on S3.\n" in text
     assert "| `JOB_TTL` | integer | `604800` | Seconds job state is kept |" in text
     assert "| `DATA_DIR` | path | `./data` | Stored audio |" in text  # relative to the root
     assert "| `SECRET_KEY` | secret |  | Signs tokens |" in text  # never its default
     assert "placeholder" not in text
     assert "| `S3_BUCKET` | string | unset | The bucket's name |" in text
     assert "| `S3_SECRET_ACCESS_KEY` | secret |  | Its secret |" in text
+
+
+def test_a_description_is_literal_text_outside_code():
+    class Hosts(BaseSettings):
+        ALLOWED_HOSTS: str = Field(default="", description="*.example.com or * for <any>, `a*`")
+
+    assert "| \\*.example.com or \\* for &lt;any>, `a*` |" in hook.render(Hosts, ROOT)
 
 
 def test_a_flat_field_without_description_has_an_empty_cell():
