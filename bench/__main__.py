@@ -1,4 +1,5 @@
-"""`make bench`: every benchmark, side by side in one run; ratios printed, JSON written.
+"""`make bench`: every benchmark, side by side in one run; ratios printed, JSON written, and
+docs/performance.md written from it (bench/performance_page.py).
 
     python -m bench [--quick] [--only NAME,...]
 
@@ -23,129 +24,16 @@ from bench import (
     combine_bench,
     formats_bench,
     longform_bench,
+    performance_page,
     service_bench,
     speech_bench,
     ssml_bench,
     timings_bench,
     voices_bench,
 )
+from bench.report import report
 
 RESULTS = Path(__file__).resolve().parent / "results"
-
-
-def _check(value: float, target: float, higher_is_better: bool = True) -> str:
-    ok = value >= target if higher_is_better else value <= target
-    return "meets" if ok else "MISSES"
-
-
-def report(results: dict) -> list[str]:
-    lines = []
-    for key, r in results.get("combine", {}).items():
-        lines.append(
-            f"combine {key}: {r['speedup_vs_pydub']}x faster than pydub "
-            f"({_check(r['speedup_vs_pydub'], 20)} >=20x), "
-            f"{r['ours_real_time_factor']:.0f}x real time "
-            f"({_check(r['ours_real_time_factor'], 100)} >=100x), "
-            f"peak {r['ours_peak_mb']} MB vs pydub {r['pydub_peak_mb']} MB "
-            f"({_check(r['ours_peak_mb'], 100, False)} <100 MB); "
-            f"pauses >=100 ms off by <= {r['max_pause_error_ms_for_pauses_100ms_plus']} ms "
-            f"({_check(r['max_pause_error_ms_for_pauses_100ms_plus'], 30, False)} <=30), "
-            f"short pauses +{r['max_silence_added_ms_for_short_pauses']} ms "
-            f"({_check(r['max_silence_added_ms_for_short_pauses'], 80, False)} <=80), "
-            f"reported duration off {r['reported_duration_error_pct']}% "
-            f"({_check(r['reported_duration_error_pct'], 0.5, False)} <=0.5%)"
-        )
-    if r := results.get("formats"):
-        lines.append(
-            "formats, one hour at 24 kHz (file; stream): "
-            + ", ".join(
-                f"{family} {f['file_s_per_hour']} s {f['file_real_time_factor']}x; "
-                f"{f['stream_s_per_hour']} s {f['stream_real_time_factor']}x"
-                for family, f in r.items()
-            )
-        )
-    if r := results.get("fanout"):
-        lines.append(
-            f"fan-out: {r['end_to_end_s']} s end to end, "
-            f"{r['vs_ideal']}x the ideal {r['ideal_s']} s "
-            f"({_check(r['vs_ideal'], 1.2, False)} <=1.2x), "
-            f"{r['speedup_vs_one_by_one']}x faster than one by one ({r['one_by_one_s']} s); "
-            f"the network pool's {r['network_cpu_ms_per_block']} ms of CPU a block put the "
-            f"floor on {r['cores']} cores at {r['cpu_floor_s']} s ({r['floor_vs_ideal']}x the "
-            "ideal)"
-        )
-    if r := results.get("local"):
-        lines.append(
-            f"local provider: one process per core {r['speedup']}x faster than one process "
-            f"({_check(r['speedup'], 1.8)} >=1.8x)"
-        )
-    if r := results.get("ingest"):
-        lines.append(
-            f"ingest: at most {r['max_jobs_per_second']} jobs/s "
-            f"({_check(r['max_jobs_per_second'], 200)} >=200); at "
-            f"{r['achieved_jobs_per_second']} jobs/s from {r['clients']} clients: "
-            f"p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms ({_check(r['p99_ms'], 100, False)} <100)"
-        )
-    if r := results.get("streaming"):
-        lines.append(
-            f"streaming: first byte {r['first_byte_after_block0_ms']} ms after block 0 finished "
-            f"({_check(r['first_byte_after_block0_ms'], 100, False)} <=100 ms), "
-            f"{r['first_byte_before_job_end_s']} s before the job ended"
-        )
-    if r := results.get("accounts"):
-        for key, target in (("limit10_60_blocks_quarter_piper", 9.5), ("limit30_120_blocks", 28)):
-            u = r[key]
-            lines.append(
-                f"account limit {u['limit']}, {u['blocks']} blocks: {u['average_in_flight']} in "
-                f"flight on average ({_check(u['average_in_flight'], target)} >={target}), peak "
-                f"{u['peak_in_flight']} ({_check(u['peak_in_flight'], u['limit'], False)} "
-                f"<={u['limit']}), {u['rejected_429']} 429s; a freed slot idle "
-                f"{u['handoff_ms_p50']} ms (median), {u['handoff_ms_p90']} ms (90th percentile) "
-                f"before the next request; network pool {u['network_cpu_ms_per_block']} ms CPU a "
-                f"block, {u['network_cores_at_limit']} of {u['cores']} cores at the limit; the "
-                f"machine {round(100 * u['machine_cpu_share'])} % busy, the simulator included"
-            )
-        f = r["fairness"]
-        lines.append(
-            f"fairness: a {f['small_blocks']}-block job behind another user's "
-            f"{f['backlog_blocks']}-block job took {f['small_behind_backlog_s']} s, alone "
-            f"{f['small_alone_s']} s ({_check(f['small_behind_backlog_s'], f['target_s'], False)}"
-            f" <={f['target_s']} s)"
-        )
-        m = r["network_pool_memory"]
-        lines.append(
-            f"network pool: {m['busy_mb']} MB with {m['calls_in_flight_seen']} calls in flight "
-            f"({m['idle_mb']} MB idle, {m['per_call_mb']} MB a call)"
-        )
-    if r := results.get("speech"):
-        ref = r["piper_one_process"]
-        target, target_1 = r["first_byte_target_s"], r["first_byte_target_one_thread_s"]
-        for name in ("mp3", "pcm", "opus"):
-            s = r[name]
-            lines.append(
-                f"speech ({name}, {r['input_chars']} chars, SDK streaming): first byte "
-                f"{s['first_byte_s']} s ({_check(s['first_byte_s'], target, False)} <={target} s:"
-                f" the first sentence alone {ref['first_sentence_s']} s + 150 ms; "
-                f"{_check(s['first_byte_s'], target_1, False)} <={target_1} s with one thread as "
-                f"the pool runs it), total {s['total_s']} s = {s['vs_piper_one_call']}x piper in "
-                f"one call in one process ({ref['one_call_s']} s, every core) "
-                f"({_check(s['vs_piper_one_call'], 0.6, False)} <=0.6x); "
-                f"{s['vs_piper_one_thread']}x piper on one thread ({ref['one_thread_s']} s)"
-            )
-    if r := results.get("voices"):
-        lines.append(voices_bench.summary(r))
-    if r := results.get("ssml"):
-        lines.append(ssml_bench.summary(r))
-    if r := results.get("longform"):
-        lines += longform_bench.summary_lines(r)
-    if r := results.get("timings"):
-        lines.append(timings_bench.report(r))
-    if r := results.get("cache"):
-        lines.append(
-            f"cache: repeated job {r['speedup']}x faster ({_check(r['speedup'], 10)} >=10x), "
-            f"{r['provider_calls_on_repeat']} provider calls on repeat"
-        )
-    return lines
 
 
 def main() -> None:
@@ -196,6 +84,11 @@ def main() -> None:
     out = RESULTS / "latest.json"
     out.write_text(json.dumps(results, indent=2))
     print(f"\nwritten to {out}")
+    # The page shows a whole run only: a partial one would drop the other benchmarks' figures.
+    if args.quick or set(chosen) != set(runs):
+        print("docs/performance.md left as it was (a --quick or --only run)")
+    else:
+        print(f"written to {performance_page.write(results)}")
 
 
 if __name__ == "__main__":
