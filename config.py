@@ -108,7 +108,7 @@ class Settings(BaseSettings):
     MAX_BLOCK_CHARS: int = Field(default=5000, ge=1)
     """The most characters a block's text may have."""
     MAX_PAUSE_MS: int = 10_000
-    """The longest pause a block may ask for after it, in milliseconds."""
+    """The longest pause after a block (its wait_after_ms), in milliseconds."""
     DEFAULT_PROVIDER: str = "piper"
     """The provider of a block that names none; one of PROVIDERS."""
     DEFAULT_OUTPUT_FORMAT: str = "mp3_24000_64"
@@ -155,7 +155,7 @@ class Settings(BaseSettings):
     """A task whose worker died is redelivered once unacknowledged this long (default: the hard
     limit + 60 s, so a task still running is never handed to a second worker)."""
     BROKER_RESTORE_INTERVAL: int = Field(default=10, ge=1)
-    """Seconds between sweeps for unacknowledged tasks to redeliver."""
+    """Seconds between the broker's sweeps for tasks of dead workers to redeliver."""
 
     # One field per group; a group reads its own settings (settings/base.py). NoDecode: an
     # environment variable named like the field (S3=...) is not read as the group's JSON.
