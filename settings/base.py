@@ -8,6 +8,7 @@ names it so. config.Settings holds one field per group (`s3: S3Settings`).
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ def group_config(prefix: str) -> SettingsConfigDict:
     )
 
 
+@cache  # a class's fields do not change: read once
 def groups_of(settings_cls: type[BaseSettings]) -> dict[str, type[BaseSettings]]:
     """The fields of `settings_cls` that are groups, and their classes."""
     return {
@@ -51,6 +53,7 @@ def groups_of(settings_cls: type[BaseSettings]) -> dict[str, type[BaseSettings]]
     }
 
 
+@cache
 def env_fields(settings_cls: type[BaseSettings]) -> dict[str, tuple[str, str, FieldInfo]]:
     """Every setting of `settings_cls` by its environment name: (its group's field, or "",
     its own field, its FieldInfo). A top-level field's name is its environment name."""
