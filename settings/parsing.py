@@ -75,6 +75,9 @@ def _host_patterns(value: list[str]) -> list[str]:
     return value
 
 
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+
+
 def _redis_url_shape(value: str | None) -> str | None:
     if value and not url_ok(value, REDIS_SCHEMES, need_host=not value.startswith("unix")):
         raise ValueError(
@@ -83,7 +86,6 @@ def _redis_url_shape(value: str | None) -> str | None:
     return value
 
 
-REDIS_SCHEMES = ("redis", "rediss", "unix")
 # Names the Host header may carry: names, addresses, *.example.com, or *.
 HostPatterns = Annotated[LowercaseList, AfterValidator(_host_patterns)]
 RedisUrl = Annotated[str | None, AfterValidator(_redis_url_shape)]
