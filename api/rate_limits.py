@@ -32,7 +32,7 @@ def build_limiter(settings: Settings) -> Limiter:
         key_func=get_remote_address,
         storage_uri=settings.redis_url,
         key_prefix=RATE_LIMIT_PREFIX,
-        enabled=settings.RATE_LIMIT_ENABLED,
+        enabled=settings.rate_limit.enabled,
     )
 
 
@@ -57,13 +57,14 @@ def user_or_address(request: Request) -> str:
 
 
 def rate_limit(setting: str, key: Callable[[Request], str]):
-    """A route dependency counting each request against the limit in Settings.`setting`."""
+    """A route dependency counting each request against the limit in the setting named
+    `setting` (RATE_LIMIT_SUBMIT, RATE_LIMIT_TOKEN)."""
 
     def check(request: Request) -> None:
         limiter: Limiter = request.app.state.limiter
         if not limiter.enabled:
             return
-        limit = parse(getattr(request.app.state.settings, setting))
+        limit = parse(request.app.state.settings.value_of(setting))
         who = (RATE_LIMIT_PREFIX, setting.lower(), key(request))
         if not limiter.limiter.hit(limit, *who):
             reset_at, _ = limiter.limiter.get_window_stats(limit, *who)

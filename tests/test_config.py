@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
 import time
+from typing import get_args
 
 import pytest
 from pydantic import BaseModel, ValidationError, field_validator
 
-from config import PROJECT_ROOT, Settings, SettingsError, describe_errors, get_settings
+from config import (
+    PROJECT_ROOT,
+    ProviderConfig,
+    Settings,
+    SettingsError,
+    describe_errors,
+    get_settings,
+)
 from scripts.commands import api_command, worker_command
+from settings.base import env_fields
+from settings.provider_types import PROVIDER_TYPES, AccountType
 from utils.embedded_redis import free_port
 
 SECRET = "s3cr3t-hunter2-value"
@@ -141,3 +152,77 @@ def test_api_host_port_and_trusted_proxies_come_from_the_env_file(tmp_path, monk
     settings = Settings(_env_file=env_file)
     assert (settings.API_HOST, settings.API_PORT) == ("0.0.0.0", 8123)
     assert settings.FORWARDED_ALLOW_IPS == "10.0.0.5"
+
+
+def test_a_group_of_settings_reads_its_prefix_from_the_environment_and_the_env_file(
+    tmp_path, monkeypatch
+):
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        "S3_BUCKET=from-the-file\nWEBHOOK_TIMEOUT_S=7\nWEBHOOK_ALLOWED_HOSTS=a.example, B.example\n"
+        f"PIPER_VOICE_DIR={tmp_path / 'voices'}\n"
+    )
+    monkeypatch.setenv("S3_PREFIX", "from-the-environment")
+    monkeypatch.setenv("WEBHOOK_TIMEOUT_S", "9")  # the environment beats the file
+    settings = Settings(_env_file=env_file)
+    assert (settings.s3.bucket, settings.s3.prefix) == ("from-the-file", "from-the-environment")
+    assert settings.webhook.timeout_s == 9
+    assert settings.webhook.allowed_hosts == ["a.example", "b.example"]
+    assert settings.piper_catalogue.directory == tmp_path / "voices"
+    assert settings.PROVIDERS["piper"].catalogue.directory == tmp_path / "voices"
+    # Given by its environment name, a group's setting beats both; without the file, unset.
+    assert Settings(_env_file=env_file, S3_BUCKET="given").s3.bucket == "given"
+    assert Settings(_env_file=None).s3.bucket is None
+    assert Settings(_env_file=None).value_of("S3_PREFIX") == "from-the-environment"
+
+
+def test_a_refused_setting_of_a_group_is_named_as_the_environment_names_it(monkeypatch):
+    monkeypatch.setenv("S3_PRESIGN_TTL", str(8 * 24 * 3600))
+    monkeypatch.setenv("SPEECH_VOICES", "{not json")
+    monkeypatch.setenv("WEBHOOK_ALLOWED_HOSTS", f'["{SECRET}"')
+    monkeypatch.setenv("CLOUDINARY_URL", BAD_SETTINGS["CLOUDINARY_URL"])
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(SettingsError) as refused:
+            get_settings()
+    finally:
+        get_settings.cache_clear()
+    message = str(refused.value)
+    assert "  S3_PRESIGN_TTL: Input should be less than or equal to 604800" in message
+    assert "  SPEECH_VOICES: cannot be parsed (JSON expected)" in message
+    assert "  WEBHOOK_ALLOWED_HOSTS: " in message
+    assert "  CLOUDINARY_URL: must look like " in message
+    assert SECRET not in message
+
+
+def test_every_setting_has_a_description_and_a_group_its_prefix():
+    fields = env_fields(Settings)
+    groups = {name for name, field in Settings.model_fields.items() if field.description}
+    assert {"s3", "cloudinary", "piper", "speech", "rate_limit", "webhook"} <= groups
+    for name, (group, attribute, field) in fields.items():
+        assert field.description, name
+        if group:
+            prefix = Settings.model_fields[group].annotation.model_config["env_prefix"]
+            assert name == prefix + attribute.upper()
+    some = {"S3_BUCKET", "CLOUDINARY_URL", "PIPER_VOICES_URL", "SPEECH_VOICES", "JOB_TTL"}
+    assert some | {"RATE_LIMIT_SUBMIT", "WEBHOOK_ALLOWED_HOSTS", "ALLOWED_HOSTS"} <= set(fields)
+
+
+def test_provider_types_come_from_one_table():
+    from workers.providers import IMPLEMENTATIONS, LOCAL_TYPES
+
+    assert get_args(ProviderConfig.model_fields["type"].annotation) == tuple(PROVIDER_TYPES)
+    assert set(IMPLEMENTATIONS) == set(PROVIDER_TYPES) and {"piper"} == LOCAL_TYPES
+    assert set(get_args(AccountType)) == set(PROVIDER_TYPES) - LOCAL_TYPES
+
+
+def test_settings_import_nothing_above_them():
+    above = ("api", "workers", "utils", "scripts", "config")
+    for path in [PROJECT_ROOT / "config.py", *(PROJECT_ROOT / "settings").glob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            for name in names:
+                top = name.split(".")[0]
+                assert top not in above, (path, name)

@@ -67,7 +67,15 @@ def test_secrets_data_and_build_leftovers_stay_out_of_the_image(path, ignored):
 
 
 @pytest.mark.parametrize(
-    "path", ["config.py", "api/main.py", "scripts/api.py", "requirements.txt", ".env.example"]
+    "path",
+    [
+        "config.py",
+        "settings/base.py",
+        "api/main.py",
+        "scripts/api.py",
+        "requirements.txt",
+        ".env.example",
+    ],
 )
 def test_the_code_goes_in(path, ignored):
     assert not dockerignore_excludes(path, ignored)

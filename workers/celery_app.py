@@ -72,7 +72,7 @@ def create_celery(
             # webhook attempts whose retry is due (workers/webhooks.py)
             "send-due-webhooks": {
                 "task": SEND_DUE_WEBHOOKS,
-                "schedule": float(settings.WEBHOOK_SWEEP_INTERVAL_S),
+                "schedule": float(settings.webhook.sweep_interval_s),
             },
         },
     )

@@ -46,7 +46,7 @@ LEASE_SLACK_S = 60
 
 
 def lease_s(settings: Settings) -> float:
-    return settings.WEBHOOK_TIMEOUT_S + LEASE_SLACK_S
+    return settings.webhook.timeout_s + LEASE_SLACK_S
 
 
 def announcer(
@@ -98,9 +98,9 @@ def next_attempt_at(
     settings: Settings, n_attempts: int, first_at: float, now: float
 ) -> float | None:
     """When to try again after `n_attempts` failed; None once past WEBHOOK_RETRY_FOR_S."""
-    delay = min(settings.WEBHOOK_RETRY_CAP_S, settings.WEBHOOK_RETRY_BASE_S * 2 ** (n_attempts - 1))
+    delay = min(settings.webhook.retry_cap_s, settings.webhook.retry_base_s * 2 ** (n_attempts - 1))
     due = now + delay
-    return due if due - first_at <= settings.WEBHOOK_RETRY_FOR_S else None
+    return due if due - first_at <= settings.webhook.retry_for_s else None
 
 
 def deliver(
@@ -112,7 +112,7 @@ def deliver(
     n_attempts: int,
 ) -> Attempt | None:
     """Make attempt `n_attempts + 1` of the event's delivery, unless made or ended already."""
-    lock_s = settings.WEBHOOK_TIMEOUT_S + LOCK_SLACK_S
+    lock_s = settings.webhook.timeout_s + LOCK_SLACK_S
     state = deliveries.begin(job_id, event, n_attempts, lock_s)
     if state is None:
         return None
@@ -133,7 +133,7 @@ def deliver(
             secret,
             state["webhook_id"],
             AddressPolicy.from_settings(settings),
-            settings.WEBHOOK_TIMEOUT_S,
+            settings.webhook.timeout_s,
         )
     now = time.time()
     next_at, stopped = None, ""

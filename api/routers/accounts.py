@@ -10,11 +10,12 @@ from pydantic import ValidationError
 from api.deps import AccountsDep, CurrentUser, ProvidersDep
 from api.schemas import AccountIn, AccountOut
 from config import ProviderConfig
+from settings.provider_types import ACCOUNT_NAME_PATTERN
 from utils.errors import FieldError, InvalidRequest, NotFound
 
 router = APIRouter(prefix="/accounts", tags=["accounts"])
 
-AccountName = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+AccountName = Annotated[str, Path(pattern=ACCOUNT_NAME_PATTERN)]
 
 
 @router.post("", response_model=AccountOut, status_code=status.HTTP_201_CREATED)

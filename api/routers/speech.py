@@ -50,8 +50,8 @@ router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 def _check_input(body: SpeechIn, settings: Settings) -> None:
     text = body.input
     problem = None
-    if len(text) > settings.SPEECH_MAX_INPUT_CHARS:
-        problem = f"at most {settings.SPEECH_MAX_INPUT_CHARS} characters, got {len(text)}"
+    if len(text) > settings.speech.max_input_chars:
+        problem = f"at most {settings.speech.max_input_chars} characters, got {len(text)}"
     elif not speakable(text):
         problem = "has nothing to speak: needs at least one letter or digit"
     if problem:
@@ -91,7 +91,7 @@ def _specs(
         voice = part.voice or target.voice
         if (provider, voice) != (target.provider, target.voice):
             voice = resolve_voice(voice, provider, settings, providers, ("input",))
-        texts = pieces(part.text, settings.SPEECH_PIECE_CHARS, settings.MAX_BLOCK_CHARS)
+        texts = pieces(part.text, settings.speech.piece_chars, settings.MAX_BLOCK_CHARS)
         for k, text in enumerate(texts):
             specs.append(
                 BlockSpec(
@@ -161,12 +161,12 @@ async def create_speech(
     )
     try:
         first, audio = await asyncio.wait_for(
-            first_then_rest(audio), settings.SPEECH_FIRST_PIECE_TIMEOUT_S
+            first_then_rest(audio), settings.speech.first_piece_timeout_s
         )
     except TimeoutError:
         await audio.aclose()  # its stream place and subscription are given back
         raise SynthesisTimedOut(
-            f"no audio within {settings.SPEECH_FIRST_PIECE_TIMEOUT_S} s "
+            f"no audio within {settings.speech.first_piece_timeout_s} s "
             "(SPEECH_FIRST_PIECE_TIMEOUT_S): are the workers running? The request's job "
             f"{job.id} stays queued"
         ) from None

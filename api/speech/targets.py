@@ -76,7 +76,7 @@ def resolve_voice(
     known = _voices_of(provider_name, providers)
     if not known or voice in known:
         return voice
-    mapped = settings.SPEECH_VOICES.get(voice)
+    mapped = settings.speech.voices.get(voice)
     if mapped is not None and "/" not in mapped:
         return mapped
     if voice in OPENAI_VOICES:
@@ -96,7 +96,7 @@ def speech_target(
     model: str, voice: str, owner: str, settings: Settings, providers: ProviderRegistry
 ) -> SpeechTarget:
     provider_name, sub_model = provider_and_model(model, owner, settings, providers)
-    mapped = settings.SPEECH_VOICES.get(voice, "")
+    mapped = settings.speech.voices.get(voice, "")
     if model in OPENAI_MODELS and "/" in mapped:
         # an OpenAI voice name mapped to another provider's voice: tools naming tts-1 and
         # "nova" reach that provider

@@ -8,11 +8,11 @@ import sys
 from fastapi.testclient import TestClient
 
 from api.deps import get_jobs
-from config import PROJECT_ROOT, get_settings
+from config import PROJECT_ROOT, Settings, get_settings
 
 
 def test_token_guessing_is_rate_limited_per_address(app, users):
-    limit = int(get_settings().RATE_LIMIT_TOKEN.split("/")[0])
+    limit = int(get_settings().rate_limit.token.split("/")[0])
     codes = [
         app.post("/token", data={"username": "alice", "password": "guess"}).status_code
         for _ in range(limit + 1)
@@ -27,7 +27,7 @@ def test_token_guessing_is_rate_limited_per_address(app, users):
 def client_with(**overrides) -> TestClient:
     from api.main import create_app
 
-    return TestClient(create_app(get_settings().model_copy(update=overrides)))
+    return TestClient(create_app(Settings(**overrides)))
 
 
 def test_submissions_are_rate_limited_per_user(service_redis, alice, bob):

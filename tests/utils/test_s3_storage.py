@@ -21,10 +21,10 @@ from boto3.s3.transfer import TransferConfig
 from pydantic import SecretStr, ValidationError
 
 from config import Settings
+from settings.storage import S3Settings, StorageSettings
 from tests.s3_server import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY
 from utils.errors import ObjectNotFound, StorageError
 from utils.storage import s3
-from utils.storage.base import StorageSettings
 from utils.storage.factory import build_storage
 from utils.storage.s3 import S3Storage
 
@@ -32,21 +32,20 @@ TTL = 900
 
 
 def settings_for(s3_server, bucket: str, **extra) -> StorageSettings:
-    return StorageSettings(
+    s3 = S3Settings(
+        _env_file=None,
         **{
-            "backend": "s3",
-            "root": None,
-            "scratch_dir": None,
-            "s3_bucket": bucket,
-            "s3_endpoint_url": s3_server.url,
-            "s3_region": REGION,
-            "s3_access_key_id": SecretStr(ACCESS_KEY_ID),
-            "s3_secret_access_key": SecretStr(SECRET_ACCESS_KEY),
-            "s3_presign_ttl": TTL,
-            "s3_path_style": True,
+            "bucket": bucket,
+            "endpoint_url": s3_server.url,
+            "region": REGION,
+            "access_key_id": SecretStr(ACCESS_KEY_ID),
+            "secret_access_key": SecretStr(SECRET_ACCESS_KEY),
+            "presign_ttl": TTL,
+            "path_style": True,
             **extra,
-        }
+        },
     )
+    return StorageSettings(backend="s3", root=None, scratch_dir=None, s3=s3)
 
 
 @pytest.fixture
@@ -97,11 +96,11 @@ def test_a_presigned_url_fetches_the_bytes_and_carries_its_expiry(s3_server, buc
     assert len(query["X-Amz-Signature"]) == 64
     assert SECRET_ACCESS_KEY not in url
     # the TTL comes from the settings
-    shorter = S3Storage(settings_for(s3_server, bucket, s3_presign_ttl=60))
+    shorter = S3Storage(settings_for(s3_server, bucket, presign_ttl=60))
     assert "X-Amz-Expires=60&" in shorter.url("jobs/abc/final.flac")
     # clients reaching the store at another address get URLs signed for that address
     public = s3_server.url.replace("127.0.0.1", "localhost")
-    other = S3Storage(settings_for(s3_server, bucket, s3_public_endpoint_url=public))
+    other = S3Storage(settings_for(s3_server, bucket, public_endpoint_url=public))
     assert other.url("jobs/abc/final.flac").startswith(f"{public}/{bucket}/tts/jobs/abc/")
     assert httpx.get(other.url("jobs/abc/final.flac")).content == data
     other.put_bytes("jobs/abc/other.mp3", b"uploaded at S3_ENDPOINT_URL")
@@ -204,7 +203,7 @@ def test_errors_name_the_setting_to_check_and_never_a_secret(s3_server, storage,
 
     monkeypatch.setattr(s3, "RETRIES", {"mode": "standard", "max_attempts": 1})  # no backoff
     unreachable = S3Storage(
-        settings_for(s3_server, "any-bucket", s3_endpoint_url=f"http://127.0.0.1:{free_port()}")
+        settings_for(s3_server, "any-bucket", endpoint_url=f"http://127.0.0.1:{free_port()}")
     )
     with pytest.raises(StorageError, match="EndpointConnectionError") as caught:
         unreachable.put_bytes("jobs/a/b.mp3", b"x")
@@ -225,4 +224,4 @@ def test_settings_refuse_s3_without_a_bucket_and_half_a_key_pair(s3_server):
         Settings(STORAGE_BACKEND="s3", S3_BUCKET="b-1", S3_PRESIGN_TTL=8 * 24 * 3600)
     # S3_BUCKET alone chooses s3 when STORAGE_BACKEND is unset; no keys: boto3's own chain
     chosen = Settings(STORAGE_BACKEND=None, S3_BUCKET="b-1", S3_ACCESS_KEY_ID="").storage
-    assert (chosen.backend, chosen.s3_bucket, chosen.s3_access_key_id) == ("s3", "b-1", None)
+    assert (chosen.backend, chosen.s3.bucket, chosen.s3.access_key_id) == ("s3", "b-1", None)

@@ -4,13 +4,12 @@ import re
 
 import httpx
 import pytest
-from pydantic import SecretStr
 
+from settings.storage import CloudinarySettings, StorageSettings
 from tests.audio_helpers import decode
 from tests.conftest import SIMULATOR_URL
 from tests.helpers import wait_for_job
 from utils.errors import ConfigurationError, StorageError
-from utils.storage.base import StorageSettings
 from utils.storage.cloudinary import CloudinaryStorage, cloudinary_options
 
 CLOUDINARY_URL = "cloudinary://123456789:cloud-secret-value@demo-cloud"
@@ -23,14 +22,14 @@ CLOUDINARY_ENV = {
 }
 
 
-def settings_for(tmp_path) -> StorageSettings:
+def settings_for(tmp_path, url: str = CLOUDINARY_URL) -> StorageSettings:
     return StorageSettings(
         backend="cloudinary",
         root=tmp_path / "unused",
         scratch_dir=tmp_path,
-        cloudinary_url=SecretStr(CLOUDINARY_URL),
-        cloudinary_upload_prefix=SIMULATOR_URL,
-        cloudinary_delivery_prefix=DELIVERY,
+        cloudinary=CloudinarySettings(
+            _env_file=None, url=url, upload_prefix=SIMULATOR_URL, delivery_prefix=DELIVERY
+        ),
     )
 
 
@@ -70,12 +69,7 @@ def public_id(url: str) -> str:
 def test_public_ids_cannot_be_guessed_without_the_account_secret(tmp_path):
     key = "jobs/0b3a5c1e-0000-4000-8000-000000000000/final.mp3"
     ours = CloudinaryStorage(settings_for(tmp_path)).url(key)
-    other_secret = settings_for(tmp_path).__class__(
-        **{
-            **vars(settings_for(tmp_path)),
-            "cloudinary_url": SecretStr("cloudinary://123456789:another-secret@demo-cloud"),
-        }
-    )
+    other_secret = settings_for(tmp_path, "cloudinary://123456789:another-secret@demo-cloud")
     theirs = CloudinaryStorage(other_secret).url(key)
     assert ours != theirs and public_id(ours).startswith("tts/jobs/0b3a5c1e")
     assert CloudinaryStorage(settings_for(tmp_path / "elsewhere")).url(key) == ours  # stable

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 
 import redis
 from cryptography.fernet import Fernet, InvalidToken
@@ -27,7 +26,6 @@ from utils.clock import now_iso
 from utils.errors import ConfigurationError
 from utils.names import user_accounts_key
 
-ACCOUNT_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 SEPARATOR = "/"
 
 

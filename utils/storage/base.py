@@ -1,4 +1,4 @@
-"""What every storage backend does, and the small settings backends are built from.
+"""What every storage backend does (built from settings.storage.StorageSettings).
 
 A backend is addressed by key alone (utils/storage/keys.py): it stores, reads back, copies,
 says where a client can fetch an object directly (if anywhere), and purges its own objects by
@@ -8,33 +8,8 @@ prefix and age. Callers never carry a backend's URLs or paths around.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
-
-from pydantic import SecretStr
-
-
-@dataclass(frozen=True)
-class StorageSettings:
-    """What storage needs to know, and nothing else (config.Settings.storage builds it)."""
-
-    backend: str  # "local", "cloudinary" or "s3"
-    root: Path  # local: where objects live
-    scratch_dir: Path  # cloudinary: local copies of objects, purged with the temp files
-    cloudinary_url: SecretStr | None = None  # cloudinary://API_KEY:API_SECRET@CLOUD_NAME
-    cloudinary_folder: str = "tts"
-    cloudinary_upload_prefix: str | None = None  # another API host (a regional one, a simulator)
-    cloudinary_delivery_prefix: str | None = None  # another delivery host (a CDN, a simulator)
-    s3_bucket: str | None = None
-    s3_endpoint_url: str | None = None  # MinIO, R2, any S3-compatible store; unset: AWS
-    s3_public_endpoint_url: str | None = None  # where clients reach it, if not at the above
-    s3_region: str | None = None  # unset: boto3's own (AWS_REGION, ~/.aws/config)
-    s3_access_key_id: SecretStr | None = None  # both unset: boto3's default credential chain
-    s3_secret_access_key: SecretStr | None = None
-    s3_prefix: str = "tts"  # every key under it
-    s3_presign_ttl: int = 3600  # seconds a presigned GET URL stays valid
-    s3_path_style: bool = False  # bucket in the URL's path (MinIO), not in its host name
 
 
 class Storage(ABC):

@@ -23,9 +23,10 @@ import cloudinary.uploader
 import cloudinary.utils
 import httpx
 
+from settings.storage import StorageSettings
 from utils.clock import epoch_of
 from utils.errors import ConfigurationError, ObjectNotFound, StorageError
-from utils.storage.base import Storage, StorageSettings
+from utils.storage.base import Storage
 from utils.storage.local import LocalStorage
 
 RESOURCE_TYPE = "video"  # Cloudinary files audio under video
@@ -55,13 +56,13 @@ class CloudinaryStorage(Storage):
     name = "cloudinary"
 
     def __init__(self, settings: StorageSettings):
-        if not settings.cloudinary_url:
+        if settings.cloudinary is None or not settings.cloudinary.url:
             raise ConfigurationError("STORAGE_BACKEND=cloudinary needs CLOUDINARY_URL")
-        self._options = cloudinary_options(settings.cloudinary_url.get_secret_value())
-        if settings.cloudinary_upload_prefix:
-            self._options["upload_prefix"] = settings.cloudinary_upload_prefix
-        self._delivery = (settings.cloudinary_delivery_prefix or "").rstrip("/")
-        self._folder = settings.cloudinary_folder.strip("/")
+        self._options = cloudinary_options(settings.cloudinary.url.get_secret_value())
+        if settings.cloudinary.upload_prefix:
+            self._options["upload_prefix"] = settings.cloudinary.upload_prefix
+        self._delivery = (settings.cloudinary.delivery_prefix or "").rstrip("/")
+        self._folder = settings.cloudinary.folder.strip("/")
         self._copies = LocalStorage(settings.scratch_dir / "cloudinary")
 
     def _public_id(self, key: str) -> str:

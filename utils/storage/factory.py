@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from utils.storage.base import Storage, StorageSettings
+from settings.storage import StorageSettings
+from utils.storage.base import Storage
 
 
 def build_storage(settings: StorageSettings) -> Storage:

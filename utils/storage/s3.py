@@ -25,9 +25,10 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from settings.storage import StorageSettings
 from utils.audio.formats import FAMILIES
 from utils.errors import ConfigurationError, ObjectNotFound, StorageError
-from utils.storage.base import Storage, StorageSettings
+from utils.storage.base import Storage
 from utils.storage.s3_reader import READ_BUFFER, ObjectReader
 
 MULTIPART_THRESHOLD = 16 * 1024 * 1024  # past this a file goes up in parts, several at once
@@ -68,21 +69,21 @@ class S3Storage(Storage):
     name = "s3"
 
     def __init__(self, settings: StorageSettings):
-        if not settings.s3_bucket:
+        if settings.s3 is None or not settings.s3.bucket:
             raise ConfigurationError("STORAGE_BACKEND=s3 needs S3_BUCKET")
-        self._bucket = settings.s3_bucket
-        self._prefix = settings.s3_prefix.strip("/")
-        self._ttl = settings.s3_presign_ttl
+        self._bucket = settings.s3.bucket
+        self._prefix = settings.s3.prefix.strip("/")
+        self._ttl = settings.s3.presign_ttl
         credentials = {}
-        if settings.s3_access_key_id and settings.s3_secret_access_key:
+        if settings.s3.access_key_id and settings.s3.secret_access_key:
             credentials = {
-                "aws_access_key_id": settings.s3_access_key_id.get_secret_value(),
-                "aws_secret_access_key": settings.s3_secret_access_key.get_secret_value(),
+                "aws_access_key_id": settings.s3.access_key_id.get_secret_value(),
+                "aws_secret_access_key": settings.s3.secret_access_key.get_secret_value(),
             }
         # else: boto3's default chain (environment, shared files, an instance or task role)
         config = Config(
             signature_version="s3v4",  # presigned URLs in every region and on MinIO/R2
-            s3={"addressing_style": "path" if settings.s3_path_style else "auto"},
+            s3={"addressing_style": "path" if settings.s3.path_style else "auto"},
             retries=dict(RETRIES),
             connect_timeout=10,
             read_timeout=60,
@@ -95,14 +96,14 @@ class S3Storage(Storage):
             return session.client(
                 "s3",
                 endpoint_url=endpoint or None,
-                region_name=settings.s3_region or None,
+                region_name=settings.s3.region or None,
                 config=config,
                 **credentials,
             )
 
-        self._client = client(settings.s3_endpoint_url)
+        self._client = client(settings.s3.endpoint_url)
         # A presigned URL signs its host: where clients reach the store, if not where we do.
-        public = settings.s3_public_endpoint_url
+        public = settings.s3.public_endpoint_url
         self._signer = client(public) if public else self._client
         self._transfer = TransferConfig(
             multipart_threshold=MULTIPART_THRESHOLD, multipart_chunksize=MULTIPART_CHUNK

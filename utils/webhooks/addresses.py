@@ -31,7 +31,7 @@ class AddressPolicy:
 
     @classmethod
     def from_settings(cls, settings) -> AddressPolicy:
-        return cls(settings.WEBHOOK_ALLOW_PRIVATE, tuple(settings.WEBHOOK_ALLOWED_HOSTS))
+        return cls(settings.webhook.allow_private, tuple(settings.webhook.allowed_hosts))
 
     def exempt(self, host: str) -> bool:
         return self.allow_private or host.lower() in self.allowed_hosts

@@ -11,7 +11,8 @@ import hashlib
 import importlib
 import threading
 
-from config import ProviderConfig
+from settings.provider_types import PROVIDER_TYPES
+from settings.providers import ProviderConfig
 from utils.accounts.user_accounts import SEPARATOR, UserAccounts, qualified, split_qualified
 from utils.errors import ConfigurationError
 from utils.names import LOCAL_BLOCKS_QUEUE, NETWORK_BLOCKS_QUEUE
@@ -19,16 +20,10 @@ from workers.providers.base import SynthesisRequest, TTSProvider, Voice
 
 __all__ = ["ProviderRegistry", "SynthesisRequest", "TTSProvider", "Voice"]
 
-IMPLEMENTATIONS = {
-    "piper": "workers.providers.piper:PiperProvider",
-    "elevenlabs": "workers.providers.elevenlabs:ElevenLabsProvider",
-    "openai": "workers.providers.openai:OpenAIProvider",
-    "volcengine": "workers.providers.volcengine:VolcengineProvider",
-}
-
-
+# From the one table of provider types (settings/provider_types.py).
+IMPLEMENTATIONS = {name: kind.path for name, kind in PROVIDER_TYPES.items()}
 # Provider types that synthesize on this machine's CPU; every other type waits on a network.
-LOCAL_TYPES = {"piper"}
+LOCAL_TYPES = {name for name, kind in PROVIDER_TYPES.items() if kind.local}
 
 
 class ProviderRegistry:
