@@ -29,7 +29,7 @@ from api.routers import (
     timings,
     webhooks,
 )
-from api.schemas import quote_limits
+from api.schemas.jobs import quote_limits
 from api.streaming import OpenStreams
 from config import Settings, get_settings
 from utils.accounts.user_accounts import UserAccounts, cipher_from

@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import replace
 
-from api.schemas import MAX_SPEED, MIN_SPEED, TAG_MAX_CHARS, BlockIn, JobIn
+from api.schemas.jobs import MAX_SPEED, MIN_SPEED, TAG_MAX_CHARS, BlockIn, JobIn
 from api.ssml_blocks import job_items
 from config import Settings
 from utils.audio.formats import OutputFormat, describe_output_formats

@@ -8,18 +8,16 @@ from fastapi.exceptions import RequestValidationError
 
 from api.deps import CurrentUser, JobsDep, ProvidersDep, SettingsDep, SubmitterDep
 from api.rate_limits import rate_limit, user_or_address
-from api.schemas import (
+from api.schemas.jobs import JobAccepted, JobIn, JobRetried
+from api.schemas.status import (
     BlockLoudnessOut,
     BlockStatusOut,
-    JobAccepted,
-    JobIn,
     JobListOut,
-    JobRetried,
     JobStatusOut,
     JobSummaryOut,
     LoudnessOut,
-    WebhookStatusOut,
 )
+from api.schemas.webhooks import WebhookStatusOut
 from api.urls import signed_audio_url
 from api.validation import job_options, validate_job
 from utils.accounts.user_accounts import display_name

@@ -18,7 +18,7 @@ from api.deps import (
     StorageDep,
 )
 from api.routers.jobs import block_loudness, loudness_target
-from api.schemas import BlockResultOut, ChapterOut, JobResultOut
+from api.schemas.results import BlockResultOut, ChapterOut, JobResultOut
 from api.streaming import stream_blocks
 from api.urls import api_url, audio_url, signed_audio_url
 from api.zips import write_blocks_zip
