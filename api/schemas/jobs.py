@@ -6,7 +6,9 @@ at once; the published schema quotes the same limits from the app's settings (qu
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator
 
 from api.schemas.common import STRICT_REQUEST, RequestStr
 from config import Settings
@@ -120,6 +122,12 @@ class JobAccepted(BaseModel):
 
 class JobRetried(JobAccepted):
     retried_blocks: list[int]
+
+
+# POST /tts takes its body as sent, documented as JobIn: api/validation.py reads it against
+# JobIn itself, so that a type error and the checks of every other field are answered together
+# (FastAPI would refuse a type error before the route could check anything else).
+UncheckedJob = Annotated[Any, PlainValidator(lambda body: body, json_schema_input_type=JobIn)]
 
 
 def quote_limits(openapi: dict, settings: Settings) -> dict:
