@@ -39,7 +39,9 @@ class JobResultOut(BaseModel):
         "link to share), until signed_url_expires_at."
     )
     signed_url_expires_at: str | None
-    zip_url: str = Field(description="Every block's MP3 in one zip, in order.")
+    zip_url: str = Field(
+        description="Every block's audio in one zip, in order, in the job's output format."
+    )
     duration_ms: int
     blocks: list[BlockResultOut]
     title: str | None = None
