@@ -94,11 +94,26 @@ def _field_errors_response(request: Request, problems: list[dict]) -> JSONRespon
     return _json(request, 422, {"detail": problems})
 
 
-def _from_pydantic(error: dict) -> dict:
+def _not_json(content_type: str | None) -> str:
+    """Why a body was not read as JSON: FastAPI reads one only when its Content-Type says so."""
+    message = "must be JSON, sent with the header `Content-Type: application/json`"
+    if not content_type:
+        return f"{message}; this request has no Content-Type"
+    message += f"; this request's Content-Type is {content_type}"
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        # what curl -d sends unless told otherwise: the most common way to get here
+        message += " (what curl -d sends: add -H 'Content-Type: application/json', or use --json)"
+    return message
+
+
+def _from_pydantic(error: dict, content_type: str | None = None) -> dict:
     loc = tuple(error.get("loc", ()))
     root, loc = (loc[0], loc[1:]) if loc and loc[0] in ROOTS else ("body", loc)
     kind = error.get("type", "value_error")
     message = error.get("msg", "invalid value")
+    if root == "body" and not loc and isinstance(error.get("input"), bytes):
+        # the body as bytes: it was not read as JSON, whatever it holds
+        return _problem("body", (), _not_json(content_type), "content_type")
     if kind == "json_invalid":
         # FastAPI puts the position where a field name goes; it is the body that is broken.
         at = loc[0] if loc and isinstance(loc[0], int) else None
@@ -106,7 +121,8 @@ def _from_pydantic(error: dict) -> dict:
         where = f" at character {at}" if at is not None else ""
         return _problem("body", (), f"invalid JSON{where}: {reason}", kind)
     if kind == "extra_forbidden":
-        message = "is not a known field"
+        hint = error.get("ctx", {}).get("hint")
+        message = "is not a known field" + (f"; {hint}" if hint else "")
     elif kind == "string_unicode":  # a key pydantic cannot read; values are RequestStr's
         message = "has a field name that is not valid UTF-8 (half of a surrogate pair)"
     elif kind in EXPECTED and root == "body":
@@ -117,7 +133,9 @@ def _from_pydantic(error: dict) -> dict:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return _field_errors_response(request, [_from_pydantic(e) for e in exc.errors()])
+        content_type = request.headers.get("content-type")
+        problems = [_from_pydantic(e, content_type) for e in exc.errors()]
+        return _field_errors_response(request, problems)
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> Response:

@@ -12,7 +12,7 @@ from api import metrics, probes
 from api.access_log import install_access_log_redaction
 from api.body_limit import BodySizeLimit
 from api.console.site import install_console
-from api.docs import install_docs
+from api.docs import API_DESCRIPTION, install_docs
 from api.errors import install_error_handlers
 from api.keep_alive import KeepAliveAfterErrors
 from api.metrics import build_registry
@@ -30,7 +30,7 @@ from api.routers import (
     timings,
     webhooks,
 )
-from api.schemas import quote_limits
+from api.schemas.jobs import quote_limits
 from api.streaming import OpenStreams
 from config import Settings, get_settings
 from utils.accounts.user_accounts import UserAccounts, cipher_from
@@ -106,7 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = ServiceApp(
         title="TTS job service",
         version="1.0.0",
-        description="Ordered text blocks in, one MP3 out, synthesized in parallel by workers.",
+        description=API_DESCRIPTION,
         lifespan=lifespan,
         docs_url=None,  # served by install_docs, from local files
         redoc_url=None,

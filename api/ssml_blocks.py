@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from api.schemas import BlockIn, JobIn
+from api.schemas.jobs import BlockIn, JobIn
 from config import Settings
 from utils.errors import ConfigurationError, FieldError, InvalidRequest, ProviderError
 from utils.text.ssml import SSMLError, Voicing, compile_ssml, looks_like_ssml

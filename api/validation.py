@@ -1,15 +1,26 @@
-"""Checks on a submitted job that need configuration: limits, providers, voices, formats.
+"""A submitted job checked in two stages, every problem of both listed in one 422.
+
+1. Reading (`read_job`): the body against JobIn, field names and JSON types (pydantic).
+2. Checking (`check_job`): what needs configuration: limits, providers, voices, formats, SSML.
 
 Every problem is collected (not just the first) and named by block index and field, with the
-values that would have been accepted, so a client can fix the whole request at once.
+values that would have been accepted, so a client can fix the whole request at once. Were
+FastAPI to read the body before the route, its first type error would be answered alone and
+the checks of stage 2 never run; so POST /tts takes its body as sent (UncheckedJob) and both
+stages run here. Where stage 1 refuses a value, stage 2 checks the job without it, and leaves
+out what it would say about the same place (a second message about one wrong value).
 """
 
 from __future__ import annotations
 
-import difflib
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import Any
 
-from api.schemas import MAX_SPEED, MIN_SPEED, TAG_MAX_CHARS, BlockIn, JobIn
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+
+from api.block_checks import VoiceLists, check_block, tag_problem
+from api.schemas.jobs import JobIn
 from api.ssml_blocks import job_items
 from config import Settings
 from utils.audio.formats import OutputFormat, describe_output_formats
@@ -21,137 +32,105 @@ from utils.audio.loudness_target import (
     describe_presets,
 )
 from utils.audio.tags import TAG_FIELDS
-from utils.errors import (
-    CallbackRefused,
-    ConfigurationError,
-    FieldError,
-    InvalidRequest,
-    ProviderError,
-)
+from utils.errors import CallbackRefused, FieldError
 from utils.jobs.models import BlockSpec, JobOptions
-from utils.text.sentences import speakable
 from utils.webhooks.addresses import AddressPolicy, check_callback_url
 from workers.providers import ProviderRegistry
 
-VOICES_SHOWN = 20
-CLOSE_MATCHES = 3
+NEEDS_BLOCKS = 'a job needs `blocks` (a list of {"text": ...}) or `ssml`'
+# Stand in for a required text of the wrong type, so that the rest of its block (or the job)
+# is still checked; what stage 2 says about the stand-in itself is left out.
+TEXT_STAND_IN = "Stand-in."
+SSML_STAND_IN = f"<speak>{TEXT_STAND_IN}</speak>"
+# A value checked against another: where the other was refused, stage 2 would check it
+# against the default instead (a voice of the default provider), so it is not checked.
+CHECKED_AGAINST = {"provider": ("voice", "speaker"), "voice": ("speaker",)}
+
+Loc = tuple[str | int, ...]
 
 
-def _allowed(values: list[str]) -> str:
-    shown = ", ".join(values[:VOICES_SHOWN])
-    return shown + (
-        f" (and {len(values) - VOICES_SHOWN} more)" if len(values) > VOICES_SHOWN else ""
-    )
+@dataclass(frozen=True)
+class ValidJob:
+    """A job as JobSubmitter.submit takes it: defaults applied, SSML compiled into blocks."""
+
+    output_format: str
+    blocks: list[BlockSpec]
+    options: JobOptions
+    combine: bool
+    callback_url: str | None
 
 
-class _VoiceLists:
-    """Each provider's voice ids, asked for once per request."""
-
-    def __init__(self, providers: ProviderRegistry):
-        self.providers = providers
-        self.cache: dict[str, list[str]] = {}
-
-    def of(self, name: str) -> list[str]:
-        if name not in self.cache:
-            try:
-                self.cache[name] = self.providers.get(name).voice_ids()
-            except (ProviderError, ConfigurationError):
-                self.cache[name] = []  # cannot list them now; the provider will judge the voice
-        return self.cache[name]
+def validate_job(
+    body: Any, owner: str, settings: Settings, providers: ProviderRegistry
+) -> ValidJob:
+    """The job ready to submit; RequestValidationError listing every problem of both stages."""
+    job, refused, settled = read_job(body)
+    valid, problems = check_job(job, owner, settings, providers) if job else (None, [])
+    problems = [p for p in problems if not any(p.loc[: len(s)] == s for s in settled)]
+    if refused or problems:
+        raise RequestValidationError([*refused, *map(_as_pydantic_error, problems)])
+    assert valid is not None  # no problem: stage 2 made the job
+    return valid
 
 
-def _check_block(
-    block: BlockIn,
-    owner: str,
-    settings: Settings,
-    providers: ProviderRegistry,
-    voices: _VoiceLists,
-) -> tuple[BlockSpec | None, list[tuple[str, str]]]:
-    problems: list[tuple[str, str]] = []
-    text = block.text.strip()
-    if not text:
-        problems.append(("text", "must not be empty"))
-    elif len(block.text) > settings.MAX_BLOCK_CHARS:
-        problems.append(
-            ("text", f"at most {settings.MAX_BLOCK_CHARS} characters, got {len(block.text)}")
-        )
-    elif not speakable(text):
-        problems.append(("text", "has nothing to speak: needs at least one letter or digit"))
-    if not 0 <= block.wait_after_ms <= settings.MAX_PAUSE_MS:
-        problems.append(
-            (
-                "wait_after_ms",
-                f"must be between 0 and {settings.MAX_PAUSE_MS} ms, got {block.wait_after_ms}",
-            )
-        )
-    if not MIN_SPEED <= block.speed <= MAX_SPEED:
-        problems.append(
-            ("speed", f"must be between {MIN_SPEED} and {MAX_SPEED}, got {block.speed}")
-        )
-
-    asked = block.provider or settings.DEFAULT_PROVIDER
-    provider_name = providers.resolve(owner, asked)  # a service provider, or one's own account
-    if provider_name is None:
-        allowed = _allowed(providers.names_for(owner))
-        return None, [*problems, ("provider", f"unknown provider {asked!r}; allowed: {allowed}")]
-    provider = providers.get(provider_name)
-    voice = block.voice or provider.default_voice
-    known = voices.of(provider_name)
-    if known and voice not in known:
-        problems.append(("voice", _unknown_voice(voice, asked, known, provider.voice_list_note())))
-    speaker = None if block.speaker is None else str(block.speaker)
-    if speaker is not None and (known == [] or voice in known):
-        problems += _check_speaker(speaker, voice, provider.speakers_of(voice))
-    chapter = block.chapter.strip() if block.chapter is not None else None
-    if problem := _tag_problem(chapter):
-        problems.append(("chapter", problem))
-    spec = BlockSpec(
-        text,
-        provider_name,
-        voice,
-        block.wait_after_ms,
-        block.speed,
-        block.id,
-        speaker=speaker,
-        chapter=chapter,
-    )
-    return spec, problems
+def read_job(body: Any) -> tuple[JobIn | None, list[dict], set[Loc]]:
+    """Stage 1: the job as JobIn, pydantic's errors (located in the body), and the fields they
+    settle. Where values are refused, the job is the rest of the body (None if there is none)."""
+    try:
+        return JobIn.model_validate(body), [], set()
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+    settled: set[Loc] = set()
+    for error in errors:
+        field = _field(error["loc"])
+        settled.add(field)
+        if field:
+            settled.update((*field[:-1], name) for name in CHECKED_AGAINST.get(field[-1], ()))
+        unknown_at_top = error["type"] == "extra_forbidden" and len(field) == 1
+        if unknown_at_top and not {"blocks", "ssml"} & set(body):
+            error["ctx"] = {"hint": NEEDS_BLOCKS}  # {"text": ...} alone: say what a job is
+            settled.add(("blocks",))  # said once, here
+    located = [{**e, "loc": ("body", *e["loc"])} for e in errors]
+    if not isinstance(body, dict):
+        return None, located, settled
+    try:
+        rest = _without(body, {_field(e["loc"]) for e in errors})
+        return JobIn.model_validate(rest), located, settled
+    except ValidationError:  # not expected: every refused value was taken out
+        return None, located, settled
 
 
-def _unknown_voice(voice: str, asked: str, known: list[str], note: str | None) -> str:
-    """Close matches first (a typo is the usual cause), then what is allowed, then why the
-    list may be short just now."""
-    close = difflib.get_close_matches(voice, known, n=CLOSE_MATCHES)
-    message = f"unknown voice {voice!r} for provider {asked!r}; "
-    if close:
-        message += f"did you mean {', '.join(close)}? "
-    message += f"allowed: {_allowed(known)}"
-    return f"{message} ({note})" if note else message
+def _field(loc: Loc) -> Loc:
+    """The field of the job or of a block that an error's location is in."""
+    return loc[:3] if loc[:1] == ("blocks",) else loc[:1]
 
 
-def _check_speaker(speaker: str, voice: str, speakers: dict[str, int]) -> list[tuple[str, str]]:
-    """A speaker by name (speaker_id_map) or index, of a voice that has more than one."""
-    if not speakers:
-        return [("speaker", f"voice {voice!r} has a single speaker; leave out speaker")]
-    count = max(speakers.values()) + 1
-    if speaker in speakers or (speaker.isdigit() and int(speaker) < count):
-        return []
-    return [
-        (
-            "speaker",
-            f"unknown speaker {speaker!r} for voice {voice!r}; speakers: "
-            f"{_allowed(list(speakers))} (or an index from 0 to {count - 1})",
-        )
-    ]
+def _without(body: dict, refused: set[Loc]) -> dict:
+    """The body with each refused field taken out (its default applies), or a stand-in where
+    the field is required; a block that is not an object becomes a block of stand-in text."""
+    rest = dict(body)
+    if isinstance(rest.get("blocks"), list):
+        rest["blocks"] = [dict(b) if isinstance(b, dict) else b for b in rest["blocks"]]
+    for field in refused:
+        match field:
+            case ("blocks",):
+                rest["blocks"] = []
+            case ("blocks", int(index)):
+                rest["blocks"][index] = {"text": TEXT_STAND_IN}
+            case ("blocks", int(index), "text"):
+                rest["blocks"][index]["text"] = TEXT_STAND_IN
+            case ("blocks", int(index), name):
+                rest["blocks"][index].pop(name, None)
+            case ("ssml",) if "blocks" not in rest:
+                rest["ssml"] = SSML_STAND_IN  # else "blocks: is required" would follow
+            case (name,):
+                rest.pop(name, None)
+    return rest
 
 
-def _tag_problem(value: str | None) -> str | None:
-    """What is wrong with a tag or chapter title (stripped), if anything."""
-    if value == "":
-        return "must not be blank: a value, or leave it out"
-    if value is not None and len(value) > TAG_MAX_CHARS:
-        return f"at most {TAG_MAX_CHARS} characters, got {len(value)}"
-    return None
+def _as_pydantic_error(problem: FieldError) -> dict:
+    """A stage-2 problem in the shape of pydantic's errors, to be answered with them."""
+    return {"loc": ("body", *problem.loc), "msg": problem.message, "type": "value_error"}
 
 
 def job_options(job: JobIn) -> tuple[JobOptions, list[FieldError]]:
@@ -161,7 +140,7 @@ def job_options(job: JobIn) -> tuple[JobOptions, list[FieldError]]:
     for name in TAG_FIELDS:
         value = getattr(job, name)
         tags[name] = value.strip() if value is not None else None
-        if problem := _tag_problem(tags[name]):
+        if problem := tag_problem(tags[name]):
             errors.append(FieldError((name,), problem))
     target = None
     if isinstance(job.loudness, str):
@@ -185,10 +164,10 @@ def job_options(job: JobIn) -> tuple[JobOptions, list[FieldError]]:
     return JobOptions(**{k: v or None for k, v in tags.items()}, loudness=target), errors
 
 
-def validate_job(
+def check_job(
     job: JobIn, owner: str, settings: Settings, providers: ProviderRegistry
-) -> tuple[str, list[BlockSpec]]:
-    """The output format and block specs with defaults applied; InvalidRequest lists problems."""
+) -> tuple[ValidJob | None, list[FieldError]]:
+    """Stage 2: the job with defaults applied and SSML compiled, and what is wrong with it."""
     errors: list[FieldError] = []
     output_format = job.output_format or settings.DEFAULT_OUTPUT_FORMAT
     try:
@@ -197,20 +176,23 @@ def validate_job(
         message = f"unknown format {output_format!r}; allowed: {describe_output_formats()}"
         errors.append(FieldError(("output_format",), message))
 
-    errors += job_options(job)[1]
+    options, problems = job_options(job)
+    errors += problems
     items, problems = job_items(job, owner, settings, providers)
     errors += problems
     where = ("ssml",) if job.ssml is not None else ("blocks",)
     if not items and not problems:
-        errors.append(FieldError(where, "must contain at least one block"))
+        given = job.ssml is not None or "blocks" in job.model_fields_set
+        message = "must contain at least one block" if given else f"is required: {NEEDS_BLOCKS}"
+        errors.append(FieldError(where, message))
     elif len(items) > settings.MAX_BLOCKS:
         message = f"at most {settings.MAX_BLOCKS} blocks per job, got {len(items)} from SSML"
         errors.append(FieldError(where, message))
 
     specs: list[BlockSpec] = []
-    voices = _VoiceLists(providers)
+    voices = VoiceLists(providers)
     for item in items[: settings.MAX_BLOCKS]:
-        spec, problems = _check_block(item.block, owner, settings, providers, voices)
+        spec, problems = check_block(item.block, owner, settings, providers, voices)
         errors += [item.error(field, message) for field, message in problems]
         if spec:
             specs.append(replace(spec, volume_db=item.volume_db) if item.volume_db else spec)
@@ -225,5 +207,5 @@ def validate_job(
         except CallbackRefused as exc:
             errors += exc.errors
     if errors:
-        raise InvalidRequest(errors)
-    return output_format, specs
+        return None, errors
+    return ValidJob(output_format, specs, options, job.combine, job.callback_url), []

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Response, status
 from pydantic import ValidationError
 
 from api.deps import AccountsDep, CurrentUser, ProvidersDep
-from api.schemas import AccountIn, AccountOut
+from api.schemas.accounts import AccountIn, AccountOut
 from config import ProviderConfig
 from settings.provider_types import ACCOUNT_NAME_PATTERN
 from utils.errors import FieldError, InvalidRequest, NotFound

@@ -7,7 +7,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from api.deps import SettingsDep, UsersDep
 from api.rate_limits import client_address, rate_limit
-from api.schemas import TokenOut
+from api.schemas.auth import TokenOut
 from utils.auth.tokens import create_access_token
 
 router = APIRouter(tags=["auth"])

@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 
 from api.deps import CurrentUser, ProvidersDep
-from api.schemas import ProviderOut, VoiceOut
+from api.schemas.catalog import ProviderOut, VoiceOut
 from utils.errors import ConfigurationError, NotFound
 
 router = APIRouter(prefix="/tts", tags=["catalog"])

@@ -3,25 +3,23 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Body, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 
 from api.deps import CurrentUser, JobsDep, ProvidersDep, SettingsDep, SubmitterDep
 from api.rate_limits import rate_limit, user_or_address
-from api.schemas import (
+from api.schemas.jobs import JobAccepted, JobRetried, UncheckedJob
+from api.schemas.status import (
     BlockLoudnessOut,
     BlockStatusOut,
-    JobAccepted,
-    JobIn,
     JobListOut,
-    JobRetried,
     JobStatusOut,
     JobSummaryOut,
     LoudnessOut,
-    WebhookStatusOut,
 )
+from api.schemas.webhooks import WebhookStatusOut
 from api.urls import signed_audio_url
-from api.validation import job_options, validate_job
+from api.validation import validate_job
 from utils.accounts.user_accounts import display_name
 from utils.jobs.listing import MAX_OFFSET, BadCursor, JobListing
 from utils.jobs.models import BlockRecord, JobRecord
@@ -38,7 +36,7 @@ router = APIRouter(tags=["jobs"])
     dependencies=[rate_limit("RATE_LIMIT_SUBMIT", user_or_address)],
 )
 def submit_job(
-    body: JobIn,
+    body: Annotated[UncheckedJob, Body()],
     request: Request,
     response: Response,
     user: CurrentUser,
@@ -47,17 +45,16 @@ def submit_job(
     submitter: SubmitterDep,
 ) -> JobAccepted:
     """Accept a job of ordered text blocks; poll GET /status/{job_id} for its progress."""
-    output_format, specs = validate_job(body, user.username, settings, providers)
-    options, _ = job_options(body)  # valid: validate_job checked them
+    valid = validate_job(body, user.username, settings, providers)
     # the base links in the job's webhook event start with (as in GET /result)
     links_base = settings.PUBLIC_BASE_URL.rstrip("/") or str(request.base_url).rstrip("/")
     job = submitter.submit(
         user.username,
-        output_format,
-        specs,
-        body.combine,
-        options=options,
-        callback_url=body.callback_url,
+        valid.output_format,
+        valid.blocks,
+        valid.combine,
+        options=valid.options,
+        callback_url=valid.callback_url,
         links_base=links_base,
     )
     response.headers["Location"] = f"/status/{job.id}"

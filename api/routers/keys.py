@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response, status
 
 from api.deps import ApiKeysDep, CurrentUser
-from api.key_schemas import KeyCreated, KeyIn, KeyOut
+from api.schemas.keys import KeyCreated, KeyIn, KeyOut
 from utils.errors import FieldError, InvalidRequest, NotFound
 
 router = APIRouter(prefix="/keys", tags=["keys"])

@@ -17,8 +17,9 @@ from api.deps import (
     SettingsDep,
     StorageDep,
 )
+from api.docs import describe_audio_formats
 from api.routers.jobs import block_loudness, loudness_target
-from api.schemas import BlockResultOut, ChapterOut, JobResultOut
+from api.schemas.results import BlockResultOut, ChapterOut, JobResultOut
 from api.streaming import stream_blocks
 from api.urls import api_url, audio_url, signed_audio_url
 from api.zips import write_blocks_zip
@@ -158,7 +159,16 @@ def _serve(
 
 
 _TYPES = {t for f in FAMILIES.values() for t in (f.content_type, f.stream_content_type)}
-AUDIO = {"response_class": Response, "responses": {200: {"content": {t: {} for t in _TYPES}}}}
+AUDIO = {
+    "response_class": Response,
+    "responses": {
+        200: {
+            "description": "The audio in the job's output format, with its content type: "
+            f"{describe_audio_formats()}.",
+            "content": {t: {} for t in _TYPES},
+        }
+    },
+}
 
 
 # HEAD as well as GET: media players and CDNs ask HEAD first. Two routes, not one with two
@@ -180,9 +190,10 @@ def final_audio(
         "(audio/aac, .aac), since their MP4 file can only be written whole.",
     ),
 ) -> Response:
-    """The final audio in the job's format (supports Range requests), or with stream=true, the
-    audio as it is made. A bearer token, or a signed link's exp and sig (from GET /result,
-    POST /tts), grants it."""
+    """The final audio in the job's output format, with that format's content type (MP3 as
+    audio/mpeg, WAV as audio/wav, ...: see the 200 response); Range requests are answered. With
+    stream=true, the audio as it is made. A bearer token, or a signed link's exp and sig (from
+    GET /result, POST /tts), grants it."""
     head = request.method == "HEAD"
     job = jobs.get(str(job_id), owner=owner, with_blocks=False)
     family = OutputFormat.parse(job.output_format).family
@@ -264,8 +275,8 @@ def block_audio(
     storage: StorageDep,
     index: int = Path(ge=0, description="Block index, from 0"),
 ) -> Response:
-    """One block's audio in the job's format, as soon as that block is done (the job need not
-    be)."""
+    """One block's audio in the job's output format, with that format's content type (see the
+    200 response), as soon as that block is done (the job need not be)."""
     job = jobs.get(str(job_id), owner=user.username, with_blocks=False)
     family = OutputFormat.parse(job.output_format).family
     if index >= job.n_blocks:

@@ -24,9 +24,9 @@ from api.deps import (
     SubmitterDep,
 )
 from api.rate_limits import rate_limit, user_or_address
+from api.schemas.speech import ModelList, ModelOut, SpeechIn, VoiceList, VoiceOut
 from api.speech.audio import encoded_audio, first_then_rest, sse_events
 from api.speech.formats import SPEECH_FORMATS
-from api.speech.schemas import ModelList, ModelOut, SpeechIn, VoiceList, VoiceOut
 from api.speech.targets import (
     SpeechTarget,
     model_names,

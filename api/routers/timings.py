@@ -14,7 +14,7 @@ from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
 
 from api.deps import CurrentUser, JobsDep
-from api.timing_schemas import TimedTextOut, TimingsOut
+from api.schemas.timings import TimedTextOut, TimingsOut
 from utils.audio.timings import Timed, job_timings
 from utils.errors import NotFound, NotReady
 from utils.jobs.models import JobRecord, JobStatus

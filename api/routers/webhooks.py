@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from api.deps import CurrentUser, WebhookSecretsDep
-from api.schemas import WebhookSecretOut
+from api.schemas.webhooks import WebhookSecretOut
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 

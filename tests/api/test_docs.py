@@ -35,3 +35,26 @@ def test_the_oauth2_redirect_page_is_served_and_redoc_is_off(app):
     redirect = app.get("/docs/oauth2-redirect")
     assert redirect.status_code == 200 and "oauth2" in redirect.text.lower()
     assert app.get("/redoc").status_code == 404
+
+
+def test_the_schema_describes_the_audio_in_each_output_format(app):
+    document = app.get("/openapi.json").json()
+    described = [
+        ("MP3", "audio/mpeg"),
+        ("WAV", "audio/wav"),
+        ("PCM", "application/octet-stream"),
+        ("FLAC", "audio/flac"),
+        ("Opus", "audio/ogg"),
+        ("AAC", "audio/mp4 (.m4a"),
+        ("M4B", "audio/mp4 (.m4b"),
+    ]
+    audio = [
+        document["paths"][path][method]["responses"]["200"]["description"]
+        for path in ("/result/{job_id}/audio", "/result/{job_id}/block/{index}/audio")
+        for method in ("get", "head")
+    ]
+    for description in [document["info"]["description"], *audio]:
+        assert all(f"{name} {content_type}" in description for name, content_type in described)
+    assert "one MP3 out" not in document["info"]["description"]
+    zip_url = document["components"]["schemas"]["JobResultOut"]["properties"]["zip_url"]
+    assert "MP3" not in zip_url["description"]

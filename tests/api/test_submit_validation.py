@@ -193,3 +193,98 @@ def test_broken_json_is_an_error_of_the_body_saying_where(app, alice, body, at, 
     [error] = response.json()["detail"]
     assert error["loc"] == ["body"] and error["field"] == "body"
     assert error["msg"].startswith(f"body: invalid JSON at character {at}: {reason}")
+
+
+@pytest.mark.parametrize(
+    "headers, sent",
+    [
+        # what curl -d sends unless told otherwise
+        (
+            {"Content-Type": "application/x-www-form-urlencoded"},
+            "application/x-www-form-urlencoded",
+        ),
+        ({"Content-Type": "text/plain"}, "text/plain"),
+        ({}, "no Content-Type"),
+    ],
+)
+def test_a_body_not_sent_as_json_says_to_send_its_content_type(app, alice, headers, sent):
+    body = b'{"blocks": [{"text": "Hello."}]}'
+    response = app.post("/tts", headers={**alice, **headers}, content=body)
+    assert response.status_code == 422, response.text
+    [error] = response.json()["detail"]
+    assert error["field"] == "body" and error["type"] == "content_type"
+    assert error["msg"].startswith("body: must be JSON")
+    assert "`Content-Type: application/json`" in error["msg"] and sent in error["msg"]
+
+
+def test_curl_d_is_told_how_to_send_json(app, alice):
+    response = app.post("/tts", headers=alice, data={"text": "Hello"})  # a form, as curl -d
+    [error] = response.json()["detail"]
+    assert "curl -d" in error["msg"] and "--json" in error["msg"]
+
+
+def test_text_alone_says_a_job_needs_blocks_or_ssml(app, alice, service_redis):
+    response = app.post("/tts", headers=alice, json={"text": "Hello"})
+    assert response.status_code == 422, response.text
+    [error] = response.json()["detail"]  # one message, not a second about `blocks`
+    assert error["field"] == "text"
+    assert error["msg"] == (
+        'text: is not a known field; a job needs `blocks` (a list of {"text": ...}) or `ssml`'
+    )
+    assert not list(service_redis.scan_iter("tts:job:*"))
+
+
+def test_an_empty_job_says_what_it_needs(app, alice):
+    [error] = app.post("/tts", headers=alice, json={}).json()["detail"]
+    assert error["field"] == "blocks"
+    assert "a job needs `blocks`" in error["msg"] and "`ssml`" in error["msg"]
+
+
+def test_type_errors_and_range_errors_are_listed_together(app, alice, service_redis):
+    body = {
+        "blocks": [
+            ok_block(speed="1.5", wait_after_ms=99999),
+            ok_block(text="", voice="nobody"),
+            7,
+            {"text": 5, "wait_after_ms": -1},
+        ],
+        "output_format": "ogg",
+        "title": 7,
+        "author": "",
+    }
+    response = app.post("/tts", headers=alice, json=body)
+    assert response.status_code == 422, response.text
+    errors = {e["field"]: e["msg"] for e in response.json()["detail"]}
+    assert errors == {
+        "blocks[0].speed": "blocks[0].speed: must be a number, got a string",
+        "blocks[0].wait_after_ms": "blocks[0].wait_after_ms: must be between 0 and 10000 ms, "
+        "got 99999",
+        "blocks[1].text": "blocks[1].text: must not be empty",
+        "blocks[1].voice": errors["blocks[1].voice"],
+        "blocks[2]": "blocks[2]: must be an object, got 7",
+        "blocks[3].text": "blocks[3].text: must be a string, got 5",
+        "blocks[3].wait_after_ms": "blocks[3].wait_after_ms: must be between 0 and 10000 ms, "
+        "got -1",
+        "output_format": errors["output_format"],
+        "title": "title: must be a string, got 7",
+        "author": "author: must not be blank: a value, or leave it out",
+    }
+    assert (
+        "unknown voice 'nobody' for provider 'piper'; allowed: en_US-joe-medium"
+        in (errors["blocks[1].voice"])
+    )
+    assert errors["output_format"].startswith("output_format: unknown format 'ogg'; allowed: mp3_")
+    assert not list(service_redis.scan_iter("tts:job:*"))
+
+
+def test_a_value_refused_for_its_type_is_not_checked_again(app, alice):
+    # a refused provider: the voice is not then checked against the default provider's voices
+    body = {"blocks": [ok_block(provider=5, voice="af_bella", speed=3)], "ssml": 5}
+    errors = {
+        e["field"]: e["msg"] for e in app.post("/tts", headers=alice, json=body).json()["detail"]
+    }
+    assert errors == {
+        "blocks[0].provider": "blocks[0].provider: must be a string, got 5",
+        "blocks[0].speed": "blocks[0].speed: must be between 0.5 and 2.0, got 3.0",
+        "ssml": "ssml: must be a string, got 5",
+    }

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from utils.text.ssml import MAX_ELEMENTS, SUPPORTED, SSMLError, compile_ssml
+from utils.text.ssml import SUPPORTED, SSMLError, compile_ssml
+from utils.text.ssml_parser import MAX_ELEMENTS
 
 NS = 'xmlns="http://www.w3.org/2001/10/synthesis" version="1.1" xml:lang="en-US"'
 

@@ -5,9 +5,9 @@ ends one with its pause (seed 003's "SSML precompilation"): the job's blocks are
 text, made in parallel and cached like any other. What the providers would each interpret
 differently (numbers, dates, emphasis) is decided here, once, the same for all of them.
 
-Parsing is defusedxml's: no DTD, no entity declarations, no external references, so an
-entity bomb is refused before anything is expanded. Supported elements are SUPPORTED; any
-other is refused with that list, at its line and column.
+The document is read by utils/text/ssml_parser.py (defusedxml: no DTD, no entities, positions
+kept for errors). Supported elements are SUPPORTED; any other is refused with that list, at
+its line and column.
 """
 
 from __future__ import annotations
@@ -16,19 +16,14 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, replace
 
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import DefusedXMLParser
-
 from utils.text.say_as import SayAsError, say_as
+from utils.text.ssml_parser import SSMLError, local_name, parse
 
 SUPPORTED = (
     "speak", "p", "s", "break", "prosody", "voice", "lang", "sub", "say-as", "emphasis", "mark",
 )  # fmt: skip
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 MAX_DEPTH = 64
-# Past this many elements a document is refused while still being read: a huge document of
-# tags answers in milliseconds instead of being built into a tree first.
-MAX_ELEMENTS = 10_000
 
 # SSML leaves these to the processor; ours, in ms and as multipliers, are the common choices.
 BREAK_STRENGTH_MS = {
@@ -45,15 +40,6 @@ VOLUME_WORDS_DB = {
 EMPHASIS = {
     "strong": (0.85, 3.0), "moderate": (0.92, 1.5), "none": (1.0, 0.0), "reduced": (1.1, -3.0),
 }  # fmt: skip
-
-
-class SSMLError(ValueError):
-    """Invalid SSML; `line` and `column` (1-based) where known."""
-
-    def __init__(self, message: str, line: int | None = None, column: int | None = None):
-        where = f"line {line}, column {column}: " if line is not None else ""
-        super().__init__(f"{where}{message}")
-        self.line, self.column = line, column
 
 
 @dataclass(frozen=True)
@@ -75,47 +61,6 @@ class Segment:
 
 def looks_like_ssml(text: str) -> bool:
     return text.lstrip().startswith("<speak")
-
-
-class _Positions(ET.TreeBuilder):
-    """A tree builder that remembers where each element starts, for errors."""
-
-    def __init__(self):
-        super().__init__()
-        self.parser = None
-        self.at: dict[int, tuple[int, int]] = {}
-
-    def start(self, tag, attrs):
-        expat = self.parser.parser
-        where = (expat.CurrentLineNumber, expat.CurrentColumnNumber + 1)
-        if len(self.at) >= MAX_ELEMENTS:
-            raise SSMLError(f"more than {MAX_ELEMENTS} elements", *where)
-        element = super().start(tag, attrs)
-        self.at[id(element)] = where
-        return element
-
-
-def parse(document: str) -> tuple[ET.Element, dict[int, tuple[int, int]]]:
-    builder = _Positions()
-    parser = DefusedXMLParser(target=builder, forbid_dtd=True)
-    builder.parser = parser
-    try:
-        parser.feed(document)
-        root = parser.close()
-    except ET.ParseError as exc:
-        line, column = exc.position
-        reason = str(exc).split(":")[0]
-        raise SSMLError(f"not well-formed XML ({reason})", line, column + 1) from None
-    except DefusedXmlException as exc:
-        refused = type(exc).__name__
-        raise SSMLError(
-            f"DTDs, entity declarations and external references are not allowed ({refused})"
-        ) from None
-    return root, builder.at
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
 
 
 def _duration_ms(value: str) -> int | None:
@@ -177,8 +122,10 @@ class _Compiler:
     def element(self, element: ET.Element, voicing: Voicing, depth: int) -> None:
         if depth > MAX_DEPTH:
             raise self.error(element, f"elements nested deeper than {MAX_DEPTH}")
-        name = _local(element.tag)
-        attrs = {_local(k) if k != XML_LANG else "xml:lang": v for k, v in element.attrib.items()}
+        name = local_name(element.tag)
+        attrs = {
+            local_name(k) if k != XML_LANG else "xml:lang": v for k, v in element.attrib.items()
+        }
         if name not in SUPPORTED:
             raise self.error(
                 element, f"element <{name}> is not supported; supported: {', '.join(SUPPORTED)}"
@@ -292,8 +239,8 @@ def compile_ssml(document: str, base: Voicing | None = None) -> tuple[list[Segme
     """The document's segments (text tidied, with at least one letter or digit each, pauses
     merged), and the pause asked for before any speech (ms)."""
     root, positions = parse(document)
-    if _local(root.tag) != "speak":
-        raise SSMLError(f"the root element must be <speak>, not <{_local(root.tag)}>", 1, 1)
+    if local_name(root.tag) != "speak":
+        raise SSMLError(f"the root element must be <speak>, not <{local_name(root.tag)}>", 1, 1)
     compiler = _Compiler(positions)
     compiler.element(root, base or Voicing(), 0)
     segments: list[Segment] = []

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas import RequestStr
+from api.schemas.common import RequestStr
 from utils.auth.api_keys import MAX_NAME_CHARS
 
 
 class KeyIn(BaseModel):
-    # Strict, as every request body of api/schemas.py.
+    # Strict, as every request body of api/schemas/.
     model_config = ConfigDict(extra="forbid", strict=True)
 
     name: RequestStr | None = Field(

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas import RequestStr
+from api.schemas.common import RequestStr
 
 # OpenAI's names; each maps to one of our formats at 24 kHz (api/speech/formats.py).
 ResponseFormat = Literal["mp3", "opus", "aac", "flac", "wav", "pcm"]
@@ -61,6 +61,10 @@ class ModelList(BaseModel):
 
 
 class VoiceOut(BaseModel):
+    # Two models are named VoiceOut; OpenAPI then names each by its module, and clients
+    # generated from the document know them as api__speech__schemas__VoiceOut. Kept as published.
+    __module__ = "api.speech.schemas"
+
     id: str
     name: str
     provider: str
