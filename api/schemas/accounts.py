@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from settings.provider_types import ACCOUNT_NAME_PATTERN, AccountType
 
 
 class AccountIn(BaseModel):
@@ -13,10 +13,10 @@ class AccountIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(
-        pattern=r"^[A-Za-z0-9_.-]{1,64}$",
+        pattern=ACCOUNT_NAME_PATTERN,
         description="How your blocks name it (as their provider); 1-64 of A-Z a-z 0-9 _ . -",
     )
-    type: Literal["openai", "elevenlabs", "volcengine"] = Field(description="The provider's API.")
+    type: AccountType = Field(description="The provider's API.")
     api_key: SecretStr = Field(description="Stored encrypted; never shown again.")
     base_url: str | None = Field(default=None, description="Another server speaking that API.")
     app_id: str | None = Field(default=None, description="Volcano Engine: the app's id.")
