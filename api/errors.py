@@ -106,6 +106,18 @@ def _not_json(content_type: str | None) -> str:
     return message
 
 
+# What FastAPI's body reading raises (as a 400's cause) before JSON syntax is even checked.
+UNREADABLE_BODY = (UnicodeDecodeError, RecursionError)
+
+
+def _unreadable(cause: BaseException) -> dict:
+    if isinstance(cause, UnicodeDecodeError):
+        reason = f"is not UTF-8 text (byte {cause.start})"
+    else:
+        reason = "nests lists or objects too deeply"
+    return _problem("body", (), f"invalid JSON: the body {reason}", "json_invalid")
+
+
 def _from_pydantic(error: dict, content_type: str | None = None) -> dict:
     loc = tuple(error.get("loc", ()))
     root, loc = (loc[0], loc[1:]) if loc and loc[0] in ROOTS else ("body", loc)
@@ -141,6 +153,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: HTTPException) -> Response:
         if is_openai_path(request.url.path):
             return _json(request, exc.status_code, {"detail": exc.detail}, exc.headers)
+        if exc.status_code == 400 and isinstance(exc.__cause__, UNREADABLE_BODY):
+            # FastAPI's 400 "error parsing the body" for JSON that json.loads cannot even
+            # start on: said in the 422 shape every other broken body gets.
+            return _field_errors_response(request, [_unreadable(exc.__cause__)])
         exc.detail = _printable(exc.detail)
         return await http_exception_handler(request, exc)
 

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from fastapi.testclient import TestClient
 
 from api.deps import get_jobs
@@ -117,3 +118,20 @@ def test_a_limit_is_shared_by_every_api_process_on_the_same_redis(service_redis,
         assert second.post("/tts", headers=alice, json=job).status_code == 202
         assert first.post("/tts", headers=alice, json=job).status_code == 429
         assert second.post("/tts", headers=alice, json=job).status_code == 429
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        (b'{"blocks": [{"text": "caf\xe9"}]}', "is not UTF-8 text (byte 25)"),
+        (b"[" * 100_000 + b"]" * 100_000, "nests lists or objects too deeply"),
+    ],
+)
+def test_a_body_json_cannot_read_is_a_422_in_the_usual_shape(app, alice, body, words):
+    response = app.post("/tts", headers={**alice, "Content-Type": "application/json"}, content=body)
+    assert response.status_code == 422
+    (problem,) = response.json()["detail"]
+    assert problem["field"] == "body" and problem["loc"] == ["body"]
+    assert words in problem["msg"] and problem["msg"].startswith("body: invalid JSON")
+    # and the API answers on
+    assert app.get("/live").status_code == 200
