@@ -5,7 +5,7 @@ is a few dict operations per request):
 
 - the request id is the client's X-Request-ID when sane (utils/logs.py), else a new one; it is
   sent back in the response's X-Request-ID, bound to every log line written while serving the
-  request, and carried into the job's tasks (workers/signals.py);
+  request, and carried into the job's tasks (workers/log_fields.py);
 - tts_http_requests_total and tts_http_request_duration_seconds count it by route template
   (`/status/{job_id}`, never the raw path: one series per route, not per job);
 - uvicorn's access line, written as the response starts, is the request's line: it gets

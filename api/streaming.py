@@ -37,8 +37,9 @@ from utils.audio.pcm_pieces import samples_of_mp3_block
 from utils.audio.tags import id3_tag, job_tags
 from utils.audio.timeline import pause_samples, silence_frames_after
 from utils.errors import RateLimited
-from utils.jobs.models import BlockRecord, BlockStatus, JobRecord, JobStatus
-from utils.names import block_key, job_events_channel, job_key, open_streams_key
+from utils.jobs.async_reads import completed_block, job_failed_or_gone
+from utils.jobs.models import BlockRecord, JobRecord
+from utils.names import job_events_channel, open_streams_key
 from utils.storage.base import Storage
 from utils.storage.keys import block_pcm_key
 
@@ -90,10 +91,9 @@ async def _wait_for_block(
 ) -> BlockRecord | None:
     """The block once completed; None if the job failed, expired or stopped progressing."""
     while time.monotonic() < deadline:
-        raw = await client.hgetall(block_key(job_id, index))
-        if raw.get("status") == BlockStatus.COMPLETED.value:
-            return BlockRecord.from_hash(index, raw)
-        if await client.hget(job_key(job_id), "status") in (JobStatus.FAILED.value, None):
+        if block := await completed_block(client, job_id, index):
+            return block
+        if await job_failed_or_gone(client, job_id):
             return None
         if hold:
             await hold.renew(client)

@@ -1,39 +1,10 @@
 """Every name the service's processes share: Redis keys, Celery queues and task names.
 
 The API, the workers, beat, the benchmarks and the tests all take names from here, so a key
-or a queue is spelled once.
-
-Redis keys (all under the `tts:` prefix):
-
-    tts:job:{id}                  hash: the job (utils/jobs/store.py)
-    tts:job:{id}:block:{i}        hash: one block's request and progress
-    tts:job:{id}:done             set: indices of finished blocks
-    tts:job:{id}:timings          hash: block index -> its sentence and word timings (JSON)
-    tts:job:{id}:combine          marker: SET NX by the one task that enqueues the combine
-    tts:jobs:active               zset: unfinished jobs, where the stall check looks
-    tts:blocks:running            hash: "{job id}:{index}" -> worker making that block now
-    tts:worker:{host}:{pid}       string: a worker process's heartbeat, expiring when it stops
-    tts:workers:local             zset: local (CPU) pool processes, by heartbeat expiry
-    tts:workers:network           zset: every other worker process, by heartbeat expiry
-    tts:job:{id}:events           pub/sub channel: the job's block and job state changes
-    tts:streams:{user}            zset: the user's open streams (audio, job events), by expiry
-    tts:user:{name}               hash: a user's password hash
-    tts:user:{name}:accounts      hash: the user's own provider accounts (keys encrypted)
-    tts:user:{name}:apikeys       hash: the user's API keys, key id -> the key's SHA-256
-    tts:user:{name}:jobs          zset: the user's jobs, job id -> created time (GET /jobs)
-    tts:apikey:{sha256}           hash: one API key, found by its hash (utils/auth/api_keys.py)
-    tts:slots:{account}:leases    zset: slots of a provider account held, by lease expiry
-    tts:slots:{account}:waiting   set: blocks waiting for a slot (in turn: see accounts/slots.py)
-    tts:slots:{account}:handed    zset: blocks handed a slot whose task has not started, by when
-    tts:cache:{sha256}            hash: cached block audio
-    tts:job:{id}:webhook:{event}  marker: SET NX by the one finisher that opens the event's delivery
-    tts:job:{id}:webhook          hash: the job's webhook delivery: event, body, attempts, outcome
-    tts:job:{id}:webhook:lock     marker: held while one process makes a delivery attempt
-    tts:webhooks:due              zset: "{job id}:{event}" -> when its next attempt is due
-    tts:user:{name}:webhook_secret  string: the user's webhook signing secret (Fernet token)
-    tts:ratelimit:...             request counts of the rate limits
-
-Celery's own keys (queues, unacked messages) are kombu's and have no prefix.
+or a queue is spelled once. What each key holds (its type, its fields, what expires it) is
+described once, in docs/ARCHITECTURE.md's "Redis schema" table, which names the function here
+that builds it: add a key here and a row there. Our keys start with `tts:` (the rate limits'
+inside the prefix slowapi adds); the broker's own keys are kombu's and have no prefix.
 """
 
 PREFIX = "tts"

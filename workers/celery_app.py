@@ -4,6 +4,10 @@ Job state lives in our own Redis hashes (utils/jobs/store.py), so task results a
 Tasks are acknowledged late and rejected when their worker process dies, so a block held by a
 killed pool process goes straight back to the queue; if the whole worker dies, the broker hands
 its unacknowledged tasks to another worker after the visibility timeout.
+
+Workers and beat import the modules of `include` as they start: workers/lifecycle.py (what a
+worker process sets up, builds once and stops) and workers/tasks.py (the tasks). This module
+imports neither, so the API builds the app to send tasks by name without them.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from utils.names import (
     TASK_QUEUES,
 )
 from utils.redis_client import publish_retry_policy
+from workers import log_fields
 
 
 def create_celery(
@@ -32,7 +37,9 @@ def create_celery(
     """
     settings = settings or get_settings()
     patience = publish_patience_s or settings.REDIS_OUTAGE_PATIENCE_S
-    app = Celery("tts", broker=settings.redis_url, include=["workers.tasks"])
+    # every process that sends tasks passes its request id on (the API's too)
+    log_fields.connect()
+    app = Celery("tts", broker=settings.redis_url, include=["workers.lifecycle", "workers.tasks"])
     app.conf.update(
         task_ignore_result=True,
         task_acks_late=True,
@@ -80,6 +87,3 @@ def create_celery(
 
 
 app = create_celery()
-
-# Logs, metrics and liveness hooks (after `app`: the handlers are connected by importing).
-import workers.signals  # noqa: E402, F401

@@ -1,17 +1,18 @@
 """What a worker process builds once and every task in it reuses.
 
-Tests build a WorkerContext of their own with small fakes (a provider, a queue that records
-what it was asked to send) to run the work functions without Celery.
+Workers build theirs in workers/lifecycle.py (`worker_context`), which also wires it to the
+Celery app and to webhooks; tests build a WorkerContext of their own with small fakes (a
+provider, a queue that records what it was asked to send) to run the work functions without
+Celery.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import redis
 
-from config import Settings, get_settings
+from config import Settings
 from utils.accounts.slots import AccountSlots
 from utils.accounts.user_accounts import UserAccounts, cipher_from
 from utils.audio.cache import AudioCache, build_audio_cache
@@ -21,7 +22,6 @@ from utils.redis_client import connect
 from utils.storage.base import Storage
 from utils.storage.factory import build_storage
 from workers.providers import ProviderRegistry
-from workers.webhooks import announcer
 
 
 @dataclass(frozen=True)
@@ -36,19 +36,15 @@ class WorkerContext:
     queue: JobQueue  # how work asks for more work: re-sent blocks, the combine
 
 
-@lru_cache
-def worker_context() -> WorkerContext:
-    from workers.celery_app import app
-
-    settings = get_settings()
+def build_context(settings: Settings, queue: JobQueue) -> WorkerContext:
+    """A context of real parts: Redis, storage and providers as `settings` say, tasks sent
+    through `queue`."""
     client = connect(settings.redis_url, patience_s=settings.REDIS_OUTAGE_PATIENCE_S)
     storage = build_storage(settings.storage)
-    queue = JobQueue(app)
     return WorkerContext(
         settings=settings,
         redis=client,
-        # a job's outcome sends its webhook, whichever task reaches it
-        jobs=JobStore(client, settings.JOB_TTL, on_finished=announcer(client, queue, settings)),
+        jobs=JobStore(client, settings.JOB_TTL),
         storage=storage,
         providers=ProviderRegistry(settings.PROVIDERS, UserAccounts(client, cipher_from(settings))),
         slots=AccountSlots(client),

@@ -12,10 +12,10 @@ from utils.accounts.slots import parse_holder
 from utils.clock import epoch_of
 from utils.errors import StorageError
 from utils.jobs.backlog import jobs_with_queued_work
-from utils.jobs.liveness import lost_blocks
+from utils.jobs.liveness import lost_blocks, running_blocks
 from utils.jobs.models import BlockStatus, JobRecord
 from utils.jobs.recovery import without_progress
-from utils.names import LOCAL_POOL, running_blocks_key
+from utils.names import LOCAL_POOL
 from utils.storage.keys import CACHE_FOLDER, JOBS_FOLDER
 from workers.account_slots import release_slot, resend_stranded_blocks
 from workers.context import WorkerContext
@@ -76,7 +76,7 @@ def check_stalled_jobs(ctx: WorkerContext, now: float | None = None) -> list[str
     )
     if not quiet:
         return []
-    holders = list(ctx.redis.hkeys(running_blocks_key()))
+    holders = running_blocks(ctx.redis)
     for name in [LOCAL_POOL, *ctx.providers.names()]:
         holders += ctx.slots.waiting(name)
     busy = {parse_holder(holder)[0] for holder in holders} | jobs_with_queued_work(ctx.redis)

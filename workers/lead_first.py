@@ -11,19 +11,16 @@ Only for jobs that ask (JobOptions.lead_alone: the speech endpoint's), and only 
 block runs on this machine's cores: a cloud provider's call waits on the network, so holding the
 rest back would only delay them.
 
-The job hash's `rest_held` field says the rest are held: set when dispatching holds them, and
-taken with HDEL when the lead's task ends, so of two tasks running the lead (a redelivery) only
-one sends them.
+The job's `rest_held` field says the rest are held: set when dispatching holds them, and taken
+(HDEL) when the lead's task ends, so of two tasks running the lead (a redelivery) only one
+sends them (JobStore.hold_rest, take_held_rest).
 """
 
 from __future__ import annotations
 
 from utils.jobs.models import BlockStatus, JobRecord
-from utils.names import job_key
 from workers.account_slots import send_blocks
 from workers.context import WorkerContext
-
-REST_HELD = "rest_held"
 
 
 def to_send_now(ctx: WorkerContext, job: JobRecord, indices: list[int]) -> list[int]:
@@ -32,14 +29,14 @@ def to_send_now(ctx: WorkerContext, job: JobRecord, indices: list[int]) -> list[
         return indices
     if not ctx.providers.runs_locally(job.blocks[0].spec.provider):
         return indices
-    ctx.redis.hset(job_key(job.id), REST_HELD, "1")
+    ctx.jobs.hold_rest(job.id)
     return [0]
 
 
 def lead_ended(ctx: WorkerContext, job_id: str, index: int) -> None:
     """After a task of block `index` ended (made, failed, or to be retried): if it was the lead
     and the rest are held, send them."""
-    if index != 0 or not ctx.redis.hdel(job_key(job_id), REST_HELD):
+    if index != 0 or not ctx.jobs.take_held_rest(job_id):
         return
     job = ctx.jobs.get(job_id)
     if job.status.finished:

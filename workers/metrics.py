@@ -6,8 +6,8 @@ emptied when the node starts, and the node's main process serves the sum of them
 WORKER_METRICS_PORT. A pool process that exits is marked dead, so its files stop counting as
 a live process's. The metrics themselves are defined in utils/metrics.py.
 
-`use_multiprocess` must run before the first metric value exists (Celery's celeryd_init, before
-the task modules are imported; see workers/signals.py).
+`use_multiprocess` must run before the first metric value exists (Celery's celeryd_init; see
+workers/lifecycle.py).
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from pathlib import Path
 
 import redis
 
+from utils.jobs.store import JobStore
 from utils.logs import note
 from utils.metrics import BLOCKS, COMBINE_DURATION, PROVIDER_DURATION, provider_label
-from utils.names import block_key
 
 log = logging.getLogger(__name__)
 
@@ -92,10 +92,10 @@ def combine_timer(family: str):
     log.info("combined", extra={"duration_ms": ms(elapsed)})
 
 
-def count_block(client: redis.Redis, job_id: str, index: int, outcome: str) -> None:
+def count_block(jobs: JobStore, job_id: str, index: int, outcome: str) -> None:
     """One block task finished with `outcome`; its provider read from the block's record."""
     try:
-        provider = client.hget(block_key(job_id, index), "provider") or "unknown"
+        provider = jobs.provider_of(job_id, index) or "unknown"
     except redis.RedisError:
         provider = "unknown"
     BLOCKS.labels(provider_label(provider), outcome).inc()

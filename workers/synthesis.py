@@ -1,8 +1,8 @@
 """One block: wait for a slot on the provider account, synthesize, normalize to the job's
 format, store, mark done.
 
-Plain functions over a WorkerContext, so tests call them without Celery; workers/tasks.py
-wraps them with the retry policy.
+Plain functions over a WorkerContext, so tests call them without Celery; an attempt at a block
+(workers/block_attempts.py) calls them, and its task (workers/tasks.py) adds the retry policy.
 """
 
 from __future__ import annotations

@@ -23,14 +23,12 @@ import time
 import uuid
 from collections.abc import Callable
 
-import redis
-
 from config import Settings
 from utils.clock import epoch_of, now_iso
 from utils.errors import ConfigurationError
 from utils.jobs.models import JobStatus
 from utils.jobs.queue import JobQueue
-from utils.names import job_key
+from utils.jobs.store import JobStore
 from utils.webhooks.addresses import AddressPolicy
 from utils.webhooks.deliveries import Deliveries
 from utils.webhooks.sender import Attempt, post_event
@@ -50,23 +48,27 @@ def lease_s(settings: Settings) -> float:
 
 
 def announcer(
-    client: redis.Redis, queue: JobQueue, settings: Settings
+    jobs: JobStore, queue: JobQueue, settings: Settings
 ) -> Callable[[str, JobStatus], None]:
-    """What JobStore calls when a job reaches an outcome: opens and sends its webhook."""
-    deliveries = Deliveries(client)
+    """What JobStore calls when a job reaches an outcome (its `on_finished`, set by
+    workers/lifecycle.py): opens and sends its webhook."""
+    deliveries = Deliveries(jobs.redis)
 
     def announce(job_id: str, status: JobStatus) -> None:
-        raw = client.hmget(
-            job_key(job_id), "callback_url", "links_base", "duration_ms", "error", "expires_at"
-        )
-        url, links_base, duration_ms, error, expires_at = raw
-        if not url or status not in EVENTS:
+        told = jobs.announcement(job_id)
+        if not told.callback_url or status not in EVENTS:
             return
         event = EVENTS[status]
-        body = event_body(job_id, status, duration_ms, error, links_base)
+        body = event_body(job_id, status, told.duration_ms, told.error, told.links_base)
         webhook_id = f"msg_{uuid.uuid4().hex}"
         if deliveries.open(
-            job_id, event, url, body, webhook_id, int(expires_at), lease_s(settings)
+            job_id,
+            event,
+            told.callback_url,
+            body,
+            webhook_id,
+            int(told.expires_at),
+            lease_s(settings),
         ):
             queue.webhook(job_id, event, 0)  # unsent (broker down): beat sends it after the lease
 
@@ -105,6 +107,7 @@ def next_attempt_at(
 
 def deliver(
     settings: Settings,
+    jobs: JobStore,
     deliveries: Deliveries,
     secrets: WebhookSecrets,
     job_id: str,
@@ -116,7 +119,7 @@ def deliver(
     state = deliveries.begin(job_id, event, n_attempts, lock_s)
     if state is None:
         return None
-    owner = deliveries.redis.hget(job_key(job_id), "owner")
+    owner = jobs.owner_of(job_id)
     first_at = json.loads(state["attempts"])[0]["at"] if n_attempts else None
     try:
         secret = secrets.get(owner) if owner else None

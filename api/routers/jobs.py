@@ -161,7 +161,7 @@ def list_jobs(
     if cursor is not None and offset is not None:
         raise _query_error("offset", "give cursor or offset, not both")
     try:
-        page = JobListing(jobs.redis).page(user.username, limit, cursor, offset)
+        page = JobListing(jobs).page(user.username, limit, cursor, offset)
     except BadCursor as exc:
         raise _query_error("cursor", str(exc)) from None
     return JobListOut(

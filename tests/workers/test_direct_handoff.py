@@ -5,6 +5,7 @@ as tasks. Run against the fake worker context (tests/workers/fakes.py)."""
 from __future__ import annotations
 
 import threading
+from functools import partial
 
 import pytest
 import redis
@@ -15,8 +16,9 @@ from utils.errors import ProviderRetryable
 from utils.jobs.models import BlockStatus
 from utils.logs import bind_fields, current_fields, reset_fields
 from utils.names import LOCAL_BLOCKS_QUEUE, NETWORK_BLOCKS_QUEUE, PROCESS_BLOCK
-from workers import cpu_lane, direct_handoff, tasks
+from workers import cpu_lane, direct_handoff, lifecycle
 from workers.account_slots import _hand_on, release_slot
+from workers.block_attempts import make_handed_block
 from workers.synthesis import Outcome, synthesize_block
 
 
@@ -77,15 +79,8 @@ def test_a_local_block_handed_a_slot_always_goes_to_the_local_pool(ctx, started,
     assert sent == [("job", 1, LOCAL_BLOCKS_QUEUE)] and seen == []
 
 
-@pytest.fixture
-def task_ctx(ctx, monkeypatch):
-    monkeypatch.setattr(tasks, "worker_context", lambda: ctx)
-    return ctx
-
-
-def test_a_handed_block_is_made_here_once_and_the_last_one_sends_the_combine(task_ctx):
-    ctx = task_ctx
-    direct_handoff.serve(tasks.make_handed_block, threads=2)
+def test_a_handed_block_is_made_here_once_and_the_last_one_sends_the_combine(ctx):
+    direct_handoff.serve(partial(make_handed_block, ctx), threads=2)
     try:
         holder, [waiting] = _waiting_behind_a_holder(ctx)
         release_slot(ctx, "acct", holder, 0)
@@ -106,11 +101,10 @@ def _refused(ctx, monkeypatch, exc: Exception) -> None:
     monkeypatch.setattr(ctx.providers.get("acct"), "synthesize", refuse)
 
 
-def test_a_retryable_failure_of_a_block_made_here_is_sent_as_a_delayed_retry(task_ctx, monkeypatch):
-    ctx = task_ctx
+def test_a_retryable_failure_of_a_block_made_here_is_sent_as_a_delayed_retry(ctx, monkeypatch):
     _refused(ctx, monkeypatch, ProviderRetryable("acct", "busy", retry_after_s=7.5))
     job_id = new_job(ctx, "busy upstream", provider="acct")
-    tasks.make_handed_block(job_id, 0, NETWORK_BLOCKS_QUEUE)
+    make_handed_block(ctx, job_id, 0, NETWORK_BLOCKS_QUEUE)
     [(sent_job, index, countdown, retries)] = ctx.queue.later
     assert (sent_job, index, retries) == (job_id, 0, 1)  # the second attempt
     assert countdown >= 7.5  # never sooner than the provider's Retry-After
@@ -119,23 +113,21 @@ def test_a_retryable_failure_of_a_block_made_here_is_sent_as_a_delayed_retry(tas
     assert ctx.slots.in_use("acct") == 0
 
 
-def test_with_no_retries_allowed_a_retryable_failure_fails_the_block(task_ctx, monkeypatch):
-    ctx = task_ctx
+def test_with_no_retries_allowed_a_retryable_failure_fails_the_block(ctx, monkeypatch):
     ctx.settings.PROVIDER_MAX_RETRIES = 0
     _refused(ctx, monkeypatch, ProviderRetryable("acct", "busy"))
     job_id = new_job(ctx, "busy upstream", provider="acct")
-    tasks.make_handed_block(job_id, 0, NETWORK_BLOCKS_QUEUE)
+    make_handed_block(ctx, job_id, 0, NETWORK_BLOCKS_QUEUE)
     block = ctx.jobs.get(job_id).blocks[0]
     assert block.status == BlockStatus.FAILED
     assert block.error.endswith("(gave up after 1 attempts)")
     assert ctx.queue.later == []
 
 
-def test_redis_going_away_mid_block_sends_the_block_as_a_task(task_ctx, monkeypatch):
-    ctx = task_ctx
+def test_redis_going_away_mid_block_sends_the_block_as_a_task(ctx, monkeypatch):
     _refused(ctx, monkeypatch, redis.ConnectionError("Connection refused"))
     job_id = new_job(ctx, "interrupted", provider="acct")
-    tasks.make_handed_block(job_id, 0, NETWORK_BLOCKS_QUEUE)
+    make_handed_block(ctx, job_id, 0, NETWORK_BLOCKS_QUEUE)
     assert ctx.queue.resent == [(job_id, 0)]  # as the broker would redeliver a task
     assert ctx.jobs.get(job_id).blocks[0].status != BlockStatus.FAILED
 
@@ -146,9 +138,9 @@ class _Sender:
 
 
 def test_a_threads_pool_worker_serves_handoffs_and_builds_its_cloud_providers_first(
-    task_ctx, monkeypatch
+    ctx, monkeypatch
 ):
-    ctx = task_ctx
+    monkeypatch.setattr(lifecycle, "worker_context", lambda: ctx)
     built = []
     for name, provider in ctx.providers.providers.items():
         monkeypatch.setattr(provider, "warm_up", lambda name=name: built.append(name))
@@ -157,21 +149,20 @@ def test_a_threads_pool_worker_serves_handoffs_and_builds_its_cloud_providers_fi
         raise RuntimeError("cannot reach the catalogue")  # logged; the worker starts anyway
 
     monkeypatch.setattr(ctx.providers.get("free"), "warm_up", broken_warm_up)
-    tasks.start_network_process(sender=_Sender("prefork"))
+    lifecycle.start_network_process(sender=_Sender("prefork"))
     assert not cpu_lane.lane_open() and not direct_handoff.start_here("j", 0, "q")
     assert built == []
     try:
-        tasks.start_network_process(sender=_Sender("threads"))
+        lifecycle.start_network_process(sender=_Sender("threads"))
         assert cpu_lane.lane_open()
         assert built == ["acct"]  # every cloud provider but the broken one, before any block
     finally:
-        tasks.stop_network_process()
+        lifecycle.stop_network_process()
     assert not cpu_lane.lane_open()
 
 
-def test_a_block_started_here_logs_as_its_task_would(task_ctx, monkeypatch):
+def test_a_block_started_here_logs_as_its_task_would(ctx, monkeypatch):
     """Its own job and block; the request id only where the releasing block was of its job."""
-    ctx = task_ctx
     seen = {}
 
     def record(request):
@@ -183,8 +174,8 @@ def test_a_block_started_here_logs_as_its_task_would(task_ctx, monkeypatch):
     releaser = {"request_id": "req-1", "user": "alice", "job_id": mine, "block": 7}
     token = bind_fields(**releaser)
     try:
-        tasks.make_handed_block(mine, 0, NETWORK_BLOCKS_QUEUE)
-        tasks.make_handed_block(other, 0, NETWORK_BLOCKS_QUEUE)
+        make_handed_block(ctx, mine, 0, NETWORK_BLOCKS_QUEUE)
+        make_handed_block(ctx, other, 0, NETWORK_BLOCKS_QUEUE)
         assert current_fields() == releaser  # the releaser's own fields untouched
     finally:
         reset_fields(token)

@@ -11,8 +11,8 @@ from utils.accounts.slots import holder_id, parse_holder
 from utils.jobs.models import BlockSpec
 from utils.names import NETWORK_BLOCKS_QUEUE, job_key
 from workers.account_slots import resend_stranded_blocks
-from workers.context import worker_context
 from workers.housekeeping import check_stalled_jobs
+from workers.lifecycle import worker_context
 
 pytestmark = pytest.mark.pipeline
 

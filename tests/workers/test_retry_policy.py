@@ -1,8 +1,8 @@
 import email.utils
 from datetime import UTC, datetime, timedelta
 
+from workers.block_attempts import retry_delay
 from workers.providers.upstream import retry_after_seconds
-from workers.tasks import retry_delay
 
 
 def test_backoff_grows_is_capped_and_never_undercuts_retry_after():

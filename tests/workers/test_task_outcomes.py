@@ -12,6 +12,7 @@ from utils.errors import ProviderRetryable
 from utils.jobs.models import BlockStatus, JobStatus
 from utils.names import combine_marker_key
 from workers import tasks
+from workers.synthesis import synthesize_block
 
 
 @pytest.fixture
@@ -61,7 +62,7 @@ def test_a_block_past_the_time_limit_fails_at_once_naming_it(task_ctx, monkeypat
 
 def test_a_failure_reported_late_never_marks_a_finished_block_failed(ctx):
     job_id = new_job(ctx, "done", "other")
-    tasks.synthesize_block(ctx, job_id, 0)
+    synthesize_block(ctx, job_id, 0)
     ctx.jobs.fail_block(job_id, 0, "too late")
     job = ctx.jobs.get(job_id)
     assert job.blocks[0].status == BlockStatus.COMPLETED and job.status != JobStatus.FAILED

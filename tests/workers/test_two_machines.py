@@ -129,11 +129,12 @@ def test_blocks_on_another_machines_disk_fail_the_job_naming_the_fix(ctx, monkey
     from utils.jobs.models import JobStatus
     from utils.storage.keys import block_audio_key
     from workers import tasks
+    from workers.synthesis import synthesize_block
 
     monkeypatch.setattr(tasks, "worker_context", lambda: ctx)
     job_id = new_job(ctx, "made here", "made on another machine")
     for index in range(2):
-        tasks.synthesize_block(ctx, job_id, index)
+        synthesize_block(ctx, job_id, index)
     ctx.storage.local_path(block_audio_key(job_id, 1)).unlink()  # on the other machine's disk
     tasks.combine_blocks(job_id)
     job = ctx.jobs.get(job_id)

@@ -1,9 +1,10 @@
 """A user's jobs, newest first, a page at a time (GET /jobs).
 
-The index is `tts:user:{name}:jobs` (utils/names.py), a sorted set of job id -> created time
-that JobStore.create adds to. The set expires with the user's newest job, so entries of jobs
-that expired before it are still there: a read skips them and removes them (ZREM), so the set
-never grows past the jobs that still exist plus one page's worth.
+The index is the user's sorted set of job id -> created time that JobStore.create adds to; it
+and the jobs are read through JobStore (utils/jobs/job_indexes.py), one pipeline per page. The
+set expires with the user's newest job, so entries of jobs that expired before it are still
+there: a read skips them and removes them (ZREM), so the set never grows past the jobs that
+still exist plus one page's worth.
 
 Pages are by cursor (the last entry's score and id, opaque to clients), so a job submitted or
 expired while a client pages does not shift the pages it has not read; or by offset, simpler
@@ -16,11 +17,7 @@ import base64
 import binascii
 from dataclasses import dataclass
 
-import redis
-
-from utils.names import done_key, job_key, user_jobs_key
-
-_FIELDS = ("status", "n_blocks", "output_format", "created_at", "updated_at", "error")
+from utils.jobs.store import JobStore
 
 
 class BadCursor(ValueError):
@@ -69,8 +66,8 @@ def decode_cursor(cursor: str) -> tuple[float, str]:
 
 
 class JobListing:
-    def __init__(self, client: redis.Redis):
-        self.redis = client
+    def __init__(self, jobs: JobStore):
+        self.jobs = jobs
 
     def page(
         self, owner: str, limit: int, cursor: str | None = None, offset: int | None = None
@@ -78,17 +75,16 @@ class JobListing:
         """Up to `limit` of the owner's live jobs, newest first, after `cursor` (or skipping
         `offset` entries; neither: from the newest)."""
         after = decode_cursor(cursor) if cursor else None
-        key = user_jobs_key(owner)
         found: list[tuple[JobSummary, float]] = []
         start = offset or 0
         # Expired entries are skipped (and removed), so a page may take more than one read.
         while len(found) <= limit:
             want = limit + 1 - len(found)
             if after is None:
-                entries = self.redis.zrevrange(key, start, start + want - 1, withscores=True)
+                entries = self.jobs.owner_jobs(owner, start, want)
             else:
-                entries = self._after(key, after, want)
-            live = self._summaries(key, entries)
+                entries = self._after(owner, after, want)
+            live = self._summaries(owner, entries)
             found += live
             if len(entries) < want:
                 break
@@ -101,35 +97,27 @@ class JobListing:
         next_offset = None if cursor else (offset or 0) + limit
         return JobPage([s for s, _ in found[:limit]], encode_cursor(score, last.id), next_offset)
 
-    def _after(self, key: str, after: tuple[float, str], want: int) -> list[tuple[str, float]]:
+    def _after(self, owner: str, after: tuple[float, str], want: int) -> list[tuple[str, float]]:
         """Entries older than `after` (score, id): equal scores come in descending id order."""
         score, job_id = after
         # Scores are creation times as floats: two equal ones are rare, 64 unheard of.
-        entries = self.redis.zrevrangebyscore(
-            key, score, "-inf", start=0, num=want + 64, withscores=True
-        )
+        entries = self.jobs.owner_jobs_up_to(owner, score, want + 64)
         entries = [(m, s) for m, s in entries if s < score or m < job_id]
         return entries[:want]
 
     def _summaries(
-        self, key: str, entries: list[tuple[str, float]]
+        self, owner: str, entries: list[tuple[str, float]]
     ) -> list[tuple[JobSummary, float]]:
-        with self.redis.pipeline(transaction=False) as pipe:
-            for job_id, _ in entries:
-                pipe.hmget(job_key(job_id), _FIELDS)
-                pipe.scard(done_key(job_id))
-            replies = pipe.execute()
+        read = self.jobs.summaries([job_id for job_id, _ in entries])
         out, expired = [], []
-        for n, (job_id, score) in enumerate(entries):
-            values, done = replies[2 * n], replies[2 * n + 1]
-            raw = dict(zip(_FIELDS, values, strict=True))
+        for (job_id, score), (raw, done) in zip(entries, read, strict=True):
             if raw["status"] is None:
                 expired.append(job_id)
                 continue
             summary = JobSummary(
                 id=job_id,
                 status=raw["status"],
-                done=int(done),
+                done=done,
                 n_blocks=int(raw["n_blocks"]),
                 output_format=raw["output_format"],
                 created_at=raw["created_at"],
@@ -138,5 +126,5 @@ class JobListing:
             )
             out.append((summary, score))
         if expired:
-            self.redis.zrem(key, *expired)
+            self.jobs.forget_owner_jobs(owner, expired)
         return out

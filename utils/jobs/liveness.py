@@ -89,6 +89,11 @@ def local_pool_size(client: redis.Redis) -> int:
         return max(1, pipe.execute()[1])
 
 
+def running_blocks(client: redis.Redis) -> list[str]:
+    """Every block noted as being made now, as `{job id}:{index}` (a slot's holder id)."""
+    return list(client.hkeys(running_blocks_key()))
+
+
 def lost_blocks(client: redis.Redis) -> list[tuple[str, int]]:
     """Blocks noted as running in a process that no longer beats; each removed from the note,
     so it is returned once (its task, sent again, notes it anew)."""

@@ -1,67 +1,59 @@
-"""Job state in Redis: every read and write of a job goes through JobStore (key names are in
-utils/names.py, statuses in utils/jobs/models.py).
+"""Job state in Redis: every read and write of a job goes through JobStore, the one facade.
 
-    tts:job:{id}               hash: owner, status, n_blocks, output_format, timestamps,
-                               storage_key, duration_ms, error, expires_at; where asked,
-                               title, author, album, loudness_lufs, true_peak_db;
-                               callback_url and links_base (a job with a webhook:
-                               workers/webhooks.py)
-    tts:job:{id}:block:{i}     hash: the block's request (text, provider, voice, speed,
-                               wait_after_ms; client_id, model, instructions, speaker, chapter
-                               where given) and its progress (status, attempts, storage_key,
-                               n_samples, n_frames, duration_ms, start_ms, end_ms, error;
-                               lufs_before, lufs_after, gain_db, true_peak_after)
-    tts:job:{id}:done          set of finished block indices
-    tts:job:{id}:timings       hash: block index -> the block's timings (utils/audio/timings.py),
-                               written by finish_block from the result's "timings"
-    tts:job:{id}:combine       marker: SET NX by the one task that enqueues the combine
-    tts:jobs:active            zset: job id -> created time, for jobs not yet finished
-                               (where the stall check looks)
-    tts:user:{name}:jobs       zset: the owner's jobs, job id -> created time (GET /jobs,
-                               read by utils/jobs/listing.py)
+Its methods live in modules by what they hold: job records here (create, read, delete, the
+job hash's own fields), blocks as they are made in utils/jobs/block_records.py (start, finish:
+the one finisher found; fail), how a job ends in utils/jobs/job_outcomes.py (combining,
+completed, failed, requeued for a retry), and the indexes of many jobs in
+utils/jobs/job_indexes.py (unfinished jobs, a user's jobs). They are mixins of this one class,
+as redis-py's command groups are of its client, so every caller holds one JobStore.
 
-Finishing a block is SADD, then SCARD == n_blocks, then SET NX on the marker, so a redelivered
-task adds the same index again (the count never runs ahead) and exactly one task enqueues the
-combine however many race. Every key of a job expires at the same instant (`expires_at`).
+One other module reads job state: utils/jobs/async_reads.py, with the asyncio client, for the
+API's audio streams (JobStore's client is synchronous).
+
+Every key (built by utils/names.py) and field is in docs/ARCHITECTURE.md, "Redis schema";
+statuses are in utils/jobs/models.py. Every key of a job expires at the same instant
+(`expires_at`).
 """
 
 from __future__ import annotations
 
-import json
-import logging
 import time
 from collections.abc import Callable
+from typing import NamedTuple
 
 import redis
 
 from utils.clock import now_iso
 from utils.errors import NotFound
-from utils.jobs.models import (
-    BlockRecord,
-    BlockSpec,
-    BlockStatus,
-    JobOptions,
-    JobRecord,
-    JobStatus,
-)
-from utils.metrics import JOBS
+from utils.jobs.block_records import FAIL_UNFINISHED_BLOCK, QUEUED_TO_PROCESSING, BlockRecords
+from utils.jobs.job_indexes import JobIndexes
+from utils.jobs.job_outcomes import QUEUED_TO_SKIPPED, JobOutcomes
+from utils.jobs.models import BlockRecord, BlockSpec, BlockStatus, JobOptions, JobRecord, JobStatus
 from utils.names import (
     active_jobs_key,
     block_key,
     combine_marker_key,
     done_key,
-    job_events_channel,
     job_key,
-    running_blocks_key,
-    running_field,
     timings_key,
     user_jobs_key,
 )
 
-log = logging.getLogger(__name__)
+# The job's field saying a speech request's other pieces wait for its first (workers/lead_first.py)
+REST_HELD = "rest_held"
 
 
-class JobStore:
+class Announcement(NamedTuple):
+    """What a finished job's webhook event is made of (workers/webhooks.py)."""
+
+    callback_url: str | None
+    links_base: str | None
+    duration_ms: str | None
+    error: str | None
+    expires_at: str | None
+
+
+class JobStore(BlockRecords, JobOutcomes, JobIndexes):
     """Reads and writes job state; one instance per process, shared by its requests or tasks."""
 
     def __init__(
@@ -71,27 +63,14 @@ class JobStore:
         on_finished: Callable[[str, JobStatus], None] | None = None,
     ):
         """`on_finished(job_id, status)`: told when a job completes or fails (workers set it to
-        send webhooks); it may be told twice of one outcome (a redelivered task)."""
+        send webhooks, workers/lifecycle.py); it may be told twice of one outcome (a
+        redelivered task)."""
         self.redis = client
         self.ttl_s = ttl_s
         self.on_finished = on_finished
-        # queued -> processing, inside the block's start: every block's first task asks.
-        self._queued_to_processing = client.register_script(
-            "if redis.call('HGET', KEYS[1], 'status') == 'queued' then "
-            "redis.call('HSET', KEYS[1], 'status', 'processing', 'updated_at', ARGV[1]) end"
-        )
-        self._queued_to_skipped = client.register_script(
-            "if redis.call('HGET', KEYS[1], 'status') == 'queued' then "
-            "redis.call('HSET', KEYS[1], 'status', 'skipped') end"
-        )
-        # KEYS: block, running blocks. ARGV: error, running field. 1 if the block was failed.
-        self._fail_unfinished_block = client.register_script(
-            "local status = redis.call('HGET', KEYS[1], 'status') "
-            "if status == false or status == 'completed' then return 0 end "
-            "redis.call('HSET', KEYS[1], 'status', 'failed', 'error', ARGV[1]) "
-            "redis.call('HDEL', KEYS[2], ARGV[2]) "
-            "return 1"
-        )
+        self._queued_to_processing = client.register_script(QUEUED_TO_PROCESSING)
+        self._queued_to_skipped = client.register_script(QUEUED_TO_SKIPPED)
+        self._fail_unfinished_block = client.register_script(FAIL_UNFINISHED_BLOCK)
 
     def create(
         self,
@@ -199,169 +178,23 @@ class JobStore:
             for i in (index - 1, index + 1)
         )
 
-    def start_block(self, job: JobRecord, index: int, worker: str = "") -> None:
-        """The block is being made by `worker` (utils/jobs/liveness.py), which beat watches."""
-        stamp = now_iso()
-        with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(
-                block_key(job.id, index),
-                mapping={
-                    "status": BlockStatus.PROCESSING.value,
-                    "worker": worker,
-                    "started_at": stamp,
-                },
+    def owner_of(self, job_id: str) -> str | None:
+        return self.redis.hget(job_key(job_id), "owner")
+
+    def announcement(self, job_id: str) -> Announcement:
+        return Announcement(
+            *self.redis.hmget(
+                job_key(job_id), "callback_url", "links_base", "duration_ms", "error", "expires_at"
             )
-            pipe.hincrby(block_key(job.id, index), "attempts", 1)
-            pipe.hset(job_key(job.id), "updated_at", stamp)
-            pipe.hset(running_blocks_key(), running_field(job.id, index), worker)
-            if job.status == JobStatus.QUEUED:
-                # before the notification, so whoever it wakes reads the job as processing
-                self._queued_to_processing(keys=[job_key(job.id)], args=[stamp], client=pipe)
-            _publish(pipe, job.id, block=index, status=BlockStatus.PROCESSING)
-            pipe.execute()
-
-    def finish_block(self, job: JobRecord, index: int, result: dict[str, str | int]) -> bool:
-        """Record a finished block; True for exactly one caller once every block is done.
-        A "timings" entry of `result` goes to the job's timings hash, not the block's."""
-        result = dict(result)
-        timings = result.pop("timings", None)
-        with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(
-                block_key(job.id, index),
-                mapping={**result, "status": BlockStatus.COMPLETED.value, "error": ""},
-            )
-            pipe.hsetnx(block_key(job.id, index), "finished_at", now_iso())
-            pipe.sadd(done_key(job.id), index)
-            pipe.expireat(done_key(job.id), job.expires_at)
-            pipe.scard(done_key(job.id))
-            pipe.hset(job_key(job.id), "updated_at", now_iso())
-            pipe.hdel(running_blocks_key(), running_field(job.id, index))
-            _publish(pipe, job.id, block=index, status=BlockStatus.COMPLETED)
-            if timings:  # in the same transaction: a finished block always has its timings
-                pipe.hset(timings_key(job.id), str(index), timings)
-                pipe.expireat(timings_key(job.id), job.expires_at)
-            done = pipe.execute()[4]
-        if done < job.n_blocks:
-            return False
-        marker = combine_marker_key(job.id)
-        return bool(self.redis.set(marker, "1", nx=True, exat=job.expires_at))
-
-    def timings(self, job: JobRecord) -> list[str | None]:
-        """Each block's stored timings, in order (None where none were kept)."""
-        if not job.n_blocks:
-            return []
-        return self.redis.hmget(timings_key(job.id), [str(i) for i in range(job.n_blocks)])
-
-    def fail_block(self, job_id: str, index: int, error: str) -> None:
-        """Fail the block and its job, unless the block was already made: a finished block is
-        never marked failed by whatever goes wrong after it (sending the combine, say)."""
-        failed = self._fail_unfinished_block(
-            keys=[block_key(job_id, index), running_blocks_key()],
-            args=[error, running_field(job_id, index)],
         )
-        if failed:
-            self.redis.publish(
-                job_events_channel(job_id),
-                json.dumps({"block": index, "status": BlockStatus.FAILED.value}),
-            )
-            self.fail(job_id, f"block {index}: {error}")
+
+    def hold_rest(self, job_id: str) -> None:
+        """The job's blocks after the first are held until its task ends."""
+        self.redis.hset(job_key(job_id), REST_HELD, "1")
+
+    def take_held_rest(self, job_id: str) -> bool:
+        """True for the one caller that takes the hold (HDEL): it sends the rest."""
+        return bool(self.redis.hdel(job_key(job_id), REST_HELD))
 
     def count_recovery(self, job_id: str) -> None:
         self.redis.hincrby(job_key(job_id), "recoveries", 1)
-
-    def not_running(self, job_id: str, index: int) -> None:
-        """The block's task will run again later (a provider retry): no process holds it."""
-        self.redis.hdel(running_blocks_key(), running_field(job_id, index))
-
-    def reopen_combine(self, job_id: str) -> None:
-        """Let the next finisher enqueue the combine again (the one who won could not)."""
-        self.redis.delete(combine_marker_key(job_id))
-
-    def set_combining(self, job_id: str) -> None:
-        """Mark the combine as started; `combine_runs` counts how often (once, normally)."""
-        self._set_status_unless_finished(job_id, JobStatus.COMBINING)
-        self.redis.hincrby(job_key(job_id), "combine_runs", 1)
-
-    def complete(
-        self,
-        job: JobRecord,
-        storage_key: str | None,
-        duration_ms: int,
-        offsets: list[tuple[int, int]],
-    ) -> None:
-        with self.redis.pipeline(transaction=True) as pipe:
-            for index, (start_ms, end_ms) in enumerate(offsets):
-                pipe.hset(
-                    block_key(job.id, index), mapping={"start_ms": start_ms, "end_ms": end_ms}
-                )
-            pipe.hset(
-                job_key(job.id),
-                mapping={
-                    "status": JobStatus.COMPLETED.value,
-                    "storage_key": storage_key or "",
-                    "duration_ms": duration_ms,
-                    "updated_at": now_iso(),
-                },
-            )
-            pipe.zrem(active_jobs_key(), job.id)
-            _publish(pipe, job.id, status=JobStatus.COMPLETED)
-            pipe.execute()
-        self._announce(job.id, JobStatus.COMPLETED)
-        JOBS.labels("completed").inc()
-
-    def fail(self, job_id: str, error: str) -> None:
-        """Mark the job failed, keeping the first reason; a completed job stays completed."""
-        key = job_key(job_id)
-
-        def mark(pipe: redis.client.Pipeline) -> bool:
-            status = pipe.hget(key, "status")
-            if status in (None, JobStatus.COMPLETED.value):
-                return False
-            pipe.multi()
-            pipe.hsetnx(key, "error", error)
-            pipe.hset(key, mapping={"status": JobStatus.FAILED.value, "updated_at": now_iso()})
-            pipe.zrem(active_jobs_key(), job_id)
-            return status != JobStatus.FAILED.value
-
-        failed = self.redis.transaction(mark, key, value_from_callable=True)
-        if failed:
-            JOBS.labels("failed").inc()  # counted once, by whoever failed it
-        self._skip_queued_blocks(job_id)
-        self.redis.publish(job_events_channel(job_id), json.dumps({"status": JobStatus.FAILED}))
-        if failed:
-            self._announce(job_id, JobStatus.FAILED)
-
-    def _announce(self, job_id: str, status: JobStatus) -> None:
-        """Tell on_finished; its failure never undoes or fails the outcome itself."""
-        if self.on_finished is None:
-            return
-        try:
-            self.on_finished(job_id, status)
-        except Exception:
-            log.exception("job %s is %s, but announcing it failed", job_id, status.value)
-
-    def _skip_queued_blocks(self, job_id: str) -> None:
-        """Blocks of a failed job that never started are `skipped`: they did not run, and a
-        retry runs them."""
-        n_blocks = self.redis.hget(job_key(job_id), "n_blocks")
-        with self.redis.pipeline(transaction=False) as pipe:
-            for index in range(int(n_blocks or 0)):
-                self._queued_to_skipped(keys=[block_key(job_id, index)], client=pipe)
-            pipe.execute()
-
-    def _set_status_unless_finished(self, job_id: str, new: JobStatus) -> None:
-        key = job_key(job_id)
-
-        def move(pipe: redis.client.Pipeline) -> None:
-            current = pipe.hget(key, "status")
-            if current is None or JobStatus(current).finished:
-                return
-            pipe.multi()
-            pipe.hset(key, mapping={"status": new.value, "updated_at": now_iso()})
-
-        self.redis.transaction(move, key)
-
-
-def _publish(pipe: redis.client.Pipeline, job_id: str, **event: str | int) -> None:
-    """Tell whoever listens (progressive streams, event feeds) what changed, as it changes."""
-    pipe.publish(job_events_channel(job_id), json.dumps(event))

@@ -1,0 +1,126 @@
+"""A job's blocks as they are made: started, finished (the one finisher found), failed; part
+of JobStore (utils/jobs/store.py), which every caller uses.
+
+Finishing a block is SADD, then SCARD == n_blocks, then SET NX on the combine marker, so a
+redelivered task adds the same index again (the count never runs ahead) and exactly one task
+enqueues the combine however many race. Keys: docs/ARCHITECTURE.md, "Redis schema".
+"""
+
+from __future__ import annotations
+
+import json
+
+import redis
+from redis.commands.core import Script
+
+from utils.clock import now_iso
+from utils.jobs.models import BlockStatus, JobRecord, JobStatus
+from utils.names import (
+    block_key,
+    combine_marker_key,
+    done_key,
+    job_events_channel,
+    job_key,
+    running_blocks_key,
+    running_field,
+    timings_key,
+)
+
+# queued -> processing, inside the block's start: every block's first task asks.
+QUEUED_TO_PROCESSING = (
+    "if redis.call('HGET', KEYS[1], 'status') == 'queued' then "
+    "redis.call('HSET', KEYS[1], 'status', 'processing', 'updated_at', ARGV[1]) end"
+)
+# KEYS: block, running blocks. ARGV: error, running field. 1 if the block was failed.
+FAIL_UNFINISHED_BLOCK = (
+    "local status = redis.call('HGET', KEYS[1], 'status') "
+    "if status == false or status == 'completed' then return 0 end "
+    "redis.call('HSET', KEYS[1], 'status', 'failed', 'error', ARGV[1]) "
+    "redis.call('HDEL', KEYS[2], ARGV[2]) "
+    "return 1"
+)
+
+
+def publish_change(pipe: redis.client.Pipeline, job_id: str, **event: str | int) -> None:
+    """Tell whoever listens (progressive streams, event feeds) what changed, as it changes."""
+    pipe.publish(job_events_channel(job_id), json.dumps(event))
+
+
+class BlockRecords:
+    redis: redis.Redis
+    _queued_to_processing: Script
+    _fail_unfinished_block: Script
+
+    def start_block(self, job: JobRecord, index: int, worker: str = "") -> None:
+        """The block is being made by `worker` (utils/jobs/liveness.py), which beat watches."""
+        stamp = now_iso()
+        with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(
+                block_key(job.id, index),
+                mapping={
+                    "status": BlockStatus.PROCESSING.value,
+                    "worker": worker,
+                    "started_at": stamp,
+                },
+            )
+            pipe.hincrby(block_key(job.id, index), "attempts", 1)
+            pipe.hset(job_key(job.id), "updated_at", stamp)
+            pipe.hset(running_blocks_key(), running_field(job.id, index), worker)
+            if job.status == JobStatus.QUEUED:
+                # before the notification, so whoever it wakes reads the job as processing
+                self._queued_to_processing(keys=[job_key(job.id)], args=[stamp], client=pipe)
+            publish_change(pipe, job.id, block=index, status=BlockStatus.PROCESSING)
+            pipe.execute()
+
+    def finish_block(self, job: JobRecord, index: int, result: dict[str, str | int]) -> bool:
+        """Record a finished block; True for exactly one caller once every block is done.
+        A "timings" entry of `result` goes to the job's timings hash, not the block's."""
+        result = dict(result)
+        timings = result.pop("timings", None)
+        with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(
+                block_key(job.id, index),
+                mapping={**result, "status": BlockStatus.COMPLETED.value, "error": ""},
+            )
+            pipe.hsetnx(block_key(job.id, index), "finished_at", now_iso())
+            pipe.sadd(done_key(job.id), index)
+            pipe.expireat(done_key(job.id), job.expires_at)
+            pipe.scard(done_key(job.id))
+            pipe.hset(job_key(job.id), "updated_at", now_iso())
+            pipe.hdel(running_blocks_key(), running_field(job.id, index))
+            publish_change(pipe, job.id, block=index, status=BlockStatus.COMPLETED)
+            if timings:  # in the same transaction: a finished block always has its timings
+                pipe.hset(timings_key(job.id), str(index), timings)
+                pipe.expireat(timings_key(job.id), job.expires_at)
+            done = pipe.execute()[4]
+        if done < job.n_blocks:
+            return False
+        marker = combine_marker_key(job.id)
+        return bool(self.redis.set(marker, "1", nx=True, exat=job.expires_at))
+
+    def timings(self, job: JobRecord) -> list[str | None]:
+        """Each block's stored timings, in order (None where none were kept)."""
+        if not job.n_blocks:
+            return []
+        return self.redis.hmget(timings_key(job.id), [str(i) for i in range(job.n_blocks)])
+
+    def provider_of(self, job_id: str, index: int) -> str | None:
+        return self.redis.hget(block_key(job_id, index), "provider")
+
+    def fail_block(self, job_id: str, index: int, error: str) -> None:
+        """Fail the block and its job, unless the block was already made: a finished block is
+        never marked failed by whatever goes wrong after it (sending the combine, say)."""
+        failed = self._fail_unfinished_block(
+            keys=[block_key(job_id, index), running_blocks_key()],
+            args=[error, running_field(job_id, index)],
+        )
+        if failed:
+            self.redis.publish(
+                job_events_channel(job_id),
+                json.dumps({"block": index, "status": BlockStatus.FAILED.value}),
+            )
+            self.fail(job_id, f"block {index}: {error}")  # JobOutcomes.fail, on the facade
+
+    def not_running(self, job_id: str, index: int) -> None:
+        """The block's task will run again later (a provider retry): no process holds it."""
+        self.redis.hdel(running_blocks_key(), running_field(job_id, index))

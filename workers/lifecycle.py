@@ -1,0 +1,170 @@
+"""A worker process's life: what it sets up as it starts, builds once, and does as it stops.
+
+Celery imports this module in every worker and in beat (the app's `include`,
+workers/celery_app.py) before it sends any of these signals:
+
+    setup_logging            every process's logs through structlog (utils/logs.py)
+    celeryd_init             a worker node counts its metrics in multiprocess mode
+    worker_init              a thread pool (the network pool) builds its cloud providers, opens
+                             its CPU lane and starts the blocks handed the slots it frees
+    worker_ready             the node serves its metrics on WORKER_METRICS_PORT; a thread pool
+                             starts beating
+    worker_process_init      a process of the local pool is niced, beats, loads the voice
+    worker_shutdown          blocks started here end before the process does
+    worker_process_shutdown  a pool process's metric files are marked dead
+
+`worker_context()` is what the process builds once and every task in it reuses. It is built
+here rather than in workers/context.py because it ties the process's parts together: tasks
+are sent through this app, and a job's outcome sends its webhook.
+
+Every metric has labels, so its values are made when first counted: after celeryd_init has
+chosen multiprocess mode (workers/metrics.py use_multiprocess), though Celery imports this
+module, and with it utils/metrics.py, before it sends celeryd_init.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from functools import lru_cache
+
+from celery import signals
+
+from config import get_settings
+from utils.accounts.user_accounts import cipher_from
+from utils.cpus import usable_cpus
+from utils.jobs.liveness import Heartbeat
+from utils.jobs.queue import JobQueue
+from utils.logs import configure_logging
+from utils.names import LOCAL_BLOCKS_QUEUE
+from utils.webhooks.deliveries import Deliveries
+from utils.webhooks.signing_secrets import WebhookSecrets
+from workers import cpu_lane, direct_handoff
+from workers.block_attempts import make_handed_block
+from workers.celery_app import app
+from workers.context import WorkerContext, build_context
+from workers.cpu_lane import CPU_WORK_NICENESS
+from workers.webhooks import announcer
+
+log = logging.getLogger(__name__)
+# The SDKs' HTTP client logs every request at INFO: at hundreds of calls a second that is noise,
+# and a lock every thread of the network pool waits on. Failures are logged as block errors.
+logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+@lru_cache
+def worker_context() -> WorkerContext:
+    settings = get_settings()
+    ctx = build_context(settings, JobQueue(app))
+    # a job's outcome sends its webhook, whichever task reaches it
+    ctx.jobs.on_finished = announcer(ctx.jobs, ctx.queue, settings)
+    return ctx
+
+
+@lru_cache
+def webhook_deliveries() -> Deliveries:
+    return Deliveries(worker_context().redis)
+
+
+@lru_cache
+def webhook_secrets() -> WebhookSecrets:
+    ctx = worker_context()
+    return WebhookSecrets(ctx.redis, cipher_from(ctx.settings))
+
+
+def takes_local_blocks() -> bool:
+    """Whether this worker consumes the local blocks' queue (its -Q)."""
+    return LOCAL_BLOCKS_QUEUE in app.amqp.queues.consume_from
+
+
+@signals.setup_logging.connect
+def _setup_logging(loglevel=None, **_) -> None:
+    # Connected, so Celery leaves logging alone; its --loglevel still sets the level.
+    configure_logging(get_settings().log_format, loglevel or logging.INFO)
+
+
+@signals.celeryd_init.connect
+def _count_across_processes(sender=None, **_) -> None:
+    settings = get_settings()
+    if settings.WORKER_METRICS_PORT:
+        from workers.metrics import metrics_dir, use_multiprocess
+
+        use_multiprocess(metrics_dir(settings.DATA_DIR, str(sender)))
+
+
+@signals.worker_init.connect
+def start_network_process(sender=None, **_) -> None:
+    """A worker running its tasks on threads (the network pool) starts the blocks handed the
+    slots it frees itself, and runs their CPU work on its low-priority lane."""
+    if sender is None or not _runs_on_threads(sender.pool_cls):
+        return
+    _build_cloud_providers(worker_context())
+    cpu_lane.open_lane(usable_cpus())
+    # as many threads for handed blocks as the pool has for tasks: each is one slot's call
+    threads = sender.concurrency if isinstance(sender.concurrency, int) else 0  # or "auto"
+    direct_handoff.serve(_make_handed_block, threads or usable_cpus())
+
+
+def _make_handed_block(job_id: str, index: int, queue: str) -> None:
+    make_handed_block(worker_context(), job_id, index, queue, local=takes_local_blocks())
+
+
+def _build_cloud_providers(ctx: WorkerContext) -> None:
+    """Each cloud provider's SDK imported and client built before the first block: imported by
+    a first block instead, it would hold up that block's request by a second or more."""
+    for name in ctx.providers.names():
+        try:
+            if not ctx.providers.runs_locally(name):
+                ctx.providers.get(name).warm_up()
+        except Exception:  # a provider that cannot be built now will say why on its first block
+            log.warning("could not prepare provider %s", name, exc_info=True)
+
+
+def _runs_on_threads(pool_cls) -> bool:
+    # an alias from the command line ("threads") or the pool's class
+    name = pool_cls if isinstance(pool_cls, str) else getattr(pool_cls, "__module__", "")
+    return name in ("threads", "celery.concurrency.thread")
+
+
+@signals.worker_ready.connect
+def _worker_ready(**_) -> None:
+    settings = get_settings()
+    if settings.WORKER_METRICS_PORT:
+        from workers.metrics import serve
+
+        serve(settings.WORKER_METRICS_PORT)
+    if not takes_local_blocks():
+        # A thread pool's tasks run in this process: it beats from now on, so probes see a
+        # live worker before its first block (a prefork pool's processes beat as they start).
+        Heartbeat.ensure(worker_context().redis)
+
+
+@signals.worker_process_init.connect
+def start_local_process(**_) -> None:
+    """A process of a pool that takes local blocks counts itself in the local pool at once (so
+    slots exist before its first block) and loads the default voice before a block waits."""
+    if not takes_local_blocks():
+        return
+    # CPU-bound synthesis yields to the network pool: a cloud block whose audio has arrived
+    # (or that was handed a slot) must not wait for a core while the account's slot idles.
+    os.nice(CPU_WORK_NICENESS)
+    ctx = worker_context()
+    Heartbeat.ensure(ctx.redis, local=True)
+    try:
+        ctx.providers.get(ctx.settings.DEFAULT_PROVIDER).warm_up()
+    except Exception:  # a provider that cannot warm up now will say why on its first block
+        log.warning("could not warm up %s", ctx.settings.DEFAULT_PROVIDER, exc_info=True)
+
+
+@signals.worker_shutdown.connect
+def stop_network_process(**_) -> None:
+    """Blocks started here end before the process does (their slots handed on by message)."""
+    direct_handoff.stop()
+    cpu_lane.close_lane()
+
+
+@signals.worker_process_shutdown.connect
+def _process_exited(pid=None, **_) -> None:
+    from workers.metrics import process_exited
+
+    process_exited(pid or os.getpid())
