@@ -13,6 +13,7 @@ import time
 from bench.service_bench import SENTENCES, _epoch, _job
 from bench.stack import OTHER_USER, Stack, cpu_seconds, tree_cpu_seconds
 from utils.cpus import usable_cpus
+from utils.names import job_key
 
 LATENCY_MS = 300
 
@@ -45,7 +46,7 @@ def utilization(limit: int, blocks: int, piper_every: int | None = None) -> dict
             network_cpu_s = sum(cpu_seconds(pid) for pid in network) - cpu_before
             machine_cpu_s = tree_cpu_seconds() - machine_before
             wall_s = time.time() - started
-        seconds = _epoch(stack.client.hget(f"tts:job:{job_id}", "updated_at")) - started
+        seconds = _epoch(stack.client.hget(job_key(job_id), "updated_at")) - started
         stats = stack.simulator.stats()
     cpu_per_block_s = network_cpu_s / stats["tts_requests"]
     return {
@@ -82,7 +83,7 @@ def fairness(limit: int = 10, backlog: int = 300, small: int = 2) -> dict:
             big = big_user.post("/tts", json=_job(backlog, "cloud", "big")).json()["job_id"]
             time.sleep(1.0)  # the large job is being worked on and the rest of it waits
             behind = _timed(stack, small_user, _job(small, "cloud", "behind"))
-            big_done = stack.client.hget(f"tts:job:{big}", "status")
+            big_done = stack.client.hget(job_key(big), "status")
     return {
         "limit": limit,
         "backlog_blocks": backlog,
@@ -98,7 +99,7 @@ def _timed(stack: Stack, http, job: dict) -> float:
     started = time.time()
     job_id = http.post("/tts", json=job).json()["job_id"]
     assert stack.wait_done(job_id) == "completed"
-    return _epoch(stack.client.hget(f"tts:job:{job_id}", "updated_at")) - started
+    return _epoch(stack.client.hget(job_key(job_id), "updated_at")) - started
 
 
 def network_pool_memory(in_flight: int = 64) -> dict:
@@ -114,7 +115,7 @@ def network_pool_memory(in_flight: int = 64) -> dict:
             idle = sum(_rss_mb(pid) for pid in network)
             job_id = http.post("/tts", json=_job(in_flight, "cloud", "mem")).json()["job_id"]
             peak, seen = idle, 0
-            while stack.client.hget(f"tts:job:{job_id}", "status") not in ("completed", "failed"):
+            while stack.client.hget(job_key(job_id), "status") not in ("completed", "failed"):
                 seen = max(seen, stack.simulator.stats()["in_flight"])
                 peak = max(peak, sum(_rss_mb(pid) for pid in network))
                 time.sleep(0.2)

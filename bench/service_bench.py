@@ -17,6 +17,7 @@ from bench.stack import Stack, cpu_seconds
 from config import ProviderConfig
 from utils.audio.pcm import encode_mp3, to_pcm
 from utils.cpus import usable_cpus
+from utils.names import block_key, job_key
 from workers.providers import ProviderRegistry, SynthesisRequest
 
 RUNS = 3  # timed runs per measurement; the median is reported
@@ -51,15 +52,15 @@ def _run_job(stack: Stack, http: httpx.Client, job: dict) -> tuple[float, str]:
     job_id = http.post("/tts", json=job).json()["job_id"]
     status = stack.wait_done(job_id)
     assert status == "completed", f"benchmark job {job_id} {status}"
-    return _epoch(stack.client.hget(f"tts:job:{job_id}", "updated_at")) - started, job_id
+    return _epoch(stack.client.hget(job_key(job_id), "updated_at")) - started, job_id
 
 
 def _combine_seconds(stack: Stack, job_id: str, n: int) -> float:
     """From the last block stored to the job completed: the combine's share of the wait."""
     last_block = max(
-        _epoch(stack.client.hget(f"tts:job:{job_id}:block:{i}", "finished_at")) for i in range(n)
+        _epoch(stack.client.hget(block_key(job_id, i), "finished_at")) for i in range(n)
     )
-    return _epoch(stack.client.hget(f"tts:job:{job_id}", "updated_at")) - last_block
+    return _epoch(stack.client.hget(job_key(job_id), "updated_at")) - last_block
 
 
 def fan_out(blocks: int = 20, latency_ms: int = 300) -> dict:
@@ -192,8 +193,8 @@ def streaming(blocks: int = 6) -> dict:
             thread.start()
             stack.wait_done(job_id)
             thread.join(30)
-        block0 = _epoch(stack.client.hget(f"tts:job:{job_id}:block:0", "finished_at"))
-        completed = _epoch(stack.client.hget(f"tts:job:{job_id}", "updated_at"))
+        block0 = _epoch(stack.client.hget(block_key(job_id, 0), "finished_at"))
+        completed = _epoch(stack.client.hget(job_key(job_id), "updated_at"))
     return {
         "blocks": blocks,
         "first_byte_after_block0_ms": round((first_byte[0] - block0) * 1000, 1),

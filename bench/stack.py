@@ -17,6 +17,7 @@ from scripts.commands import api_command, pool_commands, worker_command
 from simulator import SimulatorServer
 from utils.auth.users import UserStore
 from utils.embedded_redis import EmbeddedRedis, free_port
+from utils.names import job_key
 
 BENCH_USER, BENCH_PASSWORD = "bench", "bench-password"
 OTHER_USER = "bench-other"  # a second user, same password, for fairness
@@ -176,7 +177,7 @@ class Stack:
         """Watch the job's status in Redis (not through the API, so polling costs nothing)."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            status = self.client.hget(f"tts:job:{job_id}", "status")
+            status = self.client.hget(job_key(job_id), "status")
             if status in ("completed", "failed"):
                 return status
             time.sleep(poll_s)
