@@ -12,6 +12,7 @@ from dataclasses import replace
 from api.schemas import MAX_SPEED, MIN_SPEED, TAG_MAX_CHARS, BlockIn, JobIn
 from api.ssml_blocks import job_items
 from config import Settings
+from utils.accounts.upstream_access import SubmitChecks
 from utils.audio.formats import OutputFormat, describe_output_formats
 from utils.audio.loudness_target import (
     LUFS_RANGE,
@@ -66,6 +67,7 @@ def _check_block(
     settings: Settings,
     providers: ProviderRegistry,
     voices: _VoiceLists,
+    accounts: SubmitChecks | None = None,
 ) -> tuple[BlockSpec | None, list[tuple[str, str]]]:
     problems: list[tuple[str, str]] = []
     text = block.text.strip()
@@ -94,6 +96,8 @@ def _check_block(
     if provider_name is None:
         allowed = _allowed(providers.names_for(owner))
         return None, [*problems, ("provider", f"unknown provider {asked!r}; allowed: {allowed}")]
+    if accounts and (refused := accounts.problem(provider_name)):  # base_url's address
+        return None, [*problems, ("provider", refused)]
     provider = providers.get(provider_name)
     voice = block.voice or provider.default_voice
     known = voices.of(provider_name)
@@ -209,8 +213,9 @@ def validate_job(
 
     specs: list[BlockSpec] = []
     voices = _VoiceLists(providers)
+    accounts = SubmitChecks(providers)
     for item in items[: settings.MAX_BLOCKS]:
-        spec, problems = _check_block(item.block, owner, settings, providers, voices)
+        spec, problems = _check_block(item.block, owner, settings, providers, voices, accounts)
         errors += [item.error(field, message) for field, message in problems]
         if spec:
             specs.append(replace(spec, volume_db=item.volume_db) if item.volume_db else spec)
