@@ -135,7 +135,8 @@ class GuardedTransport(httpx.BaseTransport):
     """httpx's HTTP/1.1 transport, over httpcore's pool, with the guarded network backend."""
 
     def __init__(self, policy: AddressPolicy, limits: httpx.Limits | None = None):
-        limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=20)
+        # as the OpenAI SDK's own client: an account may allow up to 1000 requests in flight
+        limits = limits or httpx.Limits(max_connections=1000, max_keepalive_connections=100)
         self._pool = httpcore.ConnectionPool(
             ssl_context=_tls_context(),
             max_connections=limits.max_connections,
