@@ -2,9 +2,9 @@
 
 Every process (API, worker, beat, CLI) builds its settings through `get_settings()`, so a value
 changed in `.env` means the same thing everywhere. Settings of one subsystem are a group of
-their own (settings/: S3_*, CLOUDINARY_*, PIPER_*, SPEECH_*, RATE_LIMIT_*, WEBHOOK_*), held
-here as one field each: `settings.s3.bucket` is S3_BUCKET. Each setting's docstring is its
-description (FieldInfo.description).
+their own (settings/: S3_*, CLOUDINARY_*, PIPER_*, SPEECH_*, RATE_LIMIT_*, WEBHOOK_*,
+USER_ACCOUNT_*), held here as one field each: `settings.s3.bucket` is S3_BUCKET. Each
+setting's docstring is its description (FieldInfo.description).
 
 Settings refused at start end the process with `SettingsError`: each bad setting's name and
 what is wrong with it, never its value (values here include the Redis password, API keys and
@@ -13,23 +13,25 @@ the Cloudinary secret).
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-import pydantic_settings
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from settings.base import PROJECT_ROOT, SHARED_CONFIG, GroupsSource, env_fields, setting_name
+from settings.base import PROJECT_ROOT, SHARED_CONFIG, GroupsSource, env_fields
+from settings.errors import SettingsError as SettingsError  # the entry points catch it here
+from settings.errors import describe_errors as refused_settings
+from settings.errors import read_settings
 from settings.parsing import HostPatterns, OptionalSecret, RedisUrl, is_loopback
 from settings.piper import PiperSettings, VoiceCatalogueSettings
 from settings.providers import ProviderConfig, default_providers
 from settings.rate_limits import RateLimitSettings
 from settings.speech import SpeechSettings
 from settings.storage import CloudinarySettings, S3Settings, StorageSettings
+from settings.user_accounts import UserAccountSettings
 from settings.webhooks import WebhookSettings
 
 DEV_SECRET_KEY = "dev-secret-key-change-me"
@@ -171,6 +173,10 @@ class Settings(BaseSettings):
     """Rate limits."""
     webhook: Annotated[WebhookSettings, NoDecode] = Field(default_factory=WebhookSettings)
     """Webhooks (a job's callback_url)."""
+    user_account: Annotated[UserAccountSettings, NoDecode] = Field(
+        default_factory=UserAccountSettings
+    )
+    """Users' own provider accounts."""
 
     @classmethod
     def settings_customise_sources(
@@ -268,45 +274,11 @@ class Settings(BaseSettings):
         return getattr(getattr(self, group) if group else self, field)
 
 
-class SettingsError(SystemExit):
-    """Settings refused at start.
-
-    A SystemExit, so whichever entry point reads the settings first (uvicorn importing the app,
-    celery loading workers.celery_app, the CLI, the run command) ends with this message alone:
-    no traceback, and no chained ValidationError, whose text shows the input values.
-    """
-
-
-# pydantic-settings' message for a value that is not the JSON its setting needs.
-_UNPARSED = re.compile(r'error parsing value for field "(\w+)"')
-JSON_EXPECTED = "cannot be parsed (JSON expected)"
-
-
 def describe_errors(exc: ValidationError) -> str:
     """One line per bad setting: its name and the problem, without the value given."""
-    lines = []
-    for error in exc.errors(include_url=False, include_input=True):
-        # A check across settings (loc empty) names its settings in its message.
-        name = setting_name(Settings, error["loc"])
-        message = error["msg"].removeprefix("Value error, ")
-        if unparsed := _UNPARSED.match(message):  # a group's setting that is not JSON
-            name, message = setting_name(Settings, (*error["loc"], unparsed[1])), JSON_EXPECTED
-        value = error.get("input")
-        # Pydantic's own messages do not quote the input, but a validator's might.
-        if isinstance(value, str) and len(value) >= 4 and value in message:
-            message = message.replace(value, "<hidden>")
-        lines.append(f"  {name}: {message}" if name else f"  {message}")
-    return "invalid settings (environment or .env):\n" + "\n".join(lines)
+    return refused_settings(exc, Settings)
 
 
 @lru_cache
 def get_settings() -> Settings:
-    try:
-        return Settings()
-    except ValidationError as exc:
-        raise SettingsError(describe_errors(exc)) from None
-    except pydantic_settings.SettingsError as exc:
-        # A value that is not valid JSON (PROVIDERS); pydantic-settings names the field only.
-        name = _UNPARSED.search(str(exc))
-        problem = f"{name[1] if name else exc}: {JSON_EXPECTED}"
-        raise SettingsError(f"invalid settings (environment or .env):\n  {problem}") from None
+    return read_settings(Settings)

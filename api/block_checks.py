@@ -10,6 +10,7 @@ import difflib
 
 from api.schemas.jobs import MAX_SPEED, MIN_SPEED, TAG_MAX_CHARS, BlockIn
 from config import Settings
+from utils.accounts.upstream_access import SubmitChecks
 from utils.errors import ConfigurationError, ProviderError
 from utils.jobs.models import BlockSpec
 from utils.text.sentences import speakable
@@ -48,6 +49,7 @@ def check_block(
     settings: Settings,
     providers: ProviderRegistry,
     voices: VoiceLists,
+    accounts: SubmitChecks | None = None,
 ) -> tuple[BlockSpec | None, list[tuple[str, str]]]:
     problems: list[tuple[str, str]] = []
     text = block.text.strip()
@@ -76,6 +78,8 @@ def check_block(
     if provider_name is None:
         allowed = _allowed(providers.names_for(owner))
         return None, [*problems, ("provider", f"unknown provider {asked!r}; allowed: {allowed}")]
+    if accounts and (refused := accounts.problem(provider_name)):  # base_url's address
+        return None, [*problems, ("provider", refused)]
     provider = providers.get(provider_name)
     voice = block.voice or provider.default_voice
     known = voices.of(provider_name)

@@ -23,6 +23,7 @@ from api.block_checks import VoiceLists, check_block, tag_problem
 from api.schemas.jobs import JobIn
 from api.ssml_blocks import job_items
 from config import Settings
+from utils.accounts.upstream_access import SubmitChecks
 from utils.audio.formats import OutputFormat, describe_output_formats
 from utils.audio.loudness_target import (
     LUFS_RANGE,
@@ -191,8 +192,9 @@ def check_job(
 
     specs: list[BlockSpec] = []
     voices = VoiceLists(providers)
+    accounts = SubmitChecks(providers)
     for item in items[: settings.MAX_BLOCKS]:
-        spec, problems = check_block(item.block, owner, settings, providers, voices)
+        spec, problems = check_block(item.block, owner, settings, providers, voices, accounts)
         errors += [item.error(field, message) for field, message in problems]
         if spec:
             specs.append(replace(spec, volume_db=item.volume_db) if item.volume_db else spec)

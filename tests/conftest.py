@@ -82,6 +82,10 @@ os.environ.update(
         # TestClient's requests name the host "testserver"
         "ALLOWED_HOSTS": "testserver,127.0.0.1,localhost,[::1]",
         "PROVIDERS": json.dumps(PROVIDERS),
+        # Users' own accounts of the tests point at the simulator (or servers of their own)
+        # on 127.0.0.1: allowed here, as an operator would allow a server on their network.
+        # `localhost` is not on the list: tests of the refusals use it.
+        "USER_ACCOUNT_ALLOWED_HOSTS": "127.0.0.1",
         # The public voice catalogue is never asked: here nothing answers (the installed
         # voices alone), and tests of the catalogue start a mirror of their own
         # (simulator/piper_voices.py).

@@ -11,6 +11,7 @@ from api.deps import AccountsDep, CurrentUser, ProvidersDep
 from api.schemas.accounts import AccountIn, AccountOut
 from config import ProviderConfig
 from settings.provider_types import ACCOUNT_NAME_PATTERN
+from utils.accounts.upstream_access import account_policy, base_url_problem
 from utils.errors import FieldError, InvalidRequest, NotFound
 
 router = APIRouter(prefix="/accounts", tags=["accounts"])
@@ -39,6 +40,8 @@ def save_account(
         raise InvalidRequest(
             [FieldError(tuple(e["loc"]) or ("body",), e["msg"]) for e in exc.errors()]
         ) from None
+    if problem := base_url_problem(config.base_url, account_policy()):  # resolves the host
+        raise InvalidRequest([FieldError(("base_url",), problem)])
     saved = accounts.save(user.username, body.name, config)
     response.headers["Location"] = f"/accounts/{body.name}"
     return AccountOut(**saved)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from config import Settings
+from utils.accounts.upstream_access import SubmitChecks
 from utils.errors import ConfigurationError, FieldError, InvalidRequest, ProviderError
 from workers.providers import ProviderRegistry
 from workers.providers.openai_names import OPENAI_MODELS, OPENAI_VOICES
@@ -103,6 +104,8 @@ def speech_target(
         mapped_provider, _, voice = mapped.partition("/")
         provider_name = providers.resolve(owner, mapped_provider) or provider_name
         sub_model = None
+    if refused := SubmitChecks(providers).problem(provider_name):  # base_url's address
+        raise _refuse("model", refused)
     return SpeechTarget(
         provider=provider_name,
         voice=resolve_voice(voice, provider_name, settings, providers),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from tests.conftest import SIMULATOR_URL
+from tests.inner_network import PUBLIC, LoopbackServer, dns_fixture, network_fixture  # noqa: F401
 from utils.accounts.user_accounts import UserAccounts, cipher_from
 from utils.names import user_accounts_key
 
@@ -87,3 +88,47 @@ def test_a_key_or_url_no_request_could_carry_is_refused_without_quoting_the_key(
         assert response.json()["detail"][0]["field"] == "base_url"
         assert "secret" not in response.text  # a URL may carry credentials: never echoed
     assert app.get("/accounts", headers=alice).json() == []
+
+
+def test_a_base_url_reaching_inside_the_network_is_refused_without_a_request(app, alice, dns):
+    dns["nowhere.example"] = []
+    with LoopbackServer() as server:
+        refused = {
+            "http://169.254.169.254/latest": "169.254.169.254 is a link-local address",
+            "http://10.0.0.1/v1": "10.0.0.1 is a private address",
+            f"http://localhost:{server.port}/v1": "localhost resolves to 127.0.0.1, a loopback",
+            f"http://[::1]:{server.port}/v1": "::1 is a loopback address",
+            "http://127.0.0.2/v1": "127.0.0.2 is a loopback address",  # not the one allowed
+            "http://nowhere.example/v1": "its host nowhere.example does not resolve",
+        }
+        for base_url, reason in refused.items():
+            response = app.post("/accounts", headers=alice, json=account(base_url=base_url))
+            assert response.status_code == 422, (base_url, response.text)
+            (problem,) = response.json()["detail"]
+            assert problem["field"] == "base_url" and reason in problem["msg"], problem
+    assert server.connections == 0
+    assert app.get("/accounts", headers=alice).json() == []
+
+
+def test_an_account_whose_name_now_resolves_inward_is_refused_at_submit(app, alice, dns, network):
+    dns["speech.example"] = [PUBLIC]  # a public server when registered (never connected to)
+    for name, kind, base_url in (
+        ("mine", "openai", "http://speech.example/v1"),
+        ("voices", "elevenlabs", "http://speech.example"),
+    ):
+        body = account(name=name, type=kind, base_url=base_url)
+        assert app.post("/accounts", headers=alice, json=body).status_code == 201
+    dns["speech.example"] = ["127.0.0.1"]
+    blocks = [{"text": "Hello.", "provider": "mine"}, {"text": "Hi.", "provider": "voices"}]
+    response = app.post("/tts", headers=alice, json={"blocks": blocks})
+    assert response.status_code == 422, response.text
+    problems = response.json()["detail"]
+    assert [p["field"] for p in problems] == ["blocks[0].provider", "blocks[1].provider"]
+    for problem in problems:
+        assert "base_url" in problem["msg"] and "127.0.0.1, a loopback" in problem["msg"]
+    speech = {"model": "mine", "input": "Hello.", "voice": "alloy"}
+    response = app.post("/v1/audio/speech", headers=alice, json=speech)
+    assert response.status_code == 400, response.text  # OpenAI's shape, as the route answers
+    error = response.json()["error"]
+    assert error["param"] == "model" and "base_url" in error["message"]
+    assert network.made == []  # not even the voice list was asked for

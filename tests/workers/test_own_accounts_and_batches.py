@@ -12,6 +12,7 @@ import pytest
 from tests.audio_helpers import decode
 from tests.conftest import SIMULATOR_URL
 from tests.helpers import wait_for_job
+from tests.inner_network import LoopbackServer
 
 pytestmark = pytest.mark.pipeline
 
@@ -22,12 +23,12 @@ def key_tag(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
-def own_account(app, headers, concurrency=1):
+def own_account(app, headers, concurrency=1, server_url=SIMULATOR_URL):
     body = {
         "name": "mine",
         "type": "openai",
         "api_key": ALICES_KEY,
-        "base_url": f"{SIMULATOR_URL}/v1",
+        "base_url": f"{server_url}/v1",
         "concurrency": concurrency,
         "voices": ["alloy"],
     }
@@ -66,6 +67,33 @@ def test_deleting_an_account_stops_its_use_at_once(app, alice, simulator, worker
     assert simulator.stats()["tts_requests"] <= 1  # at most the call already under way
     later = app.post("/tts", headers=alice, json={"blocks": blocks[:1]})
     assert later.status_code == 422
+
+
+def test_an_allowed_servers_error_reaches_its_owner_in_its_own_words(app, alice, simulator, worker):
+    own_account(app, alice)  # 127.0.0.1: the session's USER_ACCOUNT_ALLOWED_HOSTS
+    simulator.fault(400, message="voice 'alloy' is not loaded on this server")
+    blocks = [{"text": "Said by my own server.", "provider": "mine"}]
+    job_id = app.post("/tts", headers=alice, json={"blocks": blocks}).json()["job_id"]
+    status = wait_for_job(app, job_id, alice)
+    assert status["status"] == "failed", status
+    assert "voice 'alloy' is not loaded on this server" in status["blocks"][0]["error"], status
+
+
+def test_a_worker_refuses_a_host_the_operator_no_longer_allows(isolated_service):
+    # The API (this process) allows 127.0.0.1; the worker's operator has since emptied the list:
+    # the worker's own check, at connect time, decides.
+    app, alice = isolated_service(db=4, env={"USER_ACCOUNT_ALLOWED_HOSTS": ""}, pool="threads")
+    body = b'{"error": {"message": "inner-secret-words"}}'
+    with LoopbackServer(status=400, body=body) as server:
+        own_account(app, alice, server_url=server.url)
+        blocks = [{"text": "Never sent.", "provider": "mine"}]
+        job_id = app.post("/tts", headers=alice, json={"blocks": blocks}).json()["job_id"]
+        status = wait_for_job(app, job_id, alice)
+    assert status["status"] == "failed", status
+    error = status["blocks"][0]["error"]
+    assert "base_url: 127.0.0.1 is a loopback address" in error, status
+    assert "inner-secret-words" not in str(status)
+    assert server.connections == 0 and server.requests == []
 
 
 def test_a_job_of_blocks_alone_completes_and_downloads_as_a_zip(app, alice, worker):

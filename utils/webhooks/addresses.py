@@ -6,35 +6,32 @@ would be one job away. So a URL's host is resolved and every address it resolves
 globally routable, unless configuration allows more (WEBHOOK_ALLOW_PRIVATE, or the host listed
 in WEBHOOK_ALLOWED_HOSTS). The check runs at submit (a 422 naming callback_url) and again at
 each delivery, whose connection goes to the address checked then (utils/webhooks/sender.py),
-so a name that resolves elsewhere later (DNS rebinding) gains nothing.
+so a name that resolves elsewhere later (DNS rebinding) gains nothing. The rule itself is
+shared with users' own provider accounts (utils/net/addresses.py).
 """
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from utils.errors import CallbackRefused
+from utils.net import addresses
+from utils.net.addresses import IPAddress, non_global_kind
+
+__all__ = ["AddressPolicy", "Target", "check_callback_url", "non_global_kind", "resolve"]
 
 MAX_URL_CHARS = 2048
 SCHEMES = ("http", "https")
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
 
 @dataclass(frozen=True)
-class AddressPolicy:
-    allow_private: bool = False
-    allowed_hosts: tuple[str, ...] = ()  # lower case, IPv6 without brackets
+class AddressPolicy(addresses.AddressPolicy):
+    """The policy of utils/net/addresses.py, read from the WEBHOOK_ settings."""
 
     @classmethod
     def from_settings(cls, settings) -> AddressPolicy:
         return cls(settings.webhook.allow_private, tuple(settings.webhook.allowed_hosts))
-
-    def exempt(self, host: str) -> bool:
-        return self.allow_private or host.lower() in self.allowed_hosts
 
 
 @dataclass(frozen=True)
@@ -64,18 +61,13 @@ class Target:
 def check_callback_url(url: str, policy: AddressPolicy) -> Target:
     """The URL resolved and checked, or CallbackRefused saying why."""
     host, port, scheme, path = _parse(url)
-    addresses = resolve(host, port)
-    if not policy.exempt(host):
-        for address in addresses:
-            kind = non_global_kind(address)
-            if kind:
-                named = "is" if _is_literal(host) else f"resolves to {address},"
-                article = "an" if kind[0] in "aeiou" else "a"
-                raise CallbackRefused(
-                    f"{host} {named} {article} {kind} address, which webhooks may not call "
-                    "(WEBHOOK_ALLOW_PRIVATE or WEBHOOK_ALLOWED_HOSTS allows it)"
-                )
-    return Target(scheme, host, port, path, addresses[0])
+    found = resolve(host, port)
+    if reason := addresses.refusal(host, found, policy):
+        raise CallbackRefused(
+            f"{reason}, which webhooks may not call "
+            "(WEBHOOK_ALLOW_PRIVATE or WEBHOOK_ALLOWED_HOSTS allows it)"
+        )
+    return Target(scheme, host, port, path, found[0])
 
 
 def _parse(url: str) -> tuple[str, int, str, str]:
@@ -99,52 +91,9 @@ def _parse(url: str) -> tuple[str, int, str, str]:
     return parts.hostname.lower(), port or (443 if scheme == "https" else 80), scheme, path
 
 
-def _is_literal(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
-
-
 def resolve(host: str, port: int) -> list[IPAddress]:
     """Every address of `host` (one, for an address literal), in the resolver's order."""
-    try:
-        return [ipaddress.ip_address(host)]
-    except ValueError:
-        pass
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError, OSError):
-        raise CallbackRefused(f"its host {host} does not resolve to an address") from None
-    found: list[IPAddress] = []
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%")[0])  # without an IPv6 zone
-        if address not in found:
-            found.append(address)
+    found = addresses.resolve(host, port)
     if not found:
         raise CallbackRefused(f"its host {host} does not resolve to an address")
     return found
-
-
-def non_global_kind(address: IPAddress) -> str | None:
-    """What kind of address this is when it is not one to call from a service (None: global).
-
-    Addresses that embed an IPv4 one (IPv4-mapped, 6to4, Teredo) are judged by it as well."""
-    if address.version == 6:
-        embedded = address.ipv4_mapped or address.sixtofour or (address.teredo or (None,))[-1]
-        if embedded is not None:
-            kind = non_global_kind(embedded)
-            if kind:
-                return f"{kind} (IPv4 {embedded} inside)"
-    checks = (
-        ("unspecified", address.is_unspecified),
-        ("loopback", address.is_loopback),
-        ("link-local", address.is_link_local),
-        ("multicast", address.is_multicast),
-        ("shared (CGNAT)", address in ipaddress.ip_network("100.64.0.0/10")),
-        ("reserved", address.is_reserved),
-        ("private", address.is_private),
-        ("non-global", not address.is_global),
-    )
-    return next((kind for kind, hit in checks if hit), None)

@@ -10,6 +10,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from config import ProviderConfig
+from utils.accounts.upstream_access import UpstreamAccess
 from utils.audio.pcm import ProviderAudio
 
 
@@ -55,6 +56,8 @@ class TTSProvider(ABC):
     def __init__(self, name: str, config: ProviderConfig):
         self.name = name
         self.config = config
+        # a user's own account reaches its server only as the operator allows
+        self.upstream = UpstreamAccess.of(name, config)
 
     @abstractmethod
     def voices(self) -> list[Voice]: ...

@@ -40,6 +40,7 @@ class ElevenLabsProvider(TTSProvider):
             api_key=self._secret,
             base_url=config.base_url or "https://api.elevenlabs.io",
             timeout=config.timeout_s,
+            httpx_client=self.upstream.http_client(config.timeout_s),
         )
         self.output_format = config.output_format or DEFAULT_FORMAT
         if not _FORMAT_RE.match(self.output_format):
@@ -108,12 +109,12 @@ class ElevenLabsProvider(TTSProvider):
             return fn()
         except ApiError as exc:
             message = message_from_body(exc.body)
-            raise upstream_error(
-                self.name, exc.status_code, message, self._secret, exc.headers
+            raise self.upstream.screened(
+                upstream_error(self.name, exc.status_code, message, self._secret, exc.headers)
             ) from None
         except httpx.TimeoutException:
             raise upstream_error(self.name, None, "request timed out", self._secret) from None
         except httpx.TransportError as exc:
-            raise upstream_error(
+            raise self.upstream.refused(self.name, exc) or upstream_error(
                 self.name, None, f"connection failed ({type(exc).__name__})", self._secret
             ) from None

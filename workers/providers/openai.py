@@ -29,6 +29,7 @@ class OpenAIProvider(TTSProvider):
             base_url=config.base_url,
             timeout=config.timeout_s,
             max_retries=0,
+            http_client=self.upstream.http_client(config.timeout_s),
         )
 
     @property
@@ -56,13 +57,17 @@ class OpenAIProvider(TTSProvider):
             return ProviderAudio(response.content, "pcm_s16le", PCM_RATE)
         except openai.APIStatusError as exc:
             message = message_from_body(_json_or_none(exc.response)) or exc.message
-            raise upstream_error(
-                self.name, exc.status_code, message, self._secret, exc.response.headers
+            raise self.upstream.screened(
+                upstream_error(
+                    self.name, exc.status_code, message, self._secret, exc.response.headers
+                )
             ) from None
         except openai.APITimeoutError:
             raise upstream_error(self.name, None, "request timed out", self._secret) from None
-        except openai.APIConnectionError:
-            raise upstream_error(self.name, None, "connection failed", self._secret) from None
+        except openai.APIConnectionError as exc:
+            raise self.upstream.refused(self.name, exc) or upstream_error(
+                self.name, None, "connection failed", self._secret
+            ) from None
 
 
 def _json_or_none(response):

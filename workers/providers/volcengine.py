@@ -106,9 +106,8 @@ class VolcengineProvider(TTSProvider):
         self.cluster = config.cluster or DEFAULT_CLUSTER
         # One client per process: its connection pool is reused by every block (the service
         # keeps connections alive for a minute).
-        self.client = httpx.Client(
-            base_url=config.base_url or DEFAULT_BASE_URL, timeout=config.timeout_s
-        )
+        options = {"base_url": config.base_url or DEFAULT_BASE_URL, "timeout": config.timeout_s}
+        self.client = self.upstream.http_client(**options) or httpx.Client(**options)
 
     @property
     def default_voice(self) -> str:
@@ -152,7 +151,7 @@ class VolcengineProvider(TTSProvider):
         except httpx.TimeoutException:
             raise upstream_error(self.name, None, "request timed out", self._secret) from None
         except httpx.TransportError as exc:
-            raise upstream_error(
+            raise self.upstream.refused(self.name, exc) or upstream_error(
                 self.name, None, f"connection failed ({type(exc).__name__})", self._secret
             ) from None
         answer = _json_or_none(response)
@@ -163,8 +162,15 @@ class VolcengineProvider(TTSProvider):
                 raise upstream_error(
                     self.name, None, "audio data is not base64", self._secret, retryable=True
                 ) from None
-        raise volcengine_error(
-            self.name, response.status_code, answer, response.text, self._secret, response.headers
+        raise self.upstream.screened(
+            volcengine_error(
+                self.name,
+                response.status_code,
+                answer,
+                response.text,
+                self._secret,
+                response.headers,
+            )
         )
 
 
