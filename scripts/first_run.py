@@ -1,12 +1,12 @@
 """Give a checkout secrets of its own: `python -m scripts.first_run` (run by `make run`).
 
 The first time, it writes .env from .env.example with a random SECRET_KEY and a random
-ADMIN_PASSWORD, and prints the password once; also a random FLOWER_BASIC_AUTH (user:password),
-Flower's login under docker-compose. Later runs keep whatever .env holds; they only fill a
-SECRET_KEY, ADMIN_PASSWORD or FLOWER_BASIC_AUTH that is missing or empty (a hand-copied
-.env.example, or a .env from before Flower), or a SECRET_KEY that is a known placeholder.
-Standard library only, so it also runs before the virtualenv exists (docker-compose users:
-`python3 -m scripts.first_run`).
+ADMIN_PASSWORD, and prints the password once; also a random EMBEDDED_REDIS_PASSWORD (the
+bundled Redis') and FLOWER_BASIC_AUTH (user:password), Flower's login under docker-compose.
+Later runs keep whatever .env holds; they only fill one of these that is missing or empty (a
+hand-copied .env.example, or a .env from an earlier version), or a SECRET_KEY that is a known
+placeholder. Standard library only, so it also runs before the virtualenv exists
+(docker-compose users: `python3 -m scripts.first_run`).
 """
 
 from __future__ import annotations
@@ -46,6 +46,9 @@ def ensure_env_file(env_path: Path, example_path: Path, out=sys.stdout) -> dict[
         generated["SECRET_KEY"] = secrets.token_hex(32)
     if not _value(text, "ADMIN_PASSWORD"):
         generated["ADMIN_PASSWORD"] = secrets.token_urlsafe(18)
+    if not _value(text, "EMBEDDED_REDIS_PASSWORD"):
+        # the bundled Redis listens on loopback, which every local user can reach
+        generated["EMBEDDED_REDIS_PASSWORD"] = secrets.token_hex(24)
     if not _value(text, "FLOWER_BASIC_AUTH"):
         # token_urlsafe has no ',' or ':', which Flower would read as separators.
         generated["FLOWER_BASIC_AUTH"] = f"flower:{secrets.token_urlsafe(18)}"

@@ -86,7 +86,12 @@ def redis_child(settings) -> tuple[list[Child], str]:
         return [], settings.REDIS_URL
     if settings.REDIS_URL:
         print("run: REDIS_URL does not answer; starting the bundled Redis", flush=True)
-    embedded = EmbeddedRedis(settings.EMBEDDED_REDIS_PORT, settings.DATA_DIR / "redis")
+    password = settings.EMBEDDED_REDIS_PASSWORD
+    embedded = EmbeddedRedis(
+        settings.EMBEDDED_REDIS_PORT,
+        settings.DATA_DIR / "redis",
+        password=password.get_secret_value() if password else None,
+    )
     if redis_answers(embedded.url):
         print(f"run: using the Redis already on port {embedded.port}", flush=True)
         return [], embedded.url

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 import json
 from typing import Annotated
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from pydantic import AfterValidator, BeforeValidator, SecretStr
 from pydantic_settings import NoDecode
@@ -89,3 +89,10 @@ def _redis_url_shape(value: str | None) -> str | None:
 # Names the Host header may carry: names, addresses, *.example.com, or *.
 HostPatterns = Annotated[LowercaseList, AfterValidator(_host_patterns)]
 RedisUrl = Annotated[str | None, AfterValidator(_redis_url_shape)]
+
+
+def local_redis_url(port: int, password: str | None = None) -> str:
+    """The URL of the bundled redis-server on this machine (the run command starts it, every
+    process of the machine reaches it), with its password where it has one."""
+    auth = f":{quote(password, safe='')}@" if password else ""
+    return f"redis://{auth}127.0.0.1:{port}/0"

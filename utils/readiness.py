@@ -3,7 +3,10 @@
     redis     the job store answers PING
     broker    Celery's broker answers (a kombu connection, as tasks are sent)
     storage   a tiny object can be written under health/ (one write per READY_STORAGE_CHECK_S
-              at most, the answer reused meanwhile: on a cloud backend each is an upload)
+              at most, the answer reused meanwhile: on a cloud backend each is an upload), and,
+              where the backend can tell (local disk), at least MIN_FREE_BYTES are free: looked
+              at on every probe, so a disk that fills is reported at once, not when the reused
+              answer runs out
     workers   at least one worker process beats (utils/jobs/liveness.py's pool sets)
 
 Each check gives up within CHECK_TIMEOUT_S and says what failed in words, never with a URL
@@ -25,6 +28,9 @@ from utils.jobs.liveness import live_workers
 from utils.storage.base import Storage
 
 CHECK_TIMEOUT_S = 2.0
+# Under this much room a job's audio may not fit (an hour of 64 kbit/s MP3 is 29 MB, and a
+# combine writes the file beside its blocks): not ready for more work.
+MIN_FREE_BYTES = 64 * 1024 * 1024
 HEALTH_PREFIX = "health/"
 CHECKS = ("redis", "broker", "storage", "workers")
 
@@ -84,7 +90,11 @@ class Readiness:
         return "writable"
 
     def storage_check(self) -> Check:
-        """The storage write, at most once per `storage_every_s`; the last answer meanwhile."""
+        """The storage write, at most once per `storage_every_s`; the last answer meanwhile.
+        A full disk is told at once."""
+        full = _timed("storage", self._room)
+        if not full.ok:
+            return full
         with self._storage_lock:
             now = time.monotonic()
             if self._storage_answer and now - self._storage_answer[0] < self.storage_every_s:
@@ -92,6 +102,14 @@ class Readiness:
             check = _timed("storage", self._storage)
             self._storage_answer = (now, check)
             return check
+
+    def _room(self) -> str:
+        free = self.storage.free_bytes()
+        if free is not None and free < MIN_FREE_BYTES:
+            raise RuntimeError(
+                f"storage is full: {free // 2**20} MiB free, under {MIN_FREE_BYTES // 2**20} MiB"
+            )
+        return "room"
 
     def _workers(self) -> str:
         local = live_workers(self.client, local=True)

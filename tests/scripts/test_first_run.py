@@ -56,6 +56,9 @@ def test_the_first_run_writes_random_secrets_and_prints_the_password_once(tmp_pa
     assert re.fullmatch(r"flower:[A-Za-z0-9_-]{20,}", flower)  # what Flower's --basic-auth takes
     assert flower.split(":")[1] not in result.stdout
     assert value(env_file, "FLOWER_BASIC_AUTH") == flower
+    redis_password = value(env_file, "EMBEDDED_REDIS_PASSWORD")
+    assert re.fullmatch(r"[0-9a-f]{48}", redis_password)
+    assert redis_password not in result.stdout
 
     # Strong enough to listen beyond loopback.
     settings = settings_from(env_file, API_HOST="0.0.0.0")
@@ -66,7 +69,7 @@ def test_the_first_run_writes_random_secrets_and_prints_the_password_once(tmp_pa
 def test_each_checkout_gets_its_own_secrets(tmp_path):
     (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
     first_run(tmp_path / "a" / ".env"), first_run(tmp_path / "b" / ".env")
-    for name in ("SECRET_KEY", "ADMIN_PASSWORD", "FLOWER_BASIC_AUTH"):
+    for name in ("SECRET_KEY", "ADMIN_PASSWORD", "FLOWER_BASIC_AUTH", "EMBEDDED_REDIS_PASSWORD"):
         assert value(tmp_path / "a" / ".env", name) != value(tmp_path / "b" / ".env", name)
 
 
@@ -88,6 +91,7 @@ def test_the_example_itself_holds_no_secret():
     assert re.search(r"^SECRET_KEY=$", text, flags=re.MULTILINE)
     assert re.search(r"^ADMIN_PASSWORD=$", text, flags=re.MULTILINE)
     assert re.search(r"^FLOWER_BASIC_AUTH=$", text, flags=re.MULTILINE)
+    assert re.search(r"^EMBEDDED_REDIS_PASSWORD=$", text, flags=re.MULTILINE)
 
 
 def test_make_run_writes_the_env_file_before_starting():

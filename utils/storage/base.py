@@ -44,5 +44,10 @@ class Storage(ABC):
         """A path on this machine holding the object, when there is one (served with Range)."""
         return None
 
+    def free_bytes(self) -> int | None:
+        """Room left for new objects, where the backend can tell cheaply (None: it cannot, or
+        its room is not this service's to watch, as a cloud store's)."""
+        return None
+
     def touch(self, key: str) -> None:  # noqa: B027 - a backend that cannot, need not
         """Note a use of the object, so an age-based purge keeps it."""

@@ -24,6 +24,9 @@ class LocalStorage(Storage):
         self.root = root.resolve()
         self.root.mkdir(parents=True, exist_ok=True)
 
+    def free_bytes(self) -> int:
+        return shutil.disk_usage(self.root).free  # one statvfs: cheap enough for every probe
+
     def _path(self, key: str) -> Path:
         # Checked by its parts, not by resolving links (a syscall per folder, on every read
         # and write): a key is relative and never climbs.
