@@ -4,7 +4,7 @@ docs/performance.md written from it (bench/performance_page.py).
     python -m bench [--quick] [--only NAME,...]
 
 Names: combine, formats, fanout, local, ingest, streaming, cache, accounts, speech, voices,
-ssml, longform, timings (all by default).
+ssml, probes, longform, timings (all by default).
 
 --quick skips the hour-long combine (N=400), encodes ten minutes (not an hour) per format, and
 shortens the ingest run.
@@ -25,6 +25,7 @@ from bench import (
     formats_bench,
     longform_bench,
     performance_page,
+    probe_bench,
     service_bench,
     speech_bench,
     ssml_bench,
@@ -43,7 +44,7 @@ def main() -> None:
         "--only",
         default=(
             "combine,formats,fanout,local,ingest,streaming,cache,accounts,speech,voices,ssml,"
-            "longform,timings"
+            "probes,longform,timings"
         ),
     )
     args = parser.parse_args()
@@ -59,6 +60,7 @@ def main() -> None:
         "speech": speech_bench.run,
         "voices": voices_bench.run,
         "ssml": ssml_bench.run,
+        "probes": lambda: probe_bench.run(seconds=6 if args.quick else 15),
         "longform": lambda: longform_bench.run(sizes=(20,) if args.quick else (20, 400)),
         "timings": timings_bench.run,
         "accounts": lambda: {

@@ -131,6 +131,10 @@ def report_rows(results: dict) -> list[tuple[str, str]]:
         from bench import ssml_bench
 
         add("SSML", ssml_bench.summary(r))
+    if r := results.get("probes"):
+        from bench import probe_bench
+
+        add("Probes under hostile load", probe_bench.summary(r))
     if r := results.get("longform"):
         from bench import longform_bench
 
