@@ -48,14 +48,17 @@ def test_every_key_and_object_of_the_job_goes_and_no_other(redis_db, tmp_path):
     assert redis_db.zscore(active_jobs_key(), other.id) is not None
 
 
-def test_a_block_finished_after_its_job_was_deleted_leaves_nothing_for_ever(redis_db, tmp_path):
-    store = JobStore(redis_db, TTL)
-    job = make_job(store, n=2)
+def test_work_finished_after_its_job_was_deleted_leaves_nothing_for_ever(redis_db, tmp_path):
+    store, storage = JobStore(redis_db, TTL), LocalStorage(tmp_path)
+    job, combined = make_job(store, n=2), make_job(store, n=2)
     store.start_block(job, 0, "host:1")  # being made while the job is deleted
-    delete_job(store, LocalStorage(tmp_path), job.id)
+    delete_job(store, storage, job.id)
     store.start_block(job, 1, "host:1")
     store.finish_block(job, 0, {"storage_key": block_audio_key(job.id, 0)})
-    left = list(redis_db.scan_iter(f"{PREFIX}:job:{job.id}*"))
-    assert left  # written again by the block, but each expires with the job
-    for key in left:  # the job's own instant: no later than JOB_TTL after it was created
-        assert 0 < redis_db.ttl(key) <= job.expires_at - time.time() + 1, key
+    delete_job(store, storage, combined.id)  # while its combine runs
+    store.complete(combined, final_audio_key(combined.id), 1000, [(0, 400), (500, 1000)])
+    for one in (job, combined):
+        left = list(redis_db.scan_iter(f"{PREFIX}:job:{one.id}*"))
+        assert left  # written again, but each expires with the job
+        for key in left:  # the job's own instant: no later than JOB_TTL after it was created
+            assert 0 < redis_db.ttl(key) <= one.expires_at - time.time() + 1, key
