@@ -4,6 +4,7 @@ python -m api.cli add-user NAME             asks for the password (or --password
 python -m api.cli create-key NAME [--name LABEL]   prints a new API key, once
 python -m api.cli list-keys NAME            the user's keys, never the keys themselves
 python -m api.cli revoke-key NAME KEY_ID
+python -m api.cli delete-user NAME          the user, their keys, jobs, audio, accounts, secret
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import sys
 import redis
 from kombu.utils.url import maybe_sanitize_url
 
+from api.cli_users import delete_user_command
 from config import get_settings
 from utils.auth.api_keys import ApiKeys
 from utils.auth.users import UserStore
@@ -36,6 +38,10 @@ def _parser() -> argparse.ArgumentParser:
     revoke = commands.add_parser("revoke-key", help="revoke one of a user's API keys at once")
     revoke.add_argument("username")
     revoke.add_argument("key_id")
+    delete = commands.add_parser(
+        "delete-user", help="delete a user with their API keys, jobs, audio, accounts"
+    )
+    delete.add_argument("username")
     return parser
 
 
@@ -57,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
             UserStore(client).set_password(args.username, password)
             print(f"user {args.username} saved")
             return 0
+        if args.command == "delete-user":
+            return delete_user_command(client, args.username)
         return _keys_command(args, UserStore(client), ApiKeys(client))
     except (ValueError, LimitReached) as exc:
         print(exc, file=sys.stderr)
@@ -74,7 +82,7 @@ def _keys_command(args: argparse.Namespace, users: UserStore, keys: ApiKeys) -> 
         print(f"no user {args.username!r}", file=sys.stderr)
         return 1
     if args.command == "create-key":
-        new = keys.create(args.username, args.name)
+        new = keys.create(args.username, args.name, users.identity(args.username).uid)
         # The key alone on stdout, for `KEY=$(python -m api.cli create-key alice)`.
         print(f"API key {new.id} for {args.username}; shown this once:", file=sys.stderr)
         print(new.key)

@@ -13,9 +13,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2Pas
 
 from config import Settings
 from utils.accounts.user_accounts import UserAccounts
-from utils.auth.api_keys import ApiKeys, looks_like_key
+from utils.auth.api_keys import ApiKeys
+from utils.auth.credentials import Refused, identify
 from utils.auth.links import AUDIO, InvalidLink, verify
-from utils.auth.tokens import InvalidToken, subject_of
 from utils.auth.users import UserStore
 from utils.jobs.store import JobStore
 from utils.jobs.submit import JobSubmitter
@@ -101,6 +101,7 @@ WebhookSecretsDep = Annotated[WebhookSecrets, Depends(get_webhook_secrets)]
 @dataclass(frozen=True)
 class User:
     username: str
+    uid: str = ""  # never reused, unlike the name (utils/auth/users.py)
 
 
 def bearer_token(
@@ -117,25 +118,17 @@ BearerToken = Annotated[str | None, Depends(bearer_token)]
 def get_current_user(
     token: BearerToken, settings: SettingsDep, users: UsersDep, api_keys: ApiKeysDep
 ) -> User:
-    # One answer for every failure, a key's or a token's: which one failed tells nobody more.
-    unauthorized = HTTPException(
-        status_code=status.HTTP_401_UNAUTHORIZED,
-        detail="missing, invalid or expired token",
-        headers={"WWW-Authenticate": "Bearer"},
-    )
-    if not token:
-        raise unauthorized
-    if looks_like_key(token):
-        username = api_keys.owner_of(token)
-    else:
-        try:
-            username = subject_of(token, settings)
-        except InvalidToken:
-            raise unauthorized from None
-    if not username or not users.exists(username):
-        raise unauthorized
-    note(user=username)  # on the request's log lines, and the tasks it sends
-    return User(username)
+    # Checked against the user as they are now: utils/auth/credentials.py says what holds.
+    try:
+        identity = identify(token, settings, users, api_keys)
+    except Refused as exc:
+        raise HTTPException(
+            status_code=status.HTTP_401_UNAUTHORIZED,
+            detail=str(exc),
+            headers={"WWW-Authenticate": "Bearer"},
+        ) from None
+    note(user=identity.username)  # on the request's log lines, and the tasks it sends
+    return User(identity.username, identity.uid)
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]

@@ -28,6 +28,7 @@ from api.routers import (
     results,
     speech,
     timings,
+    users,
     webhooks,
 )
 from api.schemas.jobs import quote_limits
@@ -128,6 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         catalog,
         accounts,
         keys,
+        users,
         speech,
         webhooks,
         probes,

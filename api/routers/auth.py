@@ -24,11 +24,14 @@ def issue_token(
     settings: SettingsDep,
 ) -> TokenOut:
     """Exchange a username and password (OAuth2 password form) for a bearer token."""
-    if not users.authenticate(form.username, form.password):
+    identity = users.login(form.username, form.password)
+    if identity is None:
         raise HTTPException(
             status_code=status.HTTP_401_UNAUTHORIZED,
             detail="incorrect username or password",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    token = create_access_token(form.username, settings)
+    token = create_access_token(
+        identity.username, settings, uid=identity.uid, cred_version=identity.cred_version
+    )
     return TokenOut(access_token=token.token, expires_in=token.expires_in)

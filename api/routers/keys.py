@@ -22,7 +22,7 @@ def create_key(
     """Make an API key; it is in this response only. Use it as a bearer token wherever one is
     accepted (it is the `api_key` of the openai SDK); it lasts until revoked."""
     try:
-        new = keys.create(user.username, body.name if body else None)
+        new = keys.create(user.username, body.name if body else None, user.uid)
     except ValueError as exc:  # a name the store refuses: a tab or newline, which JSON allows
         raise InvalidRequest([FieldError(("name",), str(exc))]) from None
     # The one response that carries the key: no cache may keep a copy.

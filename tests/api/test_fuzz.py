@@ -26,8 +26,12 @@ def fuzz_app(redis_server):
     )
     app = create_app(app_settings)
     with TestClient(app):  # runs the lifespan: clients on app.state
-        UserStore(app.state.redis).set_password("fuzzer", "fuzzer-password")
-        app.state.fuzz_token = create_access_token("fuzzer", app_settings).token
+        users = UserStore(app.state.redis)
+        users.set_password("fuzzer", "fuzzer-password")
+        who = users.identity("fuzzer")
+        app.state.fuzz_token = create_access_token(
+            "fuzzer", app_settings, uid=who.uid, cred_version=who.cred_version
+        ).token
         yield app
 
 

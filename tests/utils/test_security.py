@@ -6,7 +6,7 @@ from pydantic import ValidationError
 
 from config import Settings
 from utils.auth.passwords import hash_password, verify_password
-from utils.auth.tokens import InvalidToken, create_access_token, subject_of
+from utils.auth.tokens import InvalidToken, claims_of, create_access_token, subject_of
 
 SETTINGS = Settings(SECRET_KEY="k" * 40)
 
@@ -19,11 +19,19 @@ def test_passwords_are_hashed_with_argon2_and_verified():
     assert not verify_password("anything", None)
 
 
-def test_a_token_carries_its_subject_and_expiry():
-    token = create_access_token("alice", SETTINGS)
+def test_a_token_carries_its_subject_uid_credential_version_and_expiry():
+    token = create_access_token("alice", SETTINGS, uid="u1", cred_version=3)
     assert subject_of(token.token, SETTINGS) == "alice"
-    claims = jwt.get_unverified_claims(token.token)
-    assert claims["exp"] - claims["iat"] == token.expires_in == 3600
+    claims = claims_of(token.token, SETTINGS)
+    assert (claims.subject, claims.uid, claims.cred_version) == ("alice", "u1", 3)
+    raw = jwt.get_unverified_claims(token.token)
+    assert raw["exp"] - raw["iat"] == token.expires_in == 3600
+
+
+def test_a_token_from_before_uids_reads_as_having_none():
+    legacy = jwt.encode({"sub": "alice", "exp": int(time.time()) + 60}, "k" * 40, "HS256")
+    claims = claims_of(legacy, SETTINGS)
+    assert (claims.subject, claims.uid, claims.cred_version) == ("alice", None, None)
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,7 @@ take an `api_key` (the openai SDK sends it as `Authorization: Bearer <key>`).
 
 A key is shown once, when it is made; Redis keeps only its SHA-256:
 
-    tts:apikey:{sha256}        hash: owner, id, name, prefix, created_at, last_used_at
+    tts:apikey:{sha256}        hash: owner, uid, id, name, prefix, created_at, last_used_at
     tts:user:{name}:apikeys    hash: key id -> sha256, to list and revoke a user's keys
 
 Why SHA-256 and not argon2 as for passwords: a password has little entropy, so its hash must
@@ -12,6 +12,10 @@ hash, and it is checked on every request, where argon2 (tens of ms, by design) w
 slowest step. A plain digest also finds the record directly, with no comparison to time.
 No pepper from SECRET_KEY: it adds nothing to 256 random bits, and rotating SECRET_KEY would
 then revoke every key without a word.
+
+A key records the uid of its user (utils/auth/users.py) and is accepted only while the user of
+that name has that uid: a user deleted and created again does not get the old keys back. A
+password change leaves keys working: they are credentials of their own, revoked one by one.
 """
 
 from __future__ import annotations
@@ -43,6 +47,12 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
 end
 """
 
+# KEYS: one key's hash. ARGV: owner, uid. A key made before uids is bound to its owner's uid.
+_BIND = """
+if redis.call('HGET', KEYS[1], 'owner') == ARGV[1] and redis.call('HEXISTS', KEYS[1], 'uid') == 0
+then redis.call('HSET', KEYS[1], 'uid', ARGV[2]) end
+"""
+
 PUBLIC_FIELDS = ("id", "name", "prefix", "created_at", "last_used_at")
 
 
@@ -65,6 +75,22 @@ def looks_like_key(token: str) -> bool:
     return token.startswith(KEY_PREFIX)
 
 
+@dataclass(frozen=True)
+class KeyHolder:
+    """Whom a live key was made for: the username, and that user's uid then (None: a key
+    made before uids and never bound, which is refused)."""
+
+    owner: str
+    uid: str | None
+
+
+def bind_legacy_keys(client: redis.Redis, owner: str, uid: str) -> None:
+    """Bind the owner's keys made before uids to `uid`, the uid the owner was just given."""
+    bind = client.register_script(_BIND)
+    for digest in client.hvals(user_api_keys_key(owner)):
+        bind(keys=[api_key_key(digest)], args=[owner, uid])
+
+
 class ApiKeys:
     def __init__(
         self,
@@ -77,7 +103,9 @@ class ApiKeys:
         self.touch_interval_s = touch_interval_s
         self._touch = client.register_script(_TOUCH)
 
-    def create(self, owner: str, name: str | None = None) -> NewKey:
+    def create(self, owner: str, name: str | None = None, uid: str | None = None) -> NewKey:
+        """A new key of `owner`, bound to `uid` (their uid now; None only in tests of keys
+        alone, whose key then works for no request)."""
         if name is not None and (len(name) > MAX_NAME_CHARS or not name.isprintable()):
             raise ValueError(f"a key's name is at most {MAX_NAME_CHARS} printable characters")
         key = KEY_PREFIX + secrets.token_urlsafe(KEY_BYTES)
@@ -90,6 +118,8 @@ class ApiKeys:
             created_at=now_iso(),
         )
         record = {"owner": owner, "id": new.id, "prefix": new.prefix, "created_at": new.created_at}
+        if uid is not None:
+            record["uid"] = uid
         if name is not None:
             record["name"] = name
         index = user_api_keys_key(owner)
@@ -131,17 +161,34 @@ class ApiKeys:
         return True
 
     def owner_of(self, key: str) -> str | None:
-        """Whose key this is; None for anything that is not a live key.
+        """Whose key this is; None for anything that is not a live key."""
+        holder = self.holder_of(key)
+        return holder.owner if holder else None
+
+    def holder_of(self, key: str) -> KeyHolder | None:
+        """Whose key this is, and their uid; None for anything that is not a live key.
 
         One read per request, so a revoked key fails on the very next one.
         """
         if not looks_like_key(key):
             return None
         record = api_key_key(digest_of(key))
-        owner, last_used = self.redis.hmget(record, "owner", "last_used_at")
+        owner, uid, last_used = self.redis.hmget(record, "owner", "uid", "last_used_at")
         if not owner:
             return None
         now = time.time()
         if last_used is None or now - epoch_of(last_used) >= self.touch_interval_s:
             self._touch(keys=[record], args=[iso_of(now)])
-        return owner
+        return KeyHolder(owner, uid)
+
+    def delete_all(self, owner: str) -> int:
+        """Delete every key of the owner (the user is being deleted); how many there were."""
+        index = user_api_keys_key(owner)
+
+        def delete(pipe: redis.client.Pipeline) -> int:
+            digests = pipe.hvals(index)  # under WATCH: a key made meanwhile is not left behind
+            pipe.multi()
+            pipe.delete(index, *(api_key_key(digest) for digest in digests))
+            return len(digests)
+
+        return self.redis.transaction(delete, index, value_from_callable=True)

@@ -46,6 +46,13 @@ def publish_change(pipe: redis.client.Pipeline, job_id: str, **event: str | int)
     pipe.publish(job_events_channel(job_id), json.dumps(event))
 
 
+def _expire_with_job(pipe: redis.client.Pipeline, job: JobRecord, index: int) -> None:
+    """The job's and the block's hash expire when the job does, even written again after the
+    job was deleted (its user deleted while the block was being made)."""
+    pipe.expireat(block_key(job.id, index), job.expires_at)
+    pipe.expireat(job_key(job.id), job.expires_at)
+
+
 class BlockRecords:
     redis: redis.Redis
     _queued_to_processing: Script
@@ -65,6 +72,7 @@ class BlockRecords:
             )
             pipe.hincrby(block_key(job.id, index), "attempts", 1)
             pipe.hset(job_key(job.id), "updated_at", stamp)
+            _expire_with_job(pipe, job, index)
             pipe.hset(running_blocks_key(), running_field(job.id, index), worker)
             if job.status == JobStatus.QUEUED:
                 # before the notification, so whoever it wakes reads the job as processing
@@ -87,6 +95,7 @@ class BlockRecords:
             pipe.expireat(done_key(job.id), job.expires_at)
             pipe.scard(done_key(job.id))
             pipe.hset(job_key(job.id), "updated_at", now_iso())
+            _expire_with_job(pipe, job, index)
             pipe.hdel(running_blocks_key(), running_field(job.id, index))
             publish_change(pipe, job.id, block=index, status=BlockStatus.COMPLETED)
             if timings:  # in the same transaction: a finished block always has its timings

@@ -53,6 +53,7 @@ class JobOutcomes:
                 pipe.hset(
                     block_key(job.id, index), mapping={"start_ms": start_ms, "end_ms": end_ms}
                 )
+                pipe.expireat(block_key(job.id, index), job.expires_at)  # even if deleted
             pipe.hset(
                 job_key(job.id),
                 mapping={
@@ -62,6 +63,7 @@ class JobOutcomes:
                     "updated_at": now_iso(),
                 },
             )
+            pipe.expireat(job_key(job.id), job.expires_at)
             pipe.zrem(active_jobs_key(), job.id)
             publish_change(pipe, job.id, status=JobStatus.COMPLETED)
             pipe.execute()
