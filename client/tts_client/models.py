@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-FINISHED = ("completed", "failed")
+FINISHED = ("completed", "failed", "cancelled")
 
 
 class _Model(BaseModel):
