@@ -32,6 +32,12 @@ class JobAccepted(_Model):
     retried_blocks: list[int] | None = None  # a retry's answer
 
 
+class JobCancelled(_Model):
+    job_id: str
+    status: str  # cancelled; or a finished job's own status, where only its audio was purged
+    purged: bool = False
+
+
 class BlockStatus(_Model):
     index: int
     id: str | None = None
