@@ -2,7 +2,8 @@
 
 The job's state moves at once (utils/jobs/cancellation.py): nothing more of it starts, its
 blocks waiting for a slot leave their accounts' lines (utils/accounts/slot_lines.py), so the
-slots go to other work now; blocks in flight are discarded by their workers when their provider
+slots go to other work now (the OpenAI speech route cancels its request's job the same way
+when its client leaves); blocks in flight are discarded by their workers when their provider
 call ends (workers/cancelled_blocks.py). The job's webhook, if it has one, is `job.cancelled`,
 sent as every other outcome's (workers/webhooks.py).
 """
@@ -16,17 +17,25 @@ from fastapi import APIRouter, Query
 
 from api.deps import CurrentUser, JobsDep, SettingsDep, StorageDep, SubmitterDep
 from api.schemas.jobs import JobCancelled
-from utils.accounts.slot_lines import SlotLines
+from config import Settings
 from utils.errors import NotReady
 from utils.jobs.cancellation import JobCancellation
 from utils.jobs.models import JobStatus
-from utils.names import LOCAL_POOL
+from utils.jobs.store import JobStore
+from utils.jobs.submit import JobSubmitter
 from workers.webhooks import announcer
 
 router = APIRouter(tags=["jobs"])
 
 # A finished job cannot be cancelled, but its audio can still be purged.
 PURGEABLE = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED)
+
+
+def job_cancellation(
+    jobs: JobStore, submitter: JobSubmitter, settings: Settings
+) -> JobCancellation:
+    """Cancels jobs as this API does: a cancelled job's webhook sent (job.cancelled)."""
+    return JobCancellation(jobs, announcer(jobs, submitter.queue, settings))
 
 
 @router.delete(
@@ -51,13 +60,9 @@ def cancel_job(
     again. A combining, completed or failed job is a 409 naming its status, except with
     ?purge=true for a completed or failed one: its audio is deleted and its status kept."""
     job = jobs.get(str(job_id), owner=user.username, with_blocks=False)  # 404 for others
-    cancellation = JobCancellation(jobs)
+    cancellation = job_cancellation(jobs, submitter, settings)
     outcome = cancellation.cancel(job.id)
-    if outcome.now:
-        accounts = {LOCAL_POOL, *cancellation.providers_of(job.id, job.n_blocks)}
-        SlotLines(jobs.redis).leave(accounts, job.id, job.owner)
-        announcer(jobs, submitter.queue, settings)(job.id, JobStatus.CANCELLED)
-    elif outcome.status != JobStatus.CANCELLED and not (purge and outcome.status in PURGEABLE):
+    if outcome.status != JobStatus.CANCELLED and not (purge and outcome.status in PURGEABLE):
         raise NotReady(
             f"job {job.id} is {outcome.status.value}: only a queued or processing job can be "
             "cancelled"

@@ -14,15 +14,19 @@ Keys: docs/ARCHITECTURE.md, "Redis schema" (the job hash's cancelled_at and purg
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Callable
 from typing import NamedTuple
 
 import redis
 
+from utils.accounts.slot_lines import SlotLines
 from utils.clock import now_iso
 from utils.jobs.models import JobStatus
 from utils.jobs.store import JobStore
 from utils.metrics import JOBS
 from utils.names import (
+    LOCAL_POOL,
     active_jobs_key,
     block_key,
     done_key,
@@ -34,6 +38,8 @@ from utils.names import (
 )
 from utils.storage.base import Storage
 from utils.storage.keys import JOBS_FOLDER
+
+log = logging.getLogger(__name__)
 
 # KEYS: job, active jobs. ARGV: job id, now. Returns {1 if cancelled by this call, the status
 # before}; {0, false} for a job that is gone.
@@ -73,32 +79,45 @@ class Cancellation(NamedTuple):
 
 
 class JobCancellation:
-    """Cancels jobs and discards what their workers make after; one per process."""
+    """Cancels jobs and discards what their workers make after."""
 
-    def __init__(self, jobs: JobStore):
+    def __init__(self, jobs: JobStore, announce: Callable[[str, JobStatus], None] | None = None):
+        """`announce(job_id, status)`: told once when a job is cancelled (the API sends its
+        webhook event with it, workers/webhooks.py announcer)."""
         self.jobs = jobs
         self.redis = jobs.redis
+        self.announce = announce
         self._cancel = self.redis.register_script(_CANCEL)
         self._skip_unmade = self.redis.register_script(_SKIP_UNMADE)
         self._discard = self.redis.register_script(_DISCARD)
 
     def cancel(self, job_id: str) -> Cancellation:
         """Cancel a queued or processing job; a job in any other status is left as it is (the
-        caller says why). Its blocks not made are skipped, and listeners told."""
+        caller says why). Its blocks not made are skipped, those waiting for a slot leave
+        their lines, and listeners are told."""
         moved, before = self._cancel(
             keys=[job_key(job_id), active_jobs_key()], args=[job_id, now_iso()]
         )
         if not int(moved):
             return Cancellation(JobStatus(before), False)
-        n_blocks = int(self.redis.hget(job_key(job_id), "n_blocks") or 0)
+        owner, n_blocks = self.redis.hmget(job_key(job_id), "owner", "n_blocks")
+        n_blocks = int(n_blocks or 0)
         with self.redis.pipeline(transaction=False) as pipe:
             for index in range(n_blocks):
                 self._skip_unmade(keys=[block_key(job_id, index)], client=pipe)
             pipe.execute()
+        # the local pool's line, and each of its providers' accounts' (where they have one)
+        accounts = {LOCAL_POOL, *self.providers_of(job_id, n_blocks)}
+        SlotLines(self.redis).leave(accounts, job_id, owner or "")
         self.redis.publish(
             job_events_channel(job_id), json.dumps({"status": JobStatus.CANCELLED.value})
         )
         JOBS.labels("cancelled").inc()
+        if self.announce is not None:
+            try:  # its failure never undoes the cancel
+                self.announce(job_id, JobStatus.CANCELLED)
+            except Exception:
+                log.exception("job %s is cancelled, but announcing it failed", job_id)
         return Cancellation(JobStatus.CANCELLED, True)
 
     def providers_of(self, job_id: str, n_blocks: int) -> set[str]:
