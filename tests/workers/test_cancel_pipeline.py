@@ -121,11 +121,15 @@ def test_a_cloud_job_cancelled_while_waiting_gives_its_slots_to_another_user_at_
     wait_until(lambda: redis.zcard(leases_key("limited")) == 0, timeout_s=5)
     assert redis.zcard(handed_key("limited")) == 0
 
+    simulator.reset()  # counts bob's requests alone
+    simulator.knobs(latency_ms=600, max_in_flight=LIMIT)
     started_at = time.monotonic()
     other = submit(app, bob, blocks[:LIMIT])
     status = wait_for_job(app, other, bob, timeout_s=30)
     assert status["status"] == "completed", status
-    # all LIMIT at once: one upstream latency, not several
+    # all LIMIT at once: every slot was his, one upstream latency rather than several
+    stats = simulator.stats()
+    assert stats["peak_in_flight"] == LIMIT and stats["rejected_over_limit"] == 0, stats
     assert time.monotonic() - started_at < 600 * 2 / 1000 + 1.5
     final = status_of(app, alice, job_id)
     assert final["status"] == "cancelled"
