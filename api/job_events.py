@@ -2,7 +2,7 @@
 
 Each event is `event: status` whose data is the job's status, the same JSON as GET
 /status/{job_id}: once at the start, then after every change, and the stream ends after the
-event that shows the job completed or failed (or once the job is gone: expired).
+event that shows the job completed, failed or cancelled (or once the job is gone: expired).
 
 Like the audio streams (api/streaming.py), it waits on the job's pub/sub channel
 (utils/names.py job_events_channel), not by polling: it subscribes first, then reads, so no
@@ -27,7 +27,7 @@ from utils.names import job_events_channel
 
 COALESCE_S = 0.1  # at most one event per this long: a burst of changes is one event
 KEEPALIVE_S = 15.0  # a comment line after this long without an event
-FINISHED = ("completed", "failed")
+FINISHED = ("completed", "failed", "cancelled")
 
 # Reads the job's status as GET /status shows it (a dict), or None once the job is gone.
 StatusReader = Callable[[], Awaitable[dict | None]]

@@ -21,6 +21,7 @@ from api.request_context import RequestContext
 from api.routers import (
     accounts,
     auth,
+    cancel,
     catalog,
     events,
     jobs,
@@ -124,6 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         auth,
         jobs,
         events,
+        cancel,
         results,
         timings,
         catalog,

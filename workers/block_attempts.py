@@ -17,6 +17,7 @@ from kombu.exceptions import OperationalError
 from utils.errors import ProviderError, ProviderRetryable, ServiceError, Unavailable
 from utils.jobs.liveness import Heartbeat
 from utils.logs import bind_fields, current_fields, reset_fields
+from workers.cancelled_blocks import cancelled_meanwhile
 from workers.context import WorkerContext
 from workers.lead_first import lead_ended
 from workers.log_fields import handed_block_fields
@@ -82,6 +83,8 @@ def attempt_block(ctx: WorkerContext, job_id: str, index: int, retry: Retry) -> 
 
 def _handle_failure(ctx, job_id: str, index: int, exc: Exception, retry: Retry) -> None:
     """Fail the block, retry it later, or leave it to the broker, by what went wrong."""
+    if not isinstance(exc, INFRASTRUCTURE_ERRORS) and cancelled_meanwhile(ctx, job_id, index):
+        return  # its job was cancelled: nothing to fail or retry
     if _past_time_limit(exc):
         limit = ctx.settings.BLOCK_TIME_LIMIT
         ctx.jobs.fail_block(job_id, index, f"took longer than BLOCK_TIME_LIMIT ({limit} s)")

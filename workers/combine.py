@@ -21,6 +21,7 @@ from utils.audio.formats import OutputFormat
 from utils.audio.mp3_frames import silence_frame
 from utils.audio.tags import id3_tag, job_tags
 from utils.audio.timeline import Timeline, plan_timeline
+from utils.jobs.cancellation import is_cancelled
 from utils.jobs.models import JobRecord
 from utils.storage.keys import final_audio_key
 from workers.combine_encoded import combine_encoded
@@ -49,10 +50,16 @@ def combine_job(ctx: WorkerContext, job_id: str) -> None:
         return
     if not job.combine:
         # blocks alone: every block is stored, so the job is done; no file to make
+        if is_cancelled(ctx.redis, job_id):  # by its owner since it was read above
+            return
         ctx.jobs.complete(job, None, sum(b.duration_ms or 0 for b in job.blocks), [])
         log.info("job %s completed: %d blocks, not combined", job_id, job.n_blocks)
         return
     ctx.jobs.set_combining(job_id)
+    # cancelled since it was read (set_combining leaves a cancelled job as it is); from here
+    # on the job is combining, which a cancel refuses
+    if is_cancelled(ctx.redis, job_id):
+        return
     fmt = OutputFormat.parse(job.output_format)
     with combine_timer(fmt.family_name):
         if fmt.is_mp3:

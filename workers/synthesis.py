@@ -23,6 +23,7 @@ from utils.jobs.models import BlockRecord, BlockSpec, BlockStatus, JobRecord, pr
 from utils.storage.keys import block_keys
 from workers import cpu_lane
 from workers.account_slots import account_slot, release_slot
+from workers.cancelled_blocks import cancelled_meanwhile
 from workers.context import WorkerContext
 from workers.metrics import provider_call
 from workers.providers import SynthesisRequest, TTSProvider
@@ -69,13 +70,18 @@ def synthesize_block(ctx: WorkerContext, job_id: str, index: int) -> Outcome:
         ctx.jobs.start_block(job, index, this_worker())
         with provider_call(provider.name):  # latency histogram and log line
             audio = provider.synthesize(request)
+    if cancelled_meanwhile(ctx, job_id, index):  # its slot is given back: nothing is stored
+        return Outcome.SKIPPED
     # CPU work: below the network work of this process's other blocks (workers/cpu_lane.py)
     result = cpu_lane.run(
         _normalize_and_store, ctx, provider.name, block.spec, audio, fmt, loudness, (key, pcm_key)
     )
     if ctx.cache:
         ctx.cache.remember(digest, key, result, pcm_key=pcm_key)
-    return _finished(ctx.jobs.finish_block(job, index, result))
+    last = ctx.jobs.finish_block(job, index, result)
+    if cancelled_meanwhile(ctx, job_id, index):  # cancelled while it was stored: taken out
+        return Outcome.SKIPPED
+    return _finished(last)
 
 
 def _normalize_and_store(

@@ -79,6 +79,8 @@ def dispatch_blocks(job_id: str, indices: list[int]) -> None:
     """
     ctx = worker_context()
     job = ctx.jobs.get(job_id)
+    if job.status.finished:  # cancelled before its blocks went out
+        return
     send_blocks(ctx, job, to_send_now(ctx, job, indices))
 
 

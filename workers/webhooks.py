@@ -36,7 +36,11 @@ from utils.webhooks.signing_secrets import WebhookSecrets
 
 log = logging.getLogger(__name__)
 
-EVENTS = {JobStatus.COMPLETED: "job.completed", JobStatus.FAILED: "job.failed"}
+EVENTS = {
+    JobStatus.COMPLETED: "job.completed",
+    JobStatus.FAILED: "job.failed",
+    JobStatus.CANCELLED: "job.cancelled",  # announced by the API (utils/jobs/cancellation.py)
+}
 # An attempt holds its delivery's lock this much longer than its timeout; beat sends it again
 # once the lease (longer still) runs out with no attempt recorded (its worker died).
 LOCK_SLACK_S = 30

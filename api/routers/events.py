@@ -26,8 +26,8 @@ def job_events(
 ) -> StreamingResponse:
     """The job's progress as server-sent events: `event: status` with the same JSON as GET
     /status/{job_id}, at once and after every change (at most one event per 100 ms), a comment
-    line every 15 s of quiet; the stream ends after the event showing the job completed or
-    failed. Counts against the user's open streams (MAX_STREAMS_PER_USER)."""
+    line every 15 s of quiet; the stream ends after the event showing the job completed,
+    failed or cancelled. Counts against the user's open streams (MAX_STREAMS_PER_USER)."""
     job_id_s, owner = str(job_id), user.username
     jobs.get(job_id_s, owner=owner, with_blocks=False)  # 404 before the stream starts
 

@@ -202,6 +202,8 @@ def final_audio(
     if stream and (not finished or (job.combine and not family.streams_as_file)):
         if job.status == JobStatus.FAILED:
             raise NotReady(f"job {job.id} failed: {job.error}", job.status.value)
+        if job.status == JobStatus.CANCELLED:
+            raise NotReady(f"job {job.id} was cancelled", job.status.value)
         if finished:
             _require_stored(storage, job)
         headers = {

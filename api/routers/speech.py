@@ -24,8 +24,9 @@ from api.deps import (
     SubmitterDep,
 )
 from api.rate_limits import rate_limit, user_or_address
+from api.routers.cancel import job_cancellation
 from api.schemas.speech import ModelList, ModelOut, SpeechIn, VoiceList, VoiceOut
-from api.speech.audio import encoded_audio, first_then_rest, sse_events
+from api.speech.audio import cancelled_if_left, encoded_audio, first_then_rest, sse_events
 from api.speech.formats import SPEECH_FORMATS
 from api.speech.targets import (
     SpeechTarget,
@@ -174,6 +175,8 @@ async def create_speech(
         failed = await run_in_threadpool(submitter.jobs.get, job.id)
         reason = failed.error or next((b.error for b in failed.blocks if b.error), None)
         raise SynthesisFailed(f"speech failed: {reason or 'no audio was made'}")
+    cancel = functools.partial(job_cancellation(submitter.jobs, submitter, settings).cancel, job.id)
+    audio = cancelled_if_left(audio, cancel)  # a client that leaves cancels the job
     headers = {"X-Job-Id": job.id}
     if body.stream_format == "sse":
         return StreamingResponse(

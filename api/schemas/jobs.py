@@ -124,6 +124,12 @@ class JobRetried(JobAccepted):
     retried_blocks: list[int]
 
 
+class JobCancelled(BaseModel):
+    job_id: str
+    status: str = Field(description="cancelled; or, for a finished job purged, its status.")
+    purged: bool = Field(description="Whether its audio was deleted (?purge=true).")
+
+
 # POST /tts takes its body as sent, documented as JobIn: api/validation.py reads it against
 # JobIn itself, so that a type error and the checks of every other field are answered together
 # (FastAPI would refuse a type error before the route could check anything else).

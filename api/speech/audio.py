@@ -7,18 +7,35 @@ is encoded here, progressively, from the blocks' PCM, in a thread so the event l
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import redis.asyncio as aioredis
+from starlette.concurrency import run_in_threadpool
 
 from api.streaming import StreamHold, block_pcm_in_order, encode_stream, stream_blocks
 from utils.audio.encoders import stream_encoder
 from utils.jobs.models import JobRecord
 from utils.storage.base import Storage
 from workers.providers.openai_names import PCM_RATE
+
+
+async def cancelled_if_left(
+    audio: AsyncIterator[bytes], cancel: Callable[[], object]
+) -> AsyncIterator[bytes]:
+    """The audio; where the client leaves before its end, the request's job is cancelled
+    (`cancel`, in a thread), so that no worker makes pieces nobody will hear."""
+    ended = False
+    try:
+        async for chunk in audio:
+            yield chunk
+        ended = True
+    finally:
+        if not ended:  # shielded: the response's own cancellation must not cut it short
+            await asyncio.shield(run_in_threadpool(cancel))
 
 
 async def encoded_audio(

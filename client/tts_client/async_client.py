@@ -23,6 +23,7 @@ from tts_client import _core, _job_ids
 from tts_client.errors import AuthError, JobFailed, Unreachable
 from tts_client.models import (
     JobAccepted,
+    JobCancelled,
     JobPage,
     JobResult,
     JobStatus,
@@ -86,6 +87,13 @@ class AsyncTTSClient:
 
     async def retry(self, job_id: str) -> JobAccepted:
         return JobAccepted.model_validate(await self._json("POST", f"/tts/{job_id}/retry"))
+
+    async def cancel(self, job_id: str, purge: bool = False) -> JobCancelled:
+        """Cancel a queued or processing job (again: the same answer); purge=True also deletes
+        its audio, a finished job's too. Conflict (409) for a job combining or finished."""
+        params = {"purge": "true"} if purge else {}
+        body = await self._json("DELETE", f"/jobs/{job_id}", params=params)
+        return JobCancelled.model_validate(body)
 
     async def providers(self) -> list[Provider]:
         return [Provider.model_validate(p) for p in await self._json("GET", "/tts/providers")]

@@ -230,6 +230,24 @@ def retry(
 
 @app.command()
 @handled
+def cancel(
+    job_id: JobId,
+    purge: Annotated[
+        bool, typer.Option(help="Also delete its audio (a finished job's too).")
+    ] = False,
+    url: Url = None,
+) -> None:
+    """Cancel a queued or processing job: nothing more of it is made (exits 1 when it is
+    combining or finished; --purge still deletes a finished job's audio)."""
+    with _client(url) as client:
+        job_id = client.resolve_job_id(job_id)
+        answer = client.cancel(job_id, purge=purge)
+    purged = ", its audio deleted" if answer.purged else ""
+    out_console().print(Text(f"job {job_id}: {answer.status}{purged}"))
+
+
+@app.command()
+@handled
 def download(job_id: JobId, output: Output = None, url: Url = None) -> None:
     """A finished job's audio (exits 1 when the job is not completed)."""
     with _client(url) as client:

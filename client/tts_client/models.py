@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-FINISHED = ("completed", "failed")
+FINISHED = ("completed", "failed", "cancelled")
 
 
 class _Model(BaseModel):
@@ -30,6 +30,12 @@ class JobAccepted(_Model):
     status: str
     stream_url: str | None = None
     retried_blocks: list[int] | None = None  # a retry's answer
+
+
+class JobCancelled(_Model):
+    job_id: str
+    status: str  # cancelled; or a finished job's own status, where only its audio was purged
+    purged: bool = False
 
 
 class BlockStatus(_Model):

@@ -87,6 +87,9 @@ def exit_if_failed(final: JobStatus, err: Console) -> None:
     if final.status == "failed":
         err.print(error(final.error or "no reason given", label="job failed:"))
         raise typer.Exit(JOB_FAILED)
+    if final.status == "cancelled":
+        err.print(error("cancelled before it was made", label="job cancelled:"))
+        raise typer.Exit(JOB_FAILED)
 
 
 def table_of(headers: tuple[str, ...], rows) -> Table:

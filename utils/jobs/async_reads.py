@@ -21,5 +21,6 @@ async def completed_block(client: aioredis.Redis, job_id: str, index: int) -> Bl
 
 
 async def job_failed_or_gone(client: aioredis.Redis, job_id: str) -> bool:
-    """Whether the job failed or expired: no block of it will be made any more."""
-    return await client.hget(job_key(job_id), "status") in (JobStatus.FAILED.value, None)
+    """Whether the job failed, was cancelled or expired: no block of it will be made any more."""
+    status = await client.hget(job_key(job_id), "status")
+    return status in (JobStatus.FAILED.value, JobStatus.CANCELLED.value, None)

@@ -71,12 +71,13 @@ class JobOutcomes:
         JOBS.labels("completed").inc()
 
     def fail(self, job_id: str, error: str) -> None:
-        """Mark the job failed, keeping the first reason; a completed job stays completed."""
+        """Mark the job failed, keeping the first reason; a completed (or cancelled) job stays
+        so."""
         key = job_key(job_id)
 
         def mark(pipe: redis.client.Pipeline) -> bool:
             status = pipe.hget(key, "status")
-            if status in (None, JobStatus.COMPLETED.value):
+            if status in (None, JobStatus.COMPLETED.value, JobStatus.CANCELLED.value):
                 return False
             pipe.multi()
             pipe.hsetnx(key, "error", error)

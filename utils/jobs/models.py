@@ -14,10 +14,11 @@ class JobStatus(StrEnum):
     COMBINING = "combining"
     COMPLETED = "completed"
     FAILED = "failed"
+    CANCELLED = "cancelled"  # by its owner (utils/jobs/cancellation.py)
 
     @property
     def finished(self) -> bool:
-        return self in (JobStatus.COMPLETED, JobStatus.FAILED)
+        return self in (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED)
 
 
 class BlockStatus(StrEnum):
@@ -25,7 +26,7 @@ class BlockStatus(StrEnum):
     PROCESSING = "processing"
     COMPLETED = "completed"
     FAILED = "failed"
-    SKIPPED = "skipped"  # never ran: its job failed first (a retry runs it)
+    SKIPPED = "skipped"  # not made: its job failed (a retry runs it) or was cancelled first
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,12 @@ import { addBlock, applyLimits, blocksFromScript, field, readBlocks, setProvider
 import { clearProblems, showRefusal } from "./problems.js";
 
 const SESSION_JOBS = "tts.jobs"; // jobs submitted in this tab, for when GET /jobs is absent
-const FINISHED = new Set(["completed", "failed"]);
+const FINISHED = new Set(["completed", "failed", "cancelled"]);
+const CANCELLABLE = new Set(["queued", "processing"]);
 
 const $ = (id) => document.getElementById(id);
 let watching = null; // the AbortController of the job being followed
+let watchedJob = null; // its id
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const limits = applyLimits(); // the form's bounds, from the API's schema, before any block is made
@@ -100,6 +102,8 @@ async function submitJob(event) {
 function watchJob(jobId, streamUrl) {
   watching?.abort();
   const controller = (watching = new AbortController());
+  watchedJob = jobId;
+  $("cancel-job").hidden = false;
   $("job").hidden = false;
   $("job-title").textContent = `Job ${jobId}`;
   $("block-progress").replaceChildren();
@@ -153,6 +157,7 @@ function showStatus(status) {
   let line = `Job ${status.status}: ${done} of ${status.blocks.length} blocks done.`;
   if (status.status === "failed") line = `Job failed: ${status.error || "no reason given"}.`;
   announce(line);
+  if (status.job_id === watchedJob) $("cancel-job").hidden = !CANCELLABLE.has(status.status);
   remember({ job_id: status.job_id, status: status.status, created_at: status.created_at });
 }
 
@@ -189,6 +194,25 @@ async function finished(status, signal) {
   player.src = result.signed_url;
   player.dataset.source = "final";
   announce(`Job completed: ${seconds} s of audio, ready to play or download.`);
+}
+
+// DELETE /jobs/{id}: nothing more of the job is made; its event feed then ends, cancelled.
+async function cancelJob() {
+  const jobId = watchedJob;
+  const button = $("cancel-job");
+  button.disabled = true;
+  try {
+    const response = await api(`/jobs/${jobId}`, { method: "DELETE" });
+    if (!response.ok) {
+      showError(`Cannot cancel job ${jobId}: ${await errorText(response)}`);
+      return;
+    }
+    button.hidden = true;
+    // the event feed shows the cancelled job with its counts, perhaps before this answer
+    if (!$("progress").textContent.startsWith("Job cancelled")) announce("Job cancelled.");
+  } finally {
+    button.disabled = false;
+  }
 }
 
 // ---- recent jobs
@@ -250,5 +274,6 @@ $("use-script").addEventListener("click", async () => {
 window.addEventListener(UNAUTHORIZED, () => signOut("Your sign-in has expired; sign in again."));
 $("job-form").addEventListener("submit", submitJob);
 $("refresh-recent").addEventListener("click", loadRecent);
+$("cancel-job").addEventListener("click", cancelJob);
 if (token()) enter();
 else $("username").focus();
