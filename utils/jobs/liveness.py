@@ -4,11 +4,11 @@ Each worker process that makes blocks keeps a heartbeat key alive (refreshed eve
 HEARTBEAT_S, expiring after HEARTBEAT_TTL_S), and a block that starts is noted in one hash
 with the process making it:
 
-    tts:worker:{host}:{pid}   heartbeat, expires HEARTBEAT_TTL_S after the process stops
+    tts:worker:{host}:{pid}   heartbeat: the process's stamp; expires HEARTBEAT_TTL_S after
+                              the process stops
     tts:blocks:running        "{job id}:{index}" -> "{host}:{pid}"
     tts:workers:local         local (CPU) pool processes -> when their heartbeat expires
     tts:workers:network       every other worker process -> when its heartbeat expires
-
 
 A block whose process stopped beating (killed, its machine gone) was lost mid-way; beat finds
 it here within a minute and sends it again, rather than waiting for the broker's visibility
