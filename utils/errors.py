@@ -14,7 +14,8 @@
     ├── SynthesisFailed       audio a request waits for could not be made (502)
     ├── SynthesisTimedOut     audio a request waits for was not made in time (504)
     ├── StorageError          audio could not be stored or read
-    │   └── ObjectNotFound        nothing is stored under that key (never written, or purged)
+    │   ├── ObjectNotFound        nothing is stored under that key (never written, or purged)
+    │   └── StoreFull             no space left where it is written (DATA_DIR, TEMP_DIR)
     └── ConfigurationError    the service is configured in a way that cannot work
 
 SDK, Redis and filesystem errors are translated into these at the boundary (`raise ... from`),
@@ -23,6 +24,7 @@ so callers never depend on a third-party exception type, and messages never carr
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 
 
@@ -115,6 +117,21 @@ class StorageError(ServiceError):
 
 class ObjectNotFound(StorageError):
     pass
+
+
+class StoreFull(StorageError):
+    pass
+
+
+# A disk (or the user's quota on it) that is full: said as such, not as an internal error.
+NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+
+
+def disk_error(exc: OSError, message: str, where: str = "DATA_DIR") -> StorageError:
+    """An OSError of a write to `where` (the setting naming the folder, never its path)."""
+    if exc.errno in NO_SPACE:
+        return StoreFull(f"no space left on the store ({where}): {message}")
+    return StorageError(message)
 
 
 class ConfigurationError(ServiceError):

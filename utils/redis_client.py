@@ -4,22 +4,56 @@ can wait, instead of failing.
 How long differs by caller: a worker in the middle of a block waits for Redis to come back
 (REDIS_OUTAGE_PATIENCE_S, minutes: losing the connection is not the block's fault), while the
 API answers 503 with Retry-After within a couple of seconds rather than hold a client.
+
+A Redis that answers but refuses writes for now (its disk full: MISCONF; too few replicas:
+NOREPLICAS; a replica: READONLY; its memory full: OOM) is waited for the same way: each of
+those replies means nothing was written, so the command is sent again once it takes writes.
 """
 
 from __future__ import annotations
 
 import math
+import re
+import socket
 
 import redis
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import ExponentialBackoff
-from redis.exceptions import ConnectionError, TimeoutError
+from redis.exceptions import ConnectionError, ResponseError, TimeoutError
 from redis.retry import Retry
 
 BACKOFF_BASE_S = 0.05
 BACKOFF_CAP_S = 1.0
 API_PATIENCE_S = 2.0  # then 503
+
+
+# Where an error reply's code stands: first, after a pipeline's "caused error: ", or as a
+# script's failed call reports it (": -NOREPLICAS ...").
+_WRITE_REFUSED = re.compile(
+    r"(?:^|caused error: |: -)(?:MISCONF|NOREPLICAS|READONLY|OOM command not allowed)\b"
+)
+
+
+def refuses_writes(error: BaseException) -> bool:
+    """Whether `error` is Redis refusing a write for now (nothing of the command was done)."""
+    return isinstance(error, ResponseError) and bool(_WRITE_REFUSED.search(str(error)))
+
+
+class _WritesRetry(Retry):
+    """redis-py's Retry, which also sends again a command refused as a write for now."""
+
+    def __init__(self, backoff: ExponentialBackoff, retries: int):
+        super().__init__(backoff, retries, (ConnectionError, TimeoutError, socket.timeout))
+        self.update_supported_errors([ResponseError])
+
+    def call_with_retry(self, do, fail, is_retryable=None, with_failure_count=False):
+        def retryable(error: Exception) -> bool:
+            if isinstance(error, ResponseError):
+                return refuses_writes(error)
+            return is_retryable(error) if is_retryable else True
+
+        return super().call_with_retry(do, fail, retryable, with_failure_count)
 
 
 def _backoff() -> ExponentialBackoff:
@@ -53,7 +87,8 @@ def _options(retry_class, patience_s: float) -> dict:
 def connect(
     url: str, patience_s: float = API_PATIENCE_S, max_connections: int | None = None
 ) -> redis.Redis:
-    return redis.Redis.from_url(url, max_connections=max_connections, **_options(Retry, patience_s))
+    options = _options(_WritesRetry, patience_s)
+    return redis.Redis.from_url(url, max_connections=max_connections, **options)
 
 
 def connect_async(url: str, patience_s: float = API_PATIENCE_S) -> aioredis.Redis:

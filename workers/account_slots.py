@@ -126,6 +126,26 @@ def release_slot(ctx: WorkerContext, provider_name: str, job_id: str, index: int
     _hand_on(ctx, handed, slots.queue)
 
 
+def resend_lost_block(ctx: WorkerContext, provider_name: str, job_id: str, index: int) -> None:
+    """Send again a block whose process died making it. It keeps the slot the dead process
+    held for it (it had its turn: sent to the back of the line, a block lost behind a long
+    backlog would wait for all of it); a slot it no longer holds is taken anew as it starts."""
+    slots = slots_for(ctx, provider_name)
+    queue = slots.queue if slots else ctx.providers.queue_for(provider_name)
+    if slots is not None:
+        ctx.slots.keep_for_resend(slots.account, holder_id(job_id, index), slots.lease_s)
+    ctx.queue.resend_block(job_id, index, queue)
+
+
+def fill_local_slots(ctx: WorkerContext) -> list[str]:
+    """Hand the local pool's free slots to the blocks waiting for them: a process that joins
+    the pool takes work at once, not when some other block ends and hands slots on."""
+    slots = slots_for(ctx, LOCAL_POOL)
+    handed = ctx.slots.hand_free(slots.account, slots.limit, slots.lease_s)
+    _resend_all(ctx, handed, slots.queue)
+    return handed
+
+
 def resend_stranded_blocks(ctx: WorkerContext, grace_s: float) -> list[str]:
     """Send again the blocks that were handed a slot more than `grace_s` ago and whose task
     never started (the worker handing it over died before re-sending it)."""

@@ -56,6 +56,10 @@ def create_celery(
         task_publish_retry_policy=publish_retry_policy(patience),
         # A lost broker connection is retried for as long as it takes (never give up).
         broker_connection_max_retries=None,
+        # So is a Redis that refuses writes for now (disk full, too few replicas): a channel
+        # error, which would otherwise end the worker, its tasks' messages left unacknowledged
+        # until the visibility timeout.
+        broker_channel_error_retry=True,
         broker_transport_options={
             "visibility_timeout": settings.visibility_timeout,
             # Sweep for messages of dead workers every interval (kombu's default is 10 x 10 s).

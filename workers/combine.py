@@ -21,6 +21,7 @@ from utils.audio.formats import OutputFormat
 from utils.audio.mp3_frames import silence_frame
 from utils.audio.tags import id3_tag, job_tags
 from utils.audio.timeline import Timeline, plan_timeline
+from utils.errors import NO_SPACE, disk_error
 from utils.jobs.cancellation import is_cancelled
 from utils.jobs.models import JobRecord
 from utils.storage.keys import final_audio_key
@@ -61,11 +62,16 @@ def combine_job(ctx: WorkerContext, job_id: str) -> None:
     if is_cancelled(ctx.redis, job_id):
         return
     fmt = OutputFormat.parse(job.output_format)
-    with combine_timer(fmt.family_name):
-        if fmt.is_mp3:
-            key, timeline = _stitch_mp3(ctx, job, fmt)
-        else:
-            key, timeline = combine_encoded(ctx, job, fmt)
+    try:
+        with combine_timer(fmt.family_name):
+            if fmt.is_mp3:
+                key, timeline = _stitch_mp3(ctx, job, fmt)
+            else:
+                key, timeline = combine_encoded(ctx, job, fmt)
+    except OSError as exc:  # the file being made, in TEMP_DIR (the store's own are translated)
+        if exc.errno not in NO_SPACE:
+            raise
+        raise disk_error(exc, "the combined file could not be written", "TEMP_DIR") from exc
     offsets = [(timeline.ms(p.start_sample), timeline.ms(p.end_sample)) for p in timeline.blocks]
     ctx.jobs.complete(job, key, timeline.ms(timeline.total_samples), offsets)
     log.info("job %s completed: %d blocks", job_id, job.n_blocks)

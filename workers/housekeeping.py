@@ -12,12 +12,12 @@ from utils.accounts.slots import parse_holder
 from utils.clock import epoch_of
 from utils.errors import StorageError
 from utils.jobs.backlog import jobs_with_queued_work
-from utils.jobs.liveness import lost_blocks, running_blocks
+from utils.jobs.liveness import lost_blocks, running_blocks, this_worker
 from utils.jobs.models import BlockStatus, JobRecord
 from utils.jobs.recovery import without_progress
 from utils.names import LOCAL_POOL
 from utils.storage.keys import CACHE_FOLDER, JOBS_FOLDER
-from workers.account_slots import release_slot, resend_stranded_blocks
+from workers.account_slots import fill_local_slots, resend_lost_block, resend_stranded_blocks
 from workers.context import WorkerContext
 
 log = logging.getLogger(__name__)
@@ -113,12 +113,27 @@ def _quiet_for(job: JobRecord, seconds: float, now: float | None) -> bool:
 
 def recover_lost_work(ctx: WorkerContext, grace_s: float) -> list[tuple[str, int]]:
     """Send again the blocks whose worker process died while making them (its heartbeat
-    stopped), and those handed an account slot whose task never started."""
-    lost = lost_blocks(ctx.redis)
+    stopped, or it is gone from this machine), and those handed an account slot whose task
+    never started."""
+    return _resend_lost(ctx, lost_blocks(ctx.redis)) + [
+        parse_holder(h) for h in resend_stranded_blocks(ctx, grace_s)
+    ]
+
+
+def reclaim_at_start(ctx: WorkerContext, local: bool) -> list[tuple[str, int]]:
+    """What a worker process does as it starts, before its first block: send again the blocks
+    of dead processes on this machine (as a replacement starts where one was killed) and of
+    an earlier process under its own name; and, in the local pool, take the slots it adds."""
+    lost = _resend_lost(ctx, lost_blocks(ctx.redis, reborn=this_worker()))
+    if local:
+        fill_local_slots(ctx)
+    return lost
+
+
+def _resend_lost(ctx: WorkerContext, lost: list[tuple[str, int]]) -> list[tuple[str, int]]:
     for job_id, index in lost:
         log.warning("block %d of job %s was lost with its worker; sending it again", index, job_id)
-        _, block = ctx.jobs.get_with_block(job_id, index)
-        # the dead process's slot is free now, not when its lease would run out
-        release_slot(ctx, block.spec.provider, job_id, index)
-        ctx.queue.resend_block(job_id, index, ctx.providers.queue_for(block.spec.provider))
-    return lost + [parse_holder(h) for h in resend_stranded_blocks(ctx, grace_s)]
+        provider = ctx.jobs.provider_of(job_id, index)
+        if provider is not None:  # else the job has expired meanwhile
+            resend_lost_block(ctx, provider, job_id, index)
+    return lost

@@ -5,11 +5,14 @@ workers/celery_app.py) before it sends any of these signals:
 
     setup_logging            every process's logs through structlog (utils/logs.py)
     celeryd_init             a worker node counts its metrics in multiprocess mode
-    worker_init              a thread pool (the network pool) builds its cloud providers, opens
-                             its CPU lane and starts the blocks handed the slots it frees
+    worker_init              a thread pool (the network pool) sends again the blocks of dead
+                             processes on its machine, builds its cloud providers, opens its
+                             CPU lane and starts the blocks handed the slots it frees
     worker_ready             the node serves its metrics on WORKER_METRICS_PORT; a thread pool
                              starts beating
-    worker_process_init      a process of the local pool is niced, beats, loads the voice
+    worker_process_init      a process of the local pool is niced, beats, sends again the
+                             blocks of dead processes on its machine, takes the free slots,
+                             loads the voice
     worker_shutdown          blocks started here end before the process does
     worker_process_shutdown  a pool process's metric files are marked dead
 
@@ -44,6 +47,7 @@ from workers.block_attempts import make_handed_block
 from workers.celery_app import app
 from workers.context import WorkerContext, build_context
 from workers.cpu_lane import CPU_WORK_NICENESS
+from workers.housekeeping import reclaim_at_start
 from workers.webhooks import announcer
 
 log = logging.getLogger(__name__)
@@ -98,6 +102,7 @@ def start_network_process(sender=None, **_) -> None:
     slots it frees itself, and runs their CPU work on its low-priority lane."""
     if sender is None or not _runs_on_threads(sender.pool_cls):
         return
+    _reclaim(worker_context(), local=False)  # before its consumer takes a first task
     _build_cloud_providers(worker_context())
     cpu_lane.open_lane(usable_cpus())
     # as many threads for handed blocks as the pool has for tasks: each is one slot's call
@@ -150,10 +155,20 @@ def start_local_process(**_) -> None:
     os.nice(CPU_WORK_NICENESS)
     ctx = worker_context()
     Heartbeat.ensure(ctx.redis, local=True)
+    _reclaim(ctx, local=True)
     try:
         ctx.providers.get(ctx.settings.DEFAULT_PROVIDER).warm_up()
     except Exception:  # a provider that cannot warm up now will say why on its first block
         log.warning("could not warm up %s", ctx.settings.DEFAULT_PROVIDER, exc_info=True)
+
+
+def _reclaim(ctx: WorkerContext, local: bool) -> None:
+    """Blocks of processes that died on this machine sent again, and the local pool's slots
+    this process adds taken, now: not when beat finds the dead heartbeats expired."""
+    try:
+        reclaim_at_start(ctx, local)
+    except Exception:  # Redis away: beat's recovery pass does it later
+        log.warning("could not look for the blocks of dead worker processes", exc_info=True)
 
 
 @signals.worker_shutdown.connect

@@ -11,7 +11,7 @@ import logging
 
 from celery.exceptions import MaxRetriesExceededError, Retry
 
-from utils.errors import ObjectNotFound, ProviderRetryable
+from utils.errors import ObjectNotFound, ProviderRetryable, StorageError
 from utils.jobs.liveness import Heartbeat
 from utils.names import (
     CHECK_STALLED,
@@ -97,6 +97,9 @@ def combine_blocks(job_id: str) -> None:
         # rule: a job's audio is purged only long after its combine.
         log.warning("combine of job %s: %s", job_id, exc)
         ctx.jobs.fail(job_id, f"{exc}: {MISSING_BLOCK_HINT}")
+    except StorageError as exc:  # a full disk, say: the job says so (its retry combines again)
+        log.warning("combine of job %s: %s", job_id, exc)
+        ctx.jobs.fail(job_id, f"could not combine the blocks: {exc}")
     except Exception:
         log.exception("combine of job %s failed", job_id)
         ctx.jobs.fail(job_id, "internal error while combining the blocks")

@@ -17,8 +17,10 @@ it straight to the next in line (its lease is written on its behalf) and the rel
 that block's task, which then finds its slot already held. The next in line is chosen in turns:
 the next user, then that user's next job, then that job's next block, so a user with one
 small job is not served after another user's backlog, and a user's own jobs take turns too. A
-crashed holder's slot frees itself when its lease runs out. Every step is one Lua script: no
-slot is ever given twice, and no waiter can slip in between a full check and its own queueing.
+crashed holder's slot frees itself when its lease runs out; sooner, once its process is found
+dead, its block is sent again keeping the slot (`keep_for_resend`, workers/housekeeping.py).
+Every step is one Lua script: no slot is ever given twice, and no waiter can slip in between
+a full check and its own queueing.
 (The line's per-user and per-job keys are named inside the scripts, which suits one Redis
 server, not Redis Cluster.)
 
@@ -141,6 +143,17 @@ return dispatch
 """
 )
 
+# KEYS: leases, handed. ARGV: holder, lease_ms. A holder whose task is to be sent again (its
+# process died) keeps its slot, renewed and noted as handed; 0 if it held none.
+_KEEP = """
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('ZADD', KEYS[2], now, ARGV[1])
+return 1
+"""
+
 # KEYS: handed. ARGV: grace_ms. Takes out and returns the holders handed a slot longer ago
 # than the grace whose task has not started: each is returned once, to be sent again once.
 _STRANDED = """
@@ -175,6 +188,7 @@ class AccountSlots:
         self._acquire = client.register_script(_ACQUIRE)
         self._release = client.register_script(_RELEASE)
         self._stranded = client.register_script(_STRANDED)
+        self._keep = client.register_script(_KEEP)
 
     @staticmethod
     def _keys(account: str) -> list[str]:
@@ -210,6 +224,18 @@ class AccountSlots:
         """Give the slot back; the waiters handed a slot, whose tasks the caller re-sends."""
         args = [slots_prefix(account), holder, limit, int(lease_s * 1000)]
         return [str(h) for h in self._release(keys=self._keys(account), args=args)]
+
+    def hand_free(self, account: str, limit: int, lease_s: float) -> list[str]:
+        """Hand every free slot to the next in line (a pool grew, or a dead holder's slot was
+        freed); the waiters handed one, whose tasks the caller sends."""
+        return self.release(account, "", limit, lease_s)
+
+    def keep_for_resend(self, account: str, holder: str, lease_s: float) -> bool:
+        """A holder whose process died keeps its slot for its task sent again, noted as handed
+        (so `stranded` finds it if that task never starts): it had its turn. False if it held
+        no slot."""
+        args = [holder, int(lease_s * 1000)]
+        return bool(self._keep(keys=[leases_key(account), handed_key(account)], args=args))
 
     def stranded(self, account: str, grace_s: float) -> list[str]:
         """Holders handed a slot more than `grace_s` ago whose task never started; the caller

@@ -4,16 +4,23 @@ Each worker process that makes blocks keeps a heartbeat key alive (refreshed eve
 HEARTBEAT_S, expiring after HEARTBEAT_TTL_S), and a block that starts is noted in one hash
 with the process making it:
 
-    tts:worker:{host}:{pid}   heartbeat, expires HEARTBEAT_TTL_S after the process stops
+    tts:worker:{host}:{pid}   heartbeat: the process's stamp; expires HEARTBEAT_TTL_S after
+                              the process stops
     tts:blocks:running        "{job id}:{index}" -> "{host}:{pid}"
     tts:workers:local         local (CPU) pool processes -> when their heartbeat expires
     tts:workers:network       every other worker process -> when its heartbeat expires
-
 
 A block whose process stopped beating (killed, its machine gone) was lost mid-way; beat finds
 it here within a minute and sends it again, rather than waiting for the broker's visibility
 timeout (longer than the longest block). A block's own task refreshes nothing: the heartbeat
 is the process's, so a long block never looks lost while its process lives.
+
+A process dead on the machine of the one asking is known at once, without waiting for its
+heartbeat to expire: the heartbeat holds the process's stamp (the kernel's boot id, its pid
+namespace and its start time), and a process of the same kernel and namespace whose pid is gone,
+a zombie, or another process's now, is dead (`dead_workers`). So a worker process starting
+where another was killed finds it dead and sends its blocks again (workers/housekeeping.py
+`reclaim_at_start`). Elsewhere (another machine, or no /proc) only the expiry says so.
 """
 
 from __future__ import annotations
@@ -43,6 +50,31 @@ def this_worker() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def _read(path: str) -> str:
+    with open(path) as f:
+        return f.read()
+
+
+def process_stamp(pid: int | str = "self") -> str | None:
+    """`{boot id}|{pid namespace}|{start time}` of a process of this kernel; None where there
+    is no such process (or it is a zombie), "" where /proc cannot say (not Linux)."""
+    try:
+        boot = _read("/proc/sys/kernel/random/boot_id").strip()
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return ""
+    try:
+        stat = _read(f"/proc/{pid}/stat")
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return ""
+    fields = stat[stat.rindex(")") + 2 :].split()  # after the command name, which may hold spaces
+    if fields[0] in ("Z", "X"):
+        return None
+    return f"{boot}|{namespace}|{fields[19]}"
+
+
 class Heartbeat:
     """A daemon thread beating for this process; started once per process (forks included).
 
@@ -51,6 +83,7 @@ class Heartbeat:
 
     _lock = threading.Lock()
     _pid: int | None = None
+    stamp = ""
 
     @classmethod
     def ensure(cls, client: redis.Redis, local: bool = False) -> None:
@@ -58,23 +91,24 @@ class Heartbeat:
             if cls._pid == os.getpid():
                 return
             cls._pid = os.getpid()
-            worker = this_worker()
-            _beat_once(client, worker, local)  # alive from the first block on
-            threading.Thread(target=cls._beat, args=(client, worker, local), daemon=True).start()
+            cls.stamp = process_stamp() or ""
+            args = (client, this_worker(), local, cls.stamp)
+            _beat_once(*args)  # alive from the first block on
+            threading.Thread(target=cls._beat, args=args, daemon=True).start()
 
     @staticmethod
-    def _beat(client: redis.Redis, worker: str, local: bool) -> None:
+    def _beat(client: redis.Redis, worker: str, local: bool, stamp: str) -> None:
         stop = threading.Event()
         while not stop.wait(HEARTBEAT_S):
             try:
-                _beat_once(client, worker, local)
+                _beat_once(client, worker, local, stamp)
             except redis.RedisError:  # an outage: beat again when Redis is back
                 log.warning("heartbeat not written (Redis unavailable)")
 
 
-def _beat_once(client: redis.Redis, worker: str, local: bool) -> None:
+def _beat_once(client: redis.Redis, worker: str, local: bool, stamp: str) -> None:
     with client.pipeline(transaction=False) as pipe:
-        pipe.set(worker_heartbeat_key(worker), "1", ex=HEARTBEAT_TTL_S)
+        pipe.set(worker_heartbeat_key(worker), stamp or "1", ex=HEARTBEAT_TTL_S)
         pool = local_workers_key() if local else network_workers_key()
         pipe.zadd(pool, {worker: time.time() + HEARTBEAT_TTL_S})
         pipe.execute()
@@ -94,21 +128,57 @@ def running_blocks(client: redis.Redis) -> list[str]:
     return list(client.hkeys(running_blocks_key()))
 
 
-def lost_blocks(client: redis.Redis) -> list[tuple[str, int]]:
-    """Blocks noted as running in a process that no longer beats; each removed from the note,
-    so it is returned once (its task, sent again, notes it anew)."""
-    running = client.hgetall(running_blocks_key())
-    workers = sorted(set(running.values()))
+def dead_workers(client: redis.Redis, workers: list[str]) -> set[str]:
+    """Those of `workers` that are dead: their heartbeat expired, or they were processes of
+    this kernel and pid namespace that are gone (module docstring). A process that beats is
+    alive however slow its block."""
     if not workers:
-        return []
+        return set()
     with client.pipeline(transaction=False) as pipe:
         for worker in workers:
-            pipe.exists(worker_heartbeat_key(worker))
-        alive = {w for w, beating in zip(workers, pipe.execute(), strict=True) if beating}
+            pipe.get(worker_heartbeat_key(worker))
+        stamps = pipe.execute()
+    mine = process_stamp()
+    dead = set()
+    for worker, stamp in zip(workers, stamps, strict=True):
+        if stamp is None:
+            dead.add(worker)
+        elif mine and stamp.rsplit("|", 1)[0] == mine.rsplit("|", 1)[0]:
+            pid = worker.rsplit(":", 1)[1]
+            now = process_stamp(int(pid)) if pid.isdigit() else ""
+            if now != stamp and now != "":  # "": /proc cannot say, so the expiry will
+                dead.add(worker)
+    return dead
+
+
+def forget_workers(client: redis.Redis, workers: set[str]) -> None:
+    """Dead processes out of both pools at once (the local pool's size counts its live ones),
+    rather than when their heartbeats would have expired."""
+    if workers:
+        with client.pipeline(transaction=False) as pipe:
+            pipe.zrem(local_workers_key(), *workers)
+            pipe.zrem(network_workers_key(), *workers)
+            pipe.delete(*(worker_heartbeat_key(w) for w in workers))
+            pipe.execute()
+
+
+def lost_blocks(client: redis.Redis, reborn: str | None = None) -> list[tuple[str, int]]:
+    """Blocks noted as running in a process that is dead (`dead_workers`); each removed from
+    the note, so it is returned once (its task, sent again, notes it anew). Dead processes are
+    taken out of the pools too.
+
+    `reborn`: the caller's own name, given by a process that has only just started: a block
+    noted under it was a dead process's with the same pid (a restarted container's, say)."""
+    running = {f: note.split("|")[0] for f, note in client.hgetall(running_blocks_key()).items()}
+    pools = set(client.zrange(local_workers_key(), 0, -1))
+    pools |= set(client.zrange(network_workers_key(), 0, -1))
+    named = sorted((set(running.values()) | pools) - {reborn})
+    dead = dead_workers(client, named)
+    forget_workers(client, dead)
     lost = []
     for field, worker in running.items():
-        # HDEL answers 1 to one caller only, should two beats race
-        if worker not in alive and client.hdel(running_blocks_key(), field):
+        # HDEL answers 1 to one caller only, should two of them race
+        if (worker in dead or worker == reborn) and client.hdel(running_blocks_key(), field):
             job_id, index = field.rsplit(":", 1)
             lost.append((job_id, int(index)))
     return lost

@@ -3,13 +3,17 @@ workers, so the API's handlers only translate HTTP.
 
 Submitting is: create the job in Redis, finish at once the blocks whose audio is cached, then
 send one message (a dispatch for the rest, or the combine when nothing is left). If the broker
-refuses that message, the job is deleted again: nothing half-queued stays behind.
+refuses that message, the job is deleted again: nothing half-queued stays behind (a Redis
+refusing writes is waited for within the API's patience; past it, the record stays, logged).
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
+
+import redis
 
 from utils.audio.cache import AudioCache, content_digest
 from utils.audio.formats import OutputFormat
@@ -19,6 +23,8 @@ from utils.jobs.queue import JobQueue
 from utils.jobs.recovery import reset_for_retry
 from utils.jobs.store import JobStore
 from utils.storage.keys import block_keys
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -58,7 +64,10 @@ class JobSubmitter:
             else:
                 self.queue.dispatch(job.id, pending)
         except Unavailable:
-            self.jobs.delete(job.id, len(specs))
+            try:  # a Redis refusing writes is waited for, within the API's patience
+                self.jobs.delete(job.id, len(specs))
+            except redis.RedisError:
+                log.error("job %s was refused but its record could not be deleted", job.id)
             raise
         return job
 

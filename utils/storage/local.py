@@ -13,7 +13,7 @@ import time
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-from utils.errors import ObjectNotFound, StorageError
+from utils.errors import ObjectNotFound, StorageError, disk_error
 from utils.storage.base import Storage
 
 
@@ -36,25 +36,26 @@ class LocalStorage(Storage):
         return self.root.joinpath(*parts)
 
     def put_bytes(self, key: str, data: bytes) -> None:
-        path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Write beside the target and rename, so a reader never sees half a file.
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".part-")
+        path, tmp = self._path(key), None
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # Write beside the target and rename, so a reader never sees half a file.
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".part-")
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
             os.replace(tmp, path)
         except OSError as exc:
-            Path(tmp).unlink(missing_ok=True)
-            raise StorageError(f"could not write {key}") from exc
+            if tmp:
+                Path(tmp).unlink(missing_ok=True)
+            raise disk_error(exc, f"could not write {key}") from exc
 
     def put_file(self, key: str, path: Path) -> None:
         target = self._path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
         try:
+            target.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(path, target)
         except OSError as exc:
-            raise StorageError(f"could not store {key}") from exc
+            raise disk_error(exc, f"could not store {key}") from exc
 
     def open(self, key: str) -> BinaryIO:
         try:
@@ -75,7 +76,10 @@ class LocalStorage(Storage):
         except FileNotFoundError as exc:
             raise ObjectNotFound(f"{source_key} is not in storage") from exc
         except OSError:
-            shutil.copyfile(source, target)  # another filesystem: copy instead
+            try:
+                shutil.copyfile(source, target)  # another filesystem: copy instead
+            except OSError as exc:
+                raise disk_error(exc, f"could not copy {source_key}") from exc
 
     def touch(self, key: str) -> None:
         with contextlib.suppress(FileNotFoundError):  # purged meanwhile: the next read says so
