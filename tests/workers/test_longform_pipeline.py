@@ -104,7 +104,10 @@ def test_an_mp3_with_chapters_and_blocks_brought_to_one_loudness(app, alice, wor
     measured = [b["loudness"] for b in result["blocks"]]
     assert measured[0]["before_lufs"] - measured[1]["before_lufs"] > 7
     assert all(abs(m["after_lufs"] + 16) <= 0.2 for m in measured), measured
-    assert measured[1]["gain_db"] > measured[0]["gain_db"] + 7
+    # the quiet block boosted well beyond the others: by how much varies by run (Piper samples
+    # its voice with noise, and the gain is the one before the true-peak limiter, which takes
+    # more from peakier audio: 6.4-9.9 dB more seen for a block ~10 dB quieter)
+    assert measured[1]["gain_db"] > measured[0]["gain_db"] + 5, measured
     check_duration(samples, rate, container_ms, result, fmt)
 
     # chapters: in /result, in the ID3 tag (mutagen) and as FFmpeg reads them
