@@ -22,6 +22,7 @@ import redis
 
 from utils.accounts.slot_lines import SlotLines
 from utils.clock import now_iso
+from utils.jobs.deletion import purge_job_audio
 from utils.jobs.models import JobStatus
 from utils.jobs.store import JobStore
 from utils.metrics import JOBS
@@ -37,7 +38,6 @@ from utils.names import (
     timings_key,
 )
 from utils.storage.base import Storage
-from utils.storage.keys import JOBS_FOLDER
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +68,6 @@ redis.call('SREM', KEYS[2], ARGV[1])
 redis.call('HDEL', KEYS[3], ARGV[1])
 redis.call('HDEL', KEYS[4], ARGV[2])
 """
-
-# Purging a job's folder takes every object in it, however new (a cutoff in the future).
-EVERYTHING_S = -86400.0
 
 
 class Cancellation(NamedTuple):
@@ -154,7 +151,3 @@ class JobCancellation:
 
 def is_cancelled(client: redis.Redis, job_id: str) -> bool:
     return client.hget(job_key(job_id), "status") == JobStatus.CANCELLED.value
-
-
-def purge_job_audio(storage: Storage, job_id: str) -> int:
-    return storage.purge(f"{JOBS_FOLDER}/{job_id}", EVERYTHING_S)

@@ -21,17 +21,12 @@ from utils.names import (
     webhooks_due_key,
 )
 from utils.storage.base import Storage
-from utils.storage.keys import JOBS_FOLDER
+from utils.storage.keys import job_folder
 from utils.webhooks.deliveries import member
 
 # The events a job's webhook may be opened for (workers/webhooks.py EVENTS, and cancellation):
 # deleting the marker of one never opened deletes nothing.
 WEBHOOK_EVENTS = ("job.completed", "job.failed", "job.cancelled")
-
-
-def job_folder(job_id: str) -> str:
-    """The storage prefix every object of the job is under (utils/storage/keys.py)."""
-    return f"{JOBS_FOLDER}/{job_id}"
 
 
 def delete_job(jobs: JobStore, storage: Storage, job_id: str) -> int:

@@ -7,8 +7,11 @@ completed, failed, requeued for a retry), and the indexes of many jobs in
 utils/jobs/job_indexes.py (unfinished jobs, a user's jobs). They are mixins of this one class,
 as redis-py's command groups are of its client, so every caller holds one JobStore.
 
-One other module reads job state: utils/jobs/async_reads.py, with the asyncio client, for the
-API's audio streams (JobStore's client is synchronous).
+Beside it, in this folder and nowhere else: utils/jobs/async_reads.py reads job state with the
+asyncio client, for the API's audio streams (JobStore's client is synchronous);
+utils/jobs/cancellation.py moves a job to `cancelled` and its blocks out of line in Lua steps of
+its own (they span the slot lines); utils/jobs/deletion.py deletes a job's keys before their
+time (through JobStore.delete) with its webhook delivery.
 
 Every key (built by utils/names.py) and field is in docs/ARCHITECTURE.md, "Redis schema";
 statuses are in utils/jobs/models.py. Every key of a job expires at the same instant

@@ -12,6 +12,11 @@ CACHE_FOLDER = "cache"  # reused block audio, kept AUDIO_CACHE_TTL after its las
 PCM_EXTENSION = "pcm"  # a block's source audio: raw mono s16le at the job's rate
 
 
+def job_folder(job_id: str) -> str:
+    """The prefix every object of the job is under."""
+    return f"{JOBS_FOLDER}/{job_id}"
+
+
 def block_audio_key(job_id: str, index: int, extension: str = "mp3") -> str:
     return f"{JOBS_FOLDER}/{job_id}/block_{index:04d}.{extension}"
 
