@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import logging
+import sys
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -52,6 +54,12 @@ from workers.providers import ProviderRegistry
 
 log = logging.getLogger("api")
 
+# The event loop shares the GIL with the threads of sync routes. At Python's default (5 ms) a
+# thread parsing a big SSML document kept the loop waiting 5 ms at each of the dozen or so times
+# a request hands the GIL back (a read, a write): 140-170 ms for a /live probe beside one such
+# request (bench/probe_bench.py). Handing it over sooner costs that thread little.
+GIL_SWITCH_INTERVAL_S = 0.001
+
 
 class ServiceApp(FastAPI):
     def build_middleware_stack(self):
@@ -61,6 +69,7 @@ class ServiceApp(FastAPI):
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     configure_logging(settings.log_format)
     install_access_log_redaction()
 
@@ -100,7 +109,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "`make add-user NAME=alice` (python -m api.cli add-user alice), or set "
                 "ADMIN_PASSWORD in .env"
             )
+        # What start-up built lives as long as the process: out of the collector's full passes,
+        # which otherwise walk it all (tens of ms, holding the GIL) every few thousand requests
+        gc.freeze()
         yield
+        gc.unfreeze()  # collectable again once the app is done with it (tests build many apps)
         client.close()
         readiness.close()
         await app.state.aredis.aclose()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from api.cpu_gate import cpu_work
 from api.schemas.jobs import BlockIn, JobIn
 from config import Settings
 from utils.errors import ConfigurationError, FieldError, InvalidRequest, ProviderError
@@ -93,7 +94,8 @@ def expand_ssml(
     """The document's segments, each on its provider and voice, and the pause (ms) asked for
     before its first words; InvalidRequest naming `origin` (e.g. blocks[2].text) if invalid."""
     try:
-        segments, lead_ms = compile_ssml(document, Voicing())
+        with cpu_work:
+            segments, lead_ms = compile_ssml(document, Voicing())
         spoken = []
         for segment in segments:
             v = segment.voicing

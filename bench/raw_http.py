@@ -22,7 +22,7 @@ def build_request(host: str, port: int, path: str, body: bytes, headers: dict[st
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
-async def _read_response(reader: asyncio.StreamReader) -> int:
+async def read_response(reader: asyncio.StreamReader) -> int:
     head = await reader.readuntil(b"\r\n\r\n")
     status = int(head[9:12])
     length = 0
@@ -59,7 +59,7 @@ async def post_load(
                     await asyncio.sleep(max(0.0, scheduled - time.monotonic()))
                 started = scheduled if interval else time.monotonic()
                 writer.write(request)
-                status = await _read_response(reader)
+                status = await read_response(reader)
                 latencies.append(time.monotonic() - started)
                 statuses[status] = statuses.get(status, 0) + 1
                 scheduled += interval

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from api.cpu_gate import cpu_work
 from api.deps import (
     AsyncRedisDep,
     CurrentUser,
@@ -92,7 +93,8 @@ def _specs(
         voice = part.voice or target.voice
         if (provider, voice) != (target.provider, target.voice):
             voice = resolve_voice(voice, provider, settings, providers, ("input",))
-        texts = pieces(part.text, settings.speech.piece_chars, settings.MAX_BLOCK_CHARS)
+        with cpu_work:  # pysbd: milliseconds a kilobyte
+            texts = pieces(part.text, settings.speech.piece_chars, settings.MAX_BLOCK_CHARS)
         for k, text in enumerate(texts):
             specs.append(
                 BlockSpec(
