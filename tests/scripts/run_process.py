@@ -26,6 +26,7 @@ def run_env(tmp: Path, **extra: str) -> dict[str, str]:
         **os.environ,
         "REDIS_URL": "",
         "API_PORT": str(free_port()),
+        "WYOMING_PORT": str(free_port()),
         "EMBEDDED_REDIS_PORT": str(free_port()),
         "DATA_DIR": str(tmp / "data"),
         "TEMP_DIR": str(tmp / "temp"),
@@ -53,6 +54,7 @@ class RunCommand:
         self.log_path = log_path
         self.concurrency = concurrency
         self.base_url = f"http://127.0.0.1:{env['API_PORT']}"
+        self.wyoming_port = int(env["WYOMING_PORT"])
         self.status_path = Path(env["DATA_DIR"]) / "run.json"
         self.process: subprocess.Popen | None = None
 
