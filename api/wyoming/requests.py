@@ -81,6 +81,14 @@ class SpokenRequest:
         self.target, self.hold, self.streaming = target, hold, streaming
         self.max_chars = self.service.settings.wyoming.max_text_chars
         self.chars, self.buffer, self.first = 0, "", True
+        # Alone, the first piece is made on every core before the rest (workers/lead_first.py);
+        # beside other requests, those wide sessions would only take the cores from each other,
+        # and the other requests' first pieces would wait behind this one's rest: each
+        # request's pieces are then sent at once, and the local pool's turns (job by job) make
+        # every first piece before any second one.
+        self.lead_alone = self.service.speaking == 0
+        self.service.speaking += 1
+        self._released = False
         self.speaker = Speaker(self.service, handler.send, streaming)
         self.task = asyncio.create_task(self.speaker.run())
         self._renewal = asyncio.create_task(self._renew())
@@ -127,7 +135,8 @@ class SpokenRequest:
         await self._release()
 
     async def _submit(self, text: str) -> None:
-        job = await submit(self.service, text, self.target, lead_alone=self.first)
+        lead_alone = self.first and self.lead_alone
+        job = await submit(self.service, text, self.target, lead_alone=lead_alone)
         if job is not None:
             self.first = False
             self.speaker.feed(job)
@@ -138,5 +147,8 @@ class SpokenRequest:
             await self.hold.renew(self.service.aredis)
 
     async def _release(self) -> None:
+        if not self._released:
+            self._released = True
+            self.service.speaking -= 1
         self._renewal.cancel()
         await asyncio.shield(self.hold.release(self.service.aredis))

@@ -52,6 +52,9 @@ class WyomingService:
     open_streams: OpenStreams
     limiter: Limiter
     voices: VoiceBook
+    # Requests of this process whose audio is being made: a request's first piece is made
+    # alone on every core only when it is the only one (requests.py says why).
+    speaking: int = 0
 
     @classmethod
     def build(cls, settings: Settings) -> WyomingService:
