@@ -27,6 +27,7 @@ from wyoming.tts import (
 
 from tests.audio_helpers import rms
 from tests.wyoming_process import WyomingProcess
+from utils.names import user_jobs_key
 
 pytestmark = pytest.mark.pipeline
 
@@ -235,3 +236,44 @@ def test_a_client_that_stops_reading_is_dropped(server):
     assert received < 1_000_000, received
     events = run(exchange(server.port, Synthesize(text="Still here.").event()))
     assert AudioStop.is_type(events[-1].type)
+
+
+@pytest.fixture
+def limited(worker, service_redis, tmp_path):
+    """A server of its own: beyond loopback, as user alice, two requests a minute, one stream."""
+    server = WyomingProcess(
+        tmp_path / "wyoming.log",
+        {
+            "WYOMING_HOST": "0.0.0.0",
+            "WYOMING_USER": "alice",
+            "RATE_LIMIT_SUBMIT": "2/minute",
+            "MAX_STREAMS_PER_USER": "1",
+        },
+    ).start()
+    yield server
+    server.stop()
+
+
+def test_requests_count_as_the_configured_user(limited, service_redis):
+    assert "no authentication" in limited.log()  # the warning for a host beyond loopback
+
+    async def scenario():
+        async with AsyncTcpClient("127.0.0.1", limited.port) as streaming:
+            await streaming.write_event(SynthesizeStart().event())  # request 1, holds a stream
+            await streaming.write_event(SynthesizeChunk(text="One sentence. And ").event())
+            await asyncio.sleep(0.5)
+            second = await exchange(limited.port, Synthesize(text="Hi.").event())  # request 2
+            await streaming.write_event(SynthesizeStop().event())
+            first = []
+            while not SynthesizeStopped.is_type((event := await streaming.read_event()).type):
+                first.append(event)
+        third = await exchange(limited.port, Synthesize(text="Hi.").event())  # request 3
+        return first, second, third
+
+    first, second, third = run(scenario())
+    assert AudioStop.is_type(first[-1].type)
+    assert_speech(pcm_of(first), "One sentence. And")
+    assert [Error.from_event(e).code for e in second] == ["too-many-streams"]
+    assert [Error.from_event(e).code for e in third] == ["rate-limited"]
+    # the stream's jobs are alice's (her fair share, her job list)
+    assert service_redis.zcard(user_jobs_key("alice")) >= 1
