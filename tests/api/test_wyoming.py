@@ -134,6 +134,20 @@ def test_streaming_speaks_each_sentence_as_it_completes(server):
     assert_speech(pcm_of(events), TEXT)  # spoken once: the copy was not spoken again
 
 
+def test_text_with_nothing_to_speak_is_empty_audio(server):
+    events = run(exchange(server.port, Synthesize(text=" ... ").event()))
+    assert [e.type for e in events] == ["audio-start", "audio-stop"]
+    streamed = run(
+        exchange(
+            server.port,
+            SynthesizeStart().event(),
+            SynthesizeStop().event(),
+            until=("synthesize-stopped", "error"),
+        )
+    )
+    assert [e.type for e in streamed] == ["audio-start", "audio-stop", "synthesize-stopped"]
+
+
 def test_ping(server):
     events = run(exchange(server.port, Ping(text="hi").event(), until=("pong",)))
     assert Pong.from_event(events[-1]).text == "hi"
