@@ -15,6 +15,7 @@ at most wyoming-piper's + 50 ms; with four at once, each first audio within 1.5 
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import socket
 import statistics
@@ -147,6 +148,8 @@ def _start_wyoming_piper(stack: Stack) -> tuple[subprocess.Popen, int]:
 def run() -> dict:
     text = ten_sentences()
     results: dict = {"input_chars": len(text), "sentences": 10, "word_gap_ms": WORD_GAP_S * 1000}
+    # what else the machine was doing: every figure here is a race for its cores
+    results["load_average_before"] = round(os.getloadavg()[0], 2)
     with Stack(cache=False) as stack:
         # theirs first, alone on the machine, then stopped before ours start
         process, port = _start_wyoming_piper(stack)
@@ -159,6 +162,7 @@ def run() -> dict:
         stack._spawn(wyoming_command("127.0.0.1", port), "wyoming.log")
         stack._wait_for(lambda: _listening(port))
         results["ours"] = _measure(port, text)
+    results["load_average_after"] = round(os.getloadavg()[0], 2)
     for mode in ("streaming", "whole"):
         ours, theirs = results["ours"][mode], results["wyoming_piper"][mode]
         results[f"{mode}_targets"] = {
@@ -173,7 +177,10 @@ def run() -> dict:
 
 
 def summary(r: dict) -> str:
-    lines = [f"Wyoming, {r['sentences']} sentences ({r['input_chars']} chars), bundled joe voice:"]
+    lines = [
+        f"Wyoming, {r['sentences']} sentences ({r['input_chars']} chars), bundled joe voice "
+        f"(load average {r['load_average_before']} before, {r['load_average_after']} after):"
+    ]
     for mode in ("streaming", "whole"):
         ours, theirs, met = r["ours"][mode], r["wyoming_piper"][mode], r[f"{mode}_targets"]
         worst = f"{CONCURRENT}_at_once_worst_first_audio_s"

@@ -108,13 +108,10 @@ class WyomingHandler(AsyncEventHandler):
         return True  # other events (of other services, or newer ones) are not ours to answer
 
     async def _whole(self, text: str, voice) -> None:
-        request = await SpokenRequest.open(self, voice, streaming=False)
-        self.request = request
-        try:
-            await request.add(text)
-            await request.finish()
-        finally:
-            self.request = None
+        self.request = await SpokenRequest.open(self, voice, streaming=False)
+        await self.request.add(text)
+        await self.request.finish()
+        self.request = None  # (left in place on failure: _close abandons it)
 
     def _streaming(self, what: str) -> SpokenRequest:
         if self.request is None:

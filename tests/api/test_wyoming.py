@@ -27,7 +27,7 @@ from wyoming.tts import (
 
 from tests.audio_helpers import rms
 from tests.wyoming_process import WyomingProcess
-from utils.names import user_jobs_key
+from utils.names import open_streams_key, user_jobs_key
 
 pytestmark = pytest.mark.pipeline
 
@@ -161,9 +161,14 @@ def test_unknown_voice_is_an_error_event_and_a_close(server):
     assert error.code == "unknown-voice" and "no-such-voice" in error.text
 
 
-def test_text_over_the_limit(server):
+def test_text_over_the_limit(server, service_redis):
     events = run(exchange(server.port, Synthesize(text="a " * 3000).event(), until=()))
     assert [Error.from_event(e).code for e in events] == ["text-too-long"]
+    assert service_redis.zcard(open_streams_key("wyoming")) == 0  # its stream place given back
+    stream = [SynthesizeStart().event(), *[SynthesizeChunk(text="a " * 500).event()] * 5]
+    events = run(exchange(server.port, *stream, until=()))
+    assert [Error.from_event(e).code for e in events] == ["text-too-long"]
+    assert service_redis.zcard(open_streams_key("wyoming")) == 0
 
 
 def test_a_chunk_outside_a_stream(server):
