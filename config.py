@@ -3,7 +3,7 @@
 Every process (API, worker, beat, CLI) builds its settings through `get_settings()`, so a value
 changed in `.env` means the same thing everywhere. Settings of one subsystem are a group of
 their own (settings/: S3_*, CLOUDINARY_*, PIPER_*, SPEECH_*, RATE_LIMIT_*, WEBHOOK_*,
-USER_ACCOUNT_*), held here as one field each: `settings.s3.bucket` is S3_BUCKET. Each
+USER_ACCOUNT_*, WYOMING_*), held here as one field each: `settings.s3.bucket` is S3_BUCKET. Each
 setting's docstring is its description (FieldInfo.description).
 
 Settings refused at start end the process with `SettingsError`: each bad setting's name and
@@ -33,6 +33,7 @@ from settings.speech import SpeechSettings
 from settings.storage import CloudinarySettings, S3Settings, StorageSettings
 from settings.user_accounts import UserAccountSettings
 from settings.webhooks import WebhookSettings
+from settings.wyoming import WyomingSettings
 
 DEV_SECRET_KEY = "dev-secret-key-change-me"
 # Values that must never sign tokens outside development.
@@ -179,6 +180,8 @@ class Settings(BaseSettings):
         default_factory=UserAccountSettings
     )
     """Users' own provider accounts."""
+    wyoming: Annotated[WyomingSettings, NoDecode] = Field(default_factory=WyomingSettings)
+    """The Wyoming server (Home Assistant)."""
 
     @classmethod
     def settings_customise_sources(

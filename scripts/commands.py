@@ -47,6 +47,11 @@ def api_command(
     return command + (["--log-level", "warning", "--no-access-log"] if quiet else [])
 
 
+def wyoming_command(host: str, port: int) -> list[str]:
+    """The Wyoming server for Home Assistant (api/wyoming/)."""
+    return [sys.executable, "-m", "api.wyoming", "--host", host, "--port", str(port)]
+
+
 def pool_commands(
     local_processes: int,
     network_threads: int = NETWORK_POOL_THREADS,

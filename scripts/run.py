@@ -1,5 +1,5 @@
-"""Start the whole service and keep it running: Redis (if none answers), the API, a Celery worker
-and Celery Beat.
+"""Start the whole service and keep it running: Redis (if none answers), the API, the Wyoming
+server (WYOMING_ENABLED), the Celery worker pools and Celery Beat.
 
     python -m scripts.run [--host 127.0.0.1] [--port 8000] [--concurrency N]
 
@@ -17,7 +17,7 @@ import subprocess
 import sys
 
 from config import PROJECT_ROOT, get_settings
-from scripts.commands import api_command, beat_command, pool_commands
+from scripts.commands import api_command, beat_command, pool_commands, wyoming_command
 from scripts.preflight import PreflightError, check_port_free, claim_data_dir
 from scripts.supervisor import Child, Supervisor
 from utils.cpus import usable_cpus
@@ -46,6 +46,8 @@ def main() -> int:
     try:
         data_dir_lock = claim_data_dir(settings.DATA_DIR)
         check_port_free(settings.API_HOST, settings.API_PORT)
+        if settings.wyoming.enabled:
+            check_port_free(settings.wyoming.host, settings.wyoming.port, "WYOMING_PORT")
         children, redis_url = redis_child(settings)
     except PreflightError as exc:
         print(f"run: {exc}", file=sys.stderr, flush=True)
@@ -64,6 +66,8 @@ def main() -> int:
                 forwarded_allow_ips=settings.FORWARDED_ALLOW_IPS,
             ),
         }
+        if settings.wyoming.enabled:
+            commands["wyoming"] = wyoming_command(settings.wyoming.host, settings.wyoming.port)
         children += [
             Child(name, spawner(cmd, {**env, **metrics_port(settings, name, commands)}))
             for name, cmd in commands.items()
@@ -71,9 +75,12 @@ def main() -> int:
         api_url = f"http://{settings.API_HOST}:{settings.API_PORT}"
         status_path = settings.DATA_DIR / "run.json"
         supervisor = Supervisor(children, status_path, extra_status={"api_url": api_url})
+        wyoming = settings.wyoming
+        where = f"; Wyoming on {wyoming.host}:{wyoming.port}" if wyoming.enabled else ""
         return supervisor.run(
             on_started=lambda: supervisor.log(
-                f"API on {api_url} (docs at /docs); pids in {status_path}; Ctrl-C stops everything"
+                f"API on {api_url} (docs at /docs){where}; pids in {status_path}; "
+                "Ctrl-C stops everything"
             )
         )
 

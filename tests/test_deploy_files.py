@@ -217,3 +217,11 @@ def test_the_image_is_built_in_two_stages_and_runs_as_a_fixed_user():
     # No secret in the image: no ENV or ARG names one.
     for line in re.findall(r"^(?:ENV|ARG)\b.*(?:\n\s+.*)*", dockerfile, re.M):
         assert not SECRET_NAME.search(line), line
+
+
+def test_compose_runs_the_wyoming_server_published_on_loopback_only(compose):
+    wyoming = compose["services"]["wyoming"]
+    assert wyoming["command"] == ["python", "-m", "api.wyoming"]
+    assert wyoming["environment"]["WYOMING_HOST"] == "0.0.0.0"  # inside its container
+    assert wyoming["ports"] == ["127.0.0.1:10200:10200"]  # Wyoming has no authentication
+    assert wyoming["healthcheck"]["test"] == ["CMD", "python", "-m", "api.wyoming.alive"]

@@ -161,7 +161,7 @@ def test_the_commands_are_the_service_own():
             alive = ["python", "-m", "scripts.beat_alive", schedule]
             assert container["livenessProbe"]["exec"]["command"] == alive
         else:
-            assert module in {"scripts.api", "scripts.worker"}
+            assert module in {"scripts.api", "scripts.worker", "api.wyoming"}
             assert importlib.util.find_spec(module) is not None
         if module == "scripts.worker":
             pool = command[3]
@@ -189,6 +189,12 @@ def test_the_probes_ask_the_right_questions():
                 assert alive == ["python", "-m", "scripts.worker_alive", command[3]]
                 module = alive[2]
                 assert importlib.util.find_spec(module)
+        elif command[2] == "api.wyoming":
+            probes["readiness"] = container["readinessProbe"]
+            for probe in probes.values():
+                alive = probe["exec"]["command"]
+                assert alive == ["python", "-m", "api.wyoming.alive"]
+                assert importlib.util.find_spec(alive[2])
         else:
             assert all(probes.values())
 
@@ -318,3 +324,14 @@ def test_the_voices_of_the_image_are_copied_where_the_settings_look():
         if container["name"] == "seed-voices":
             script = container["command"][-1]
             assert f"cp -R {baked}/. {CONFIG['PIPER_VOICE_DIR']}/" in script
+
+
+def test_the_wyoming_server_listens_where_its_service_points():
+    (workload,) = [w for w, c in our_containers() if c["command"][2:] == ["api.wyoming"]]
+    (container,) = containers(workload, init=False)
+    assert container["ports"] == [{"name": "wyoming", "containerPort": 10200}]
+    settings = Settings(**{k: v for k, v in CONFIG.items() if k.startswith("WYOMING_")})
+    assert settings.wyoming.port == 10200 and settings.wyoming.host == "0.0.0.0"
+    service = named("Service", "tts-wyoming")
+    assert service["spec"].get("type", "ClusterIP") == "ClusterIP"  # no authentication
+    assert service["spec"]["ports"] == [{"name": "wyoming", "port": 10200, "targetPort": "wyoming"}]

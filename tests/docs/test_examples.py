@@ -77,6 +77,7 @@ def test_examples_of_the_page_run(service, page, tmp_path):
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("TTS_")},
         "TTS_URL": service.base_url,
+        "WYOMING_PORT": service.env["WYOMING_PORT"],  # the Wyoming server `make run` started
         "ADMIN_PASSWORD": ADMIN_PASSWORD,
         "HOME": str(tmp_path),  # `tts login` and friends keep their files here
         "EXAMPLE_STATE": str(tmp_path / ".example-state.sh"),

@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -26,6 +27,7 @@ def run_env(tmp: Path, **extra: str) -> dict[str, str]:
         **os.environ,
         "REDIS_URL": "",
         "API_PORT": str(free_port()),
+        "WYOMING_PORT": str(free_port()),
         "EMBEDDED_REDIS_PORT": str(free_port()),
         "DATA_DIR": str(tmp / "data"),
         "TEMP_DIR": str(tmp / "temp"),
@@ -53,6 +55,7 @@ class RunCommand:
         self.log_path = log_path
         self.concurrency = concurrency
         self.base_url = f"http://127.0.0.1:{env['API_PORT']}"
+        self.wyoming_port = int(env["WYOMING_PORT"])
         self.status_path = Path(env["DATA_DIR"]) / "run.json"
         self.process: subprocess.Popen | None = None
 
@@ -93,9 +96,18 @@ class RunCommand:
     def workers_ready(self) -> int:
         return self.log().count(" ready.")
 
+    def wyoming_listening(self) -> bool:
+        try:
+            socket.create_connection(("127.0.0.1", self.wyoming_port), timeout=2).close()
+            return True
+        except OSError:
+            return False
+
     def wait_ready(self) -> RunCommand:
         self.wait_until(self.status_path.exists, "status file")
         self.wait_until(self.healthy, "API health")
+        if self.env.get("WYOMING_ENABLED", "true").lower() != "false":
+            self.wait_until(self.wyoming_listening, "the Wyoming server listening")
         self.wait_until(lambda: self.workers_ready() >= 2, "both worker pools ready")
         return self
 

@@ -6,6 +6,7 @@ ports in a temporary data directory.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
@@ -121,7 +122,21 @@ def test_a_killed_worker_is_restarted_and_its_job_completes(service, api):
     )
 
 
-@pytest.mark.parametrize("name", ["redis", "beat", "api"])
+def wyoming_answers(service) -> bool:
+    from api.wyoming.alive import answers
+
+    try:
+        return asyncio.run(asyncio.wait_for(answers("127.0.0.1", service.wyoming_port), 3))
+    except (OSError, TimeoutError):
+        return False
+
+
+def test_the_wyoming_server_runs_beside_the_api(service):
+    service.wait_until(lambda: wyoming_answers(service), "the Wyoming server's pong")
+    assert service.pids()["wyoming"]
+
+
+@pytest.mark.parametrize("name", ["redis", "beat", "api", "wyoming"])
 def test_a_killed_redis_beat_or_api_comes_back(service, name):
     victim = service.pids()[name]
     os.kill(victim, signal.SIGKILL)
@@ -130,6 +145,8 @@ def test_a_killed_redis_beat_or_api_comes_back(service, name):
     )
     service.wait_until(service.healthy, "API health after the restart", timeout_s=60)
     assert re.search(rf"run: {name} \(pid {victim}\) was killed by SIGKILL", service.log())
+    if name == "wyoming":
+        service.wait_until(lambda: wyoming_answers(service), "the Wyoming server back")
 
 
 def test_a_second_run_command_on_the_same_data_dir_is_refused(service, tmp_path):

@@ -1,0 +1,5 @@
+import sys
+
+from api.wyoming.server import main
+
+sys.exit(main())
