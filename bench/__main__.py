@@ -4,7 +4,7 @@ docs/performance.md written from it (bench/performance_page.py).
     python -m bench [--quick] [--only NAME,...]
 
 Names: combine, formats, fanout, local, ingest, streaming, cache, accounts, speech, voices,
-ssml, probes, longform, timings (all by default).
+ssml, probes, wyoming, longform, timings (all by default).
 
 --quick skips the hour-long combine (N=400), encodes ten minutes (not an hour) per format, and
 shortens the ingest run.
@@ -31,6 +31,7 @@ from bench import (
     ssml_bench,
     timings_bench,
     voices_bench,
+    wyoming_bench,
 )
 from bench.report import report
 
@@ -44,7 +45,7 @@ def main() -> None:
         "--only",
         default=(
             "combine,formats,fanout,local,ingest,streaming,cache,accounts,speech,voices,ssml,"
-            "probes,longform,timings"
+            "probes,wyoming,longform,timings"
         ),
     )
     args = parser.parse_args()
@@ -61,6 +62,7 @@ def main() -> None:
         "voices": voices_bench.run,
         "ssml": ssml_bench.run,
         "probes": lambda: probe_bench.run(seconds=6 if args.quick else 15),
+        "wyoming": wyoming_bench.run,
         "longform": lambda: longform_bench.run(sizes=(20,) if args.quick else (20, 400)),
         "timings": timings_bench.run,
         "accounts": lambda: {

@@ -135,6 +135,10 @@ def report_rows(results: dict) -> list[tuple[str, str]]:
         from bench import probe_bench
 
         add("Probes under hostile load", probe_bench.summary(r))
+    if r := results.get("wyoming"):
+        from bench import wyoming_bench
+
+        add("Wyoming", wyoming_bench.summary(r))
     if r := results.get("longform"):
         from bench import longform_bench
 
