@@ -100,12 +100,19 @@ class Context:
                 f"not yet spoken, it would hold {held}",
                 "max_character_limit_exceeded",
             )
-        ready = await run_in_threadpool(self.buffer.add, text, trigger) if text else []
-        if flush:
-            ready += self.buffer.flush()
-        for piece in ready:
+        for piece in await run_in_threadpool(self._cut, text, flush, trigger):
             self.waiting_chars += len(piece)
             self.cut.put_nowait(piece)
+
+    def _cut(self, text: str, flush: bool, trigger: bool) -> list[str]:
+        """The pieces `text` completes: several sentences at once are several pieces (the
+        first sentence alone, then about SPEECH_PIECE_CHARS each), as the speech endpoint cuts
+        its input, so each is made, sent and cancelled on its own."""
+        ready = self.buffer.add(text, trigger) if text else []
+        if flush:
+            ready += self.buffer.flush()
+        services = self.services
+        return [p for r in ready for p in pieces(r, services.piece_chars, services.max_block_chars)]
 
     async def end(self, keep_buffer: bool = True) -> None:
         """No more text: what is buffered is spoken (or, without keep_buffer, dropped)."""
@@ -169,8 +176,12 @@ class Context:
                         self.audio.chunks, pcm, block.spec.text, timings
                     )
                     for data, alignment, source in chunks:
+                        if self.closed:
+                            return
                         await self.send(self.id, audio_message(data, alignment, self.id, source))
                     sent += 1
+            if self.closed:  # a cancellation lost in a Redis read: the job was failed by close
+                return
             if sent < job.n_blocks:
                 raise ProtocolError(
                     "speech failed: a piece of the text could not be made",
