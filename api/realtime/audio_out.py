@@ -72,10 +72,13 @@ class AudioOut:
 
     def __init__(self, fmt: AudioFormat):
         self.fmt = fmt
-        self.encoder = StreamEncoder(fmt.codec, fmt.rate, fmt.kbps) if fmt.codec == "mp3" else None
+        self.encoder: StreamEncoder | None = None  # made with the first audio: LAME's state
+        # is some hundred kB, which an idle connection need not hold
 
     def _encode(self, samples: np.ndarray) -> bytes:
-        if self.encoder is not None:
+        if self.fmt.codec == "mp3":
+            if self.encoder is None:
+                self.encoder = StreamEncoder("mp3", self.fmt.rate, self.fmt.kbps)
             return self.encoder.encode(samples)
         if self.fmt.codec in ("ulaw", "alaw"):
             return _g711(samples, self.fmt.codec)
