@@ -52,7 +52,7 @@ class Services:
     piece_chars: int
     max_block_chars: int
     max_text_chars: int  # text a context may hold not yet spoken (SPEECH_MAX_INPUT_CHARS)
-    give_up_s: float
+    give_up_s: float  # the wait for one block (SPEECH_FIRST_PIECE_TIMEOUT_S)
 
 
 Send = Callable[[str | None, dict], Awaitable[None]]
@@ -184,7 +184,8 @@ class Context:
                 return
             if sent < job.n_blocks:
                 raise ProtocolError(
-                    "speech failed: a piece of the text could not be made",
+                    "speech failed: a piece of the text was not made (it failed, or no worker "
+                    "made it within SPEECH_FIRST_PIECE_TIMEOUT_S)",
                     "synthesis_failed",
                     INTERNAL,
                 )

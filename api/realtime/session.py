@@ -55,7 +55,7 @@ class Session:
             piece_chars=settings.speech.piece_chars,
             max_block_chars=settings.MAX_BLOCK_CHARS,
             max_text_chars=settings.speech.max_input_chars,
-            give_up_s=float(settings.JOB_STALL_TIMEOUT),
+            give_up_s=settings.speech.first_piece_timeout_s,
         )
         self.outbox: asyncio.Queue[tuple[str | None, dict]] = asyncio.Queue(OUTBOX_MESSAGES)
         self.contexts: dict[str, Context] = {}
