@@ -5,8 +5,8 @@ A sentence end is found the way the speech endpoint cuts its input (utils/text/s
 pysbd): a run of text ending in . ! ? (quotes and brackets after it allowed) and a space is
 complete when the segmenter, shown the text with a word after it, puts that word in a sentence
 of its own; "Dr. " and "e.g. " are not ends. Without a sentence end, once the buffer holds the
-schedule's next size (ElevenLabs' `chunk_length_schedule`, in characters) it is cut at its
-last space, so an unpunctuated stream still speaks. A flush (or the end) takes everything.
+schedule's next size (ElevenLabs' `chunk_length_schedule`, in characters) it is cut after its
+last complete word, so an unpunctuated stream still speaks. A flush (or the end) takes everything.
 """
 
 from __future__ import annotations
@@ -52,7 +52,8 @@ class TextBuffer:
         if trigger:  # try_trigger_generation: the smallest size of the schedule will do
             threshold = min(self.schedule)
         if len(self.text.strip()) >= threshold:
-            space = self.text.rstrip().rfind(" ")
+            # a word is complete once a space follows it: one still arriving stays
+            space = len(self.text) - 1 if self.text[-1].isspace() else self.text.rfind(" ")
             if space > 0:
                 ready.append(self.text[: space + 1])
                 self.text = self.text[space + 1 :]
