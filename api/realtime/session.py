@@ -39,6 +39,7 @@ OUTBOX_MESSAGES = 8  # answers waiting for the writer: about 4 s of audio
 SEND_TIMEOUT_S = 30.0  # a client that takes no message for this long is gone
 MAX_CONTEXTS = 5  # per connection, as ElevenLabs allows
 DEFAULT_CONTEXT = "default"
+NOT_READING = "client_not_reading"
 
 
 class Session:
@@ -195,7 +196,7 @@ class Session:
                     except TimeoutError:
                         raise ProtocolError(
                             f"the client read nothing for {SEND_TIMEOUT_S:g} s",
-                            "client_not_reading",
+                            NOT_READING,
                         ) from None
             finally:
                 self.outbox.task_done()
@@ -213,19 +214,23 @@ class Session:
         log.info("input stream closed: %s (%s)", error.error, error.code)
         for task in self.tasks:
             task.cancel()
-        if self.ws.client_state == WebSocketState.CONNECTED:
+        # A client that does not read takes neither the error nor the close: it is let go
+        # at once (its stream place, its contexts), and the socket closes when it can.
+        patience = 0.5 if error.error == NOT_READING else 5.0
+        if self.ws.client_state == WebSocketState.CONNECTED and error.error != NOT_READING:
             text = json.dumps(error.payload())
-            # the client may be gone or not reading: then the close is all that is left
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.ws.send_text(text), 5)
-        await self._close(error.code, error.message[:120])
+            with contextlib.suppress(Exception):  # the client may be gone
+                await asyncio.wait_for(self.ws.send_text(text), patience)
+        await self._close(error.code, error.message[:120], patience)
 
-    async def _close(self, code: int, reason: str = "") -> None:
+    async def _close(self, code: int, reason: str = "", patience: float = 5.0) -> None:
         if self.ws.client_state == WebSocketState.CONNECTED:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.ws.close(code, reason), 5)
+                await asyncio.wait_for(self.ws.close(code, reason), patience)
 
     async def _cleanup(self) -> None:
+        if self.failure.done():
+            self.failure.exception()  # seen (it was answered, or the connection was gone)
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)

@@ -129,13 +129,21 @@ def test_a_client_that_never_reads_is_closed_and_its_work_cancelled(
     client.send({"text": " "})
     for sentence in sentences:
         client.send({"text": sentence})
-    deadline = time.monotonic() + 15
-    while service_redis.zcard(open_streams_key("alice")) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert service_redis.zcard(open_streams_key("alice")) == 0  # the server let go
+    wait_until(lambda: service_redis.zcard(open_streams_key("alice")) == 1)  # it started
+    wait_until(lambda: service_redis.zcard(open_streams_key("alice")) == 0, timeout_s=30)
+    client.sock.close()  # the server let go first: its stream place is given back
+    time.sleep(1.5)
     made = service_redis.zcard(user_jobs_key("alice"))
-    assert made < len(sentences) * 2 // 3
-    client.sock.close()
-    time.sleep(1)
+    assert 0 < made < len(sentences) * 2 // 3
     started = [b for b in blocks_of(service_redis) if b.get("started_at")]
     assert len(started) <= made
+    time.sleep(1.5)  # nothing more is made or started
+    assert service_redis.zcard(user_jobs_key("alice")) == made
+    assert len([b for b in blocks_of(service_redis) if b.get("started_at")]) == len(started)
+
+
+def wait_until(predicate, timeout_s: float = 15) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.05)
