@@ -183,7 +183,9 @@ def run() -> dict:
         stack.start_api()
         api_pid = stack.processes[-1].pid
         asyncio.run(_stream(stack))  # warms the pools' voices
-        stream = asyncio.run(_stream(stack))
+        runs = [asyncio.run(_stream(stack)) for _ in range(3)]  # the median run, by first audio
+        stream = sorted(runs, key=lambda run: run["first_audio_after_its_last_word_s"])[1]
+        stream["first_audio_runs_s"] = [run["first_audio_after_its_last_word_s"] for run in runs]
         interrupt = asyncio.run(_interrupt(stack))
         idle = asyncio.run(_idle_sockets(stack, api_pid))
     target = alone + 0.100
@@ -204,7 +206,8 @@ def summary(r: dict) -> list[str]:
         f"first audio {s['first_audio_after_its_last_word_s']} s after the first sentence's "
         f"last word (target {r['first_audio_target_s']} s = the sentence alone "
         f"{r['first_sentence_alone_s']} s + 0.1 s: "
-        f"{'met' if s['first_audio_within_target'] else 'MISSED'}); played at real time, "
+        f"{'met' if s['first_audio_within_target'] else 'MISSED'}; median of "
+        f"{s['first_audio_runs_s']}); played at real time, "
         f"{s['audio_s']} s of audio waited {s['playback_total_wait_s']} s in all",
         f"close_context at the first audio: {c['submitted']} of {c['sentences']} sentences "
         f"submitted, {c['provider_calls_started']} provider calls started, "
