@@ -57,10 +57,11 @@ def _target(
     provider, _, voice = voice_id.rpartition("/")
     if model_id and providers.resolve(owner, model_id.partition("/")[0]):
         model = model_id  # a configured provider (or provider/model)
-    elif provider:
-        model = provider
-    else:  # none, or one of ElevenLabs' model names: the default provider
-        model = settings.DEFAULT_PROVIDER
+    else:  # none, or one of ElevenLabs' model names: the voice's provider, else the default
+        model = provider or settings.DEFAULT_PROVIDER
+        resolved = providers.resolve(owner, model)
+        if model_id and resolved and providers.config(resolved).type == "elevenlabs":
+            model = f"{model}/{model_id}"  # an ElevenLabs account takes ElevenLabs' models
     if provider and providers.resolve(owner, provider) != providers.resolve(
         owner, model.partition("/")[0]
     ):

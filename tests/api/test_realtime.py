@@ -243,3 +243,24 @@ def test_sockets_count_in_the_users_stream_cap(rt_url, token, monkeypatch):
 
     answer, code = asyncio.run(run())  # MAX_STREAMS_PER_USER is 4
     assert (answer["error"], code) == ("too_many_concurrent_requests", 1013)
+
+
+def test_a_voice_of_another_provider_with_an_elevenlabs_model_and_its_own_alignment(
+    rt_url, token, simulator
+):
+    messages = asyncio.run(
+        converse(
+            rt_url,
+            [f"{s} " for s in SENTENCES[:2]],
+            {"xi-api-key": token},
+            voice="elevenlabs%2F21m00Tcm4TlvDq8ikWAM",
+            output_format="pcm_24000",
+            model_id="eleven_flash_v2_5",
+        )
+    )
+    assert messages[-1] == {"isFinal": True}
+    sources = {m.get("alignmentSource") for m in messages if m.get("audio")}
+    assert sources <= {"aligned", None} and "aligned" in sources  # the provider's own times
+    chars = "".join("".join(m["alignment"]["chars"]) for m in messages if m.get("alignment"))
+    assert chars.replace(" ", "") == "".join(SENTENCES[:2]).replace(" ", "")
+    assert simulator.stats()["tts_requests"] == 2  # one call per sentence
