@@ -19,6 +19,7 @@ from api.errors import install_error_handlers
 from api.keep_alive import KeepAliveAfterErrors
 from api.metrics import build_registry
 from api.rate_limits import build_limiter
+from api.realtime.router import router as realtime_router
 from api.request_context import RequestContext
 from api.routers import (
     accounts,
@@ -151,6 +152,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         metrics,
     ):
         app.include_router(module.router)
+    app.include_router(realtime_router)
     install_docs(app)
     install_console(app, settings)
 

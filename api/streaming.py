@@ -206,3 +206,7 @@ async def _close(client: aioredis.Redis, events, hold: StreamHold | None) -> Non
     await events.aclose()
     if hold:
         await hold.release(client)
+
+
+# The blocks of a job as each is completed, for other streams of the API (api/realtime/).
+completed_blocks = _completed_blocks
