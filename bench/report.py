@@ -135,10 +135,14 @@ def report_rows(results: dict) -> list[tuple[str, str]]:
         from bench import probe_bench
 
         add("Probes under hostile load", probe_bench.summary(r))
+    if r := results.get("realtime"):
+        from bench import realtime_bench
+
+        rows += [("Text streamed in", line) for line in realtime_bench.summary(r)]
     if r := results.get("wyoming"):
         from bench import wyoming_bench
 
-        add("Wyoming", wyoming_bench.summary(r))
+        rows += [("Wyoming", line) for line in wyoming_bench.summary(r).splitlines()]
     if r := results.get("longform"):
         from bench import longform_bench
 

@@ -27,6 +27,7 @@ from api.realtime.protocol import INTERNAL, AudioFormat, ProtocolError, audio_me
 from api.realtime.text_buffer import TextBuffer
 from api.speech.targets import SpeechTarget
 from api.streaming import completed_blocks
+from utils.jobs.cancellation import JobCancellation
 from utils.jobs.models import BlockSpec, JobOptions, JobRecord
 from utils.jobs.store import JobStore
 from utils.jobs.submit import JobSubmitter
@@ -38,7 +39,6 @@ from utils.text.sentences import pieces
 log = logging.getLogger(__name__)
 
 AHEAD = 3  # pieces submitted and not yet sent, per context
-CANCELLED = "cancelled: its context was closed"
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,9 @@ class Context:
         self.ending = False
         self.submitting = False
         self.audio = AudioOut(fmt)
+        # a closed context's jobs are cancelled as DELETE /jobs/{id} cancels them: blocks not
+        # started never start, and those waiting leave their accounts' lines at once
+        self.cancellation = JobCancellation(services.jobs)
         self.submit_task = asyncio.create_task(self._submit_loop())
         self.send_task = asyncio.create_task(self._send_loop())
 
@@ -157,7 +160,7 @@ class Context:
                 self.submitting = False
             self.waiting_chars -= len(piece)
             if self.closed:
-                await run_in_threadpool(self.services.jobs.fail, job.id, CANCELLED)
+                await run_in_threadpool(self.cancellation.cancel, job.id)
                 return
             self.live.add(job.id)
             self.made.put_nowait(job)
@@ -180,7 +183,7 @@ class Context:
                             return
                         await self.send(self.id, audio_message(data, alignment, self.id, source))
                     sent += 1
-            if self.closed:  # a cancellation lost in a Redis read: the job was failed by close
+            if self.closed:  # a cancellation lost in a Redis read: the job was cancelled by close
                 return
             if sent < job.n_blocks:
                 raise ProtocolError(
@@ -205,6 +208,6 @@ class Context:
             self.submit_task.cancel()
         live, self.live = list(self.live), set()
         for job_id in live:
-            await run_in_threadpool(self.services.jobs.fail, job_id, CANCELLED)
+            await run_in_threadpool(self.cancellation.cancel, job_id)
         await asyncio.gather(self.send_task, return_exceptions=True)
         self.audio.close()
