@@ -20,6 +20,7 @@ from api.wyoming.framing import BadEvent
 from api.wyoming.speaking import Speaker, submit
 from api.wyoming.voices import Target
 from utils.errors import RateLimited
+from utils.jobs.cancellation import JobCancellation
 from utils.names import RATE_LIMIT_PREFIX
 from utils.text.sentences import sentences
 
@@ -81,6 +82,7 @@ class SpokenRequest:
         self.target, self.hold, self.streaming = target, hold, streaming
         self.max_chars = self.service.settings.wyoming.max_text_chars
         self.chars, self.buffer, self.first = 0, "", True
+        self.job_ids: list[str] = []
         # Alone, the first piece is made on every core before the rest (workers/lead_first.py);
         # beside other requests, those wide sessions would only take the cores from each other,
         # and the other requests' first pieces would wait behind this one's rest: each
@@ -127,18 +129,28 @@ class SpokenRequest:
             await self._release()
 
     async def abandon(self) -> None:
-        """The connection ended first: stop sending. Blocks already queued are still made
-        (and cached)."""
+        """The connection ended first: stop sending, and cancel the request's jobs as
+        DELETE /jobs/{id} does (blocks not started never start; those in flight end as they
+        would and are discarded), so nobody's audio is made for a listener who has gone."""
         self.task.cancel()
         with contextlib.suppress(BaseException):
             await self.task
-        await self._release()
+        try:
+            await asyncio.to_thread(self._cancel_jobs)
+        finally:
+            await self._release()
+
+    def _cancel_jobs(self) -> None:
+        cancellation = JobCancellation(self.service.submitter.jobs)
+        for job_id in self.job_ids:
+            cancellation.cancel(job_id)  # a job already ended is left as it is
 
     async def _submit(self, text: str) -> None:
         lead_alone = self.first and self.lead_alone
         job = await submit(self.service, text, self.target, lead_alone=lead_alone)
         if job is not None:
             self.first = False
+            self.job_ids.append(job.id)
             self.speaker.feed(job)
 
     async def _renew(self) -> None:

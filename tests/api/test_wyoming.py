@@ -27,7 +27,7 @@ from wyoming.tts import (
 
 from tests.audio_helpers import rms
 from tests.wyoming_process import WyomingProcess
-from utils.names import open_streams_key, user_jobs_key
+from utils.names import block_key, job_key, open_streams_key, user_jobs_key
 
 pytestmark = pytest.mark.pipeline
 
@@ -296,3 +296,27 @@ def test_requests_count_as_the_configured_user(limited, service_redis):
     assert [Error.from_event(e).code for e in third] == ["rate-limited"]
     # the stream's jobs are alice's (her fair share, her job list)
     assert service_redis.zcard(user_jobs_key("alice")) >= 1
+
+
+def test_a_client_that_leaves_cancels_its_jobs(server, service_redis):
+    """Gone after the first audio: the request's job ends cancelled, its blocks not made are
+    skipped, and no more of its audio is made for nobody."""
+    text = " ".join(
+        f"Sentence number {i} is here to keep the workers busy for a while." for i in range(30)
+    )
+
+    async def first_audio_then_leave():
+        async with AsyncTcpClient("127.0.0.1", server.port) as client:
+            await client.write_event(Synthesize(text=text).event())
+            while not AudioChunk.is_type((await client.read_event()).type):
+                pass
+
+    run(first_audio_then_leave())
+    (job_id,) = service_redis.zrevrange(user_jobs_key("wyoming"), 0, 0)
+    deadline = time.monotonic() + 30
+    while service_redis.hget(job_key(job_id), "status") != "cancelled":
+        assert time.monotonic() < deadline, service_redis.hgetall(job_key(job_id))
+        time.sleep(0.1)
+    n_blocks = int(service_redis.hget(job_key(job_id), "n_blocks"))
+    statuses = [service_redis.hget(block_key(job_id, i), "status") for i in range(n_blocks)]
+    assert n_blocks > 3 and statuses.count("skipped") >= n_blocks // 2, statuses
