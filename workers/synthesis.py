@@ -67,7 +67,8 @@ def synthesize_block(ctx: WorkerContext, job_id: str, index: int) -> Outcome:
     with account_slot(ctx, provider, job, index) as granted:
         if not granted:
             return Outcome.WAITING
-        ctx.jobs.start_block(job, index, this_worker())
+        if not ctx.jobs.start_block(job, index, this_worker()):
+            return Outcome.SKIPPED  # cancelled since it was read; the slot goes back on exit
         with provider_call(provider.name):  # latency histogram and log line
             audio = provider.synthesize(request)
     if cancelled_meanwhile(ctx, job_id, index):  # its slot is given back: nothing is stored

@@ -10,7 +10,7 @@ from utils.accounts.slots import AccountSlots
 from utils.jobs.cancellation import JobCancellation
 from utils.jobs.models import BlockSpec, BlockStatus, JobStatus
 from utils.jobs.store import JobStore
-from utils.names import active_jobs_key, done_key, slots_prefix
+from utils.names import active_jobs_key, block_key, done_key, slots_prefix
 
 LEASE_S = 30.0
 
@@ -91,3 +91,17 @@ def test_a_users_last_waiting_job_takes_the_user_out_of_the_line(redis_db):
     SlotLines(redis_db).leave({"acct"}, "only", "alice")
     assert redis_db.lrange(f"{slots_prefix('acct')}:users", 0, -1) == ["bob"]
     assert slots.release("acct", "held:0", 1, LEASE_S) == ["bob:0"]
+
+
+def test_a_block_whose_task_read_its_job_before_the_cancel_does_not_start(redis_db):
+    """The task read its job (still processing), then the job was cancelled: its start refuses,
+    so no provider call begins for it."""
+    store = JobStore(redis_db, 3600)
+    job = make_job(store, n=2)
+    assert store.start_block(job, 0) is True
+    read_by_a_task = store.get(job.id)
+    JobCancellation(store).cancel(job.id)
+    assert store.start_block(read_by_a_task, 1) is False
+    block = store.get(job.id).blocks[1]
+    assert block.status == BlockStatus.SKIPPED
+    assert redis_db.hget(block_key(job.id, 1), "started_at") is None

@@ -14,7 +14,7 @@ import redis
 from redis.commands.core import Script
 
 from utils.clock import now_iso
-from utils.jobs.models import BlockStatus, JobRecord, JobStatus
+from utils.jobs.models import BlockStatus, JobRecord
 from utils.names import (
     block_key,
     combine_marker_key,
@@ -26,11 +26,25 @@ from utils.names import (
     timings_key,
 )
 
-# queued -> processing, inside the block's start: every block's first task asks.
-QUEUED_TO_PROCESSING = (
-    "if redis.call('HGET', KEYS[1], 'status') == 'queued' then "
-    "redis.call('HSET', KEYS[1], 'status', 'processing', 'updated_at', ARGV[1]) end"
-)
+# A block's start, unless its job was cancelled (or the block skipped) since its task read it:
+# then nothing is written and 0 comes back, so no provider call begins for a cancelled job.
+# KEYS: block, job, running blocks. ARGV: stamp, worker, running field, expiry (epoch), the
+# change to publish, its channel. The job goes queued -> processing with its first block.
+START_BLOCK = """
+local job_status = redis.call('HGET', KEYS[2], 'status')
+if job_status == 'cancelled' or redis.call('HGET', KEYS[1], 'status') == 'skipped' then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'status', 'processing', 'worker', ARGV[2], 'started_at', ARGV[1])
+redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+redis.call('HSET', KEYS[2], 'updated_at', ARGV[1])
+if job_status == 'queued' then redis.call('HSET', KEYS[2], 'status', 'processing') end
+redis.call('EXPIREAT', KEYS[1], ARGV[4])
+redis.call('EXPIREAT', KEYS[2], ARGV[4])
+redis.call('HSET', KEYS[3], ARGV[3], ARGV[2])
+redis.call('PUBLISH', ARGV[6], ARGV[5])
+return 1
+"""
 # KEYS: block, running blocks. ARGV: error, running field. 1 if the block was failed.
 FAIL_UNFINISHED_BLOCK = (
     "local status = redis.call('HGET', KEYS[1], 'status') "
@@ -55,30 +69,26 @@ def _expire_with_job(pipe: redis.client.Pipeline, job: JobRecord, index: int) ->
 
 class BlockRecords:
     redis: redis.Redis
-    _queued_to_processing: Script
+    _start_block: Script
     _fail_unfinished_block: Script
 
-    def start_block(self, job: JobRecord, index: int, worker: str = "") -> None:
-        """The block is being made by `worker` (utils/jobs/liveness.py), which beat watches."""
-        stamp = now_iso()
-        with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(
-                block_key(job.id, index),
-                mapping={
-                    "status": BlockStatus.PROCESSING.value,
-                    "worker": worker,
-                    "started_at": stamp,
-                },
+    def start_block(self, job: JobRecord, index: int, worker: str = "") -> bool:
+        """The block is being made by `worker` (utils/jobs/liveness.py), which beat watches;
+        False if its job was cancelled meanwhile (the block is not to be made)."""
+        change = json.dumps({"block": index, "status": BlockStatus.PROCESSING})
+        return bool(
+            self._start_block(
+                keys=[block_key(job.id, index), job_key(job.id), running_blocks_key()],
+                args=[
+                    now_iso(),
+                    worker,
+                    running_field(job.id, index),
+                    int(job.expires_at),
+                    change,
+                    job_events_channel(job.id),
+                ],
             )
-            pipe.hincrby(block_key(job.id, index), "attempts", 1)
-            pipe.hset(job_key(job.id), "updated_at", stamp)
-            _expire_with_job(pipe, job, index)
-            pipe.hset(running_blocks_key(), running_field(job.id, index), worker)
-            if job.status == JobStatus.QUEUED:
-                # before the notification, so whoever it wakes reads the job as processing
-                self._queued_to_processing(keys=[job_key(job.id)], args=[stamp], client=pipe)
-            publish_change(pipe, job.id, block=index, status=BlockStatus.PROCESSING)
-            pipe.execute()
+        )
 
     def finish_block(self, job: JobRecord, index: int, result: dict[str, str | int]) -> bool:
         """Record a finished block; True for exactly one caller once every block is done.

@@ -28,7 +28,7 @@ import redis
 
 from utils.clock import now_iso
 from utils.errors import NotFound
-from utils.jobs.block_records import FAIL_UNFINISHED_BLOCK, QUEUED_TO_PROCESSING, BlockRecords
+from utils.jobs.block_records import FAIL_UNFINISHED_BLOCK, START_BLOCK, BlockRecords
 from utils.jobs.job_indexes import JobIndexes
 from utils.jobs.job_outcomes import QUEUED_TO_SKIPPED, JobOutcomes
 from utils.jobs.models import BlockRecord, BlockSpec, BlockStatus, JobOptions, JobRecord, JobStatus
@@ -71,7 +71,7 @@ class JobStore(BlockRecords, JobOutcomes, JobIndexes):
         self.redis = client
         self.ttl_s = ttl_s
         self.on_finished = on_finished
-        self._queued_to_processing = client.register_script(QUEUED_TO_PROCESSING)
+        self._start_block = client.register_script(START_BLOCK)
         self._queued_to_skipped = client.register_script(QUEUED_TO_SKIPPED)
         self._fail_unfinished_block = client.register_script(FAIL_UNFINISHED_BLOCK)
 
