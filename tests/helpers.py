@@ -88,14 +88,16 @@ def access_log_on():
 
 
 @contextlib.contextmanager
-def served(app):
-    """`app` under a real uvicorn on loopback (streaming responses really stream); its URL."""
+def served(app, tls: tuple | None = None):
+    """`app` under a real uvicorn on loopback (streaming responses really stream); its URL.
+    `tls`: (certificate file, key file) to serve https."""
     import uvicorn
 
     from utils.embedded_redis import free_port
 
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None)
+    certificate = {"ssl_certfile": str(tls[0]), "ssl_keyfile": str(tls[1])} if tls else {}
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, **certificate)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -104,7 +106,7 @@ def served(app):
         assert time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.02)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(10)

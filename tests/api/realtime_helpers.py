@@ -4,12 +4,9 @@ streaming protocol's answers (tests of api/realtime/)."""
 from __future__ import annotations
 
 import base64
-import contextlib
 import datetime
 import ipaddress
 import json
-import threading
-import time
 from pathlib import Path
 
 import httpx
@@ -67,36 +64,6 @@ def make_certificate(folder: Path) -> tuple[Path, Path]:
         )
     )
     return cert_file, key_file
-
-
-@contextlib.contextmanager
-def served_tls(app, cert_file: Path, key_file: Path):
-    """`app` under a real uvicorn serving TLS on loopback; its https URL."""
-    import uvicorn
-
-    from utils.embedded_redis import free_port
-
-    port = free_port()
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        log_config=None,
-        ssl_certfile=str(cert_file),
-        ssl_keyfile=str(key_file),
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield f"https://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 def token_for(url: str, name: str = "alice", verify=True) -> str:

@@ -9,8 +9,9 @@ import pytest
 from elevenlabs.client import ElevenLabs
 from elevenlabs.core.api_error import ApiError
 
-from tests.api.realtime_helpers import make_certificate, served_tls, token_for
+from tests.api.realtime_helpers import make_certificate, token_for
 from tests.audio_helpers import ffmpeg_decode
+from tests.helpers import served
 
 pytestmark = pytest.mark.pipeline
 
@@ -27,7 +28,7 @@ def tls_service(service_redis, users, worker, tmp_path, monkeypatch):
 
     cert, key = make_certificate(tmp_path)
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # read by ssl.create_default_context()
-    with served_tls(create_app(), cert, key) as url:
+    with served(create_app(), tls=(cert, key)) as url:
         yield url, token_for(url, verify=str(cert))
 
 
