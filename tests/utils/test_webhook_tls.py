@@ -3,17 +3,13 @@ server sees the name as SNI and its certificate, valid for the name only, is ver
 
 from __future__ import annotations
 
-import datetime
 import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import httpx
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
+from tests.certificates import self_signed
 from utils.webhooks.addresses import AddressPolicy
 from utils.webhooks.sender import post_event
 from utils.webhooks.signing_secrets import new_secret
@@ -21,31 +17,8 @@ from utils.webhooks.signing_secrets import new_secret
 
 def certificate_for(name: str, folder) -> tuple[str, str]:
     """A self-signed certificate valid for `name` alone (no IP address in it)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=1))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return str(cert_path), str(key_path)
+    cert, key = self_signed(folder, (name,))
+    return str(cert), str(key)
 
 
 def test_https_names_the_host_to_tls_while_connecting_to_the_checked_address(tmp_path):
