@@ -62,7 +62,17 @@ def test_a_job_whose_message_is_refused_leaves_nothing(isolated_service, redis_s
 def test_a_worker_rides_out_refused_writes_and_jobs_are_refused_or_made(
     isolated_service, redis_server, writes
 ):
-    app, alice = isolated_service(db=10, workers=1, concurrency=2)
+    # As production runs: beat beside the worker (a slot handed on while writes were refused
+    # is sent again), and the broker's redelivery of a task cut off by a refused write, here
+    # after 10 s rather than BLOCK_TIME_LIMIT + 90 s.
+    recovery = {
+        "BROKER_VISIBILITY_TIMEOUT": "10",
+        "BROKER_RESTORE_INTERVAL": "1",
+        "STALL_CHECK_INTERVAL": "2",
+        "LOST_WORK_AFTER_S": "5",
+        "HANDOFF_GRACE_S": "5",
+    }
+    app, alice = isolated_service(db=10, workers=1, concurrency=2, env=recovery, beat=True)
     worker = isolated_service.workers[0]
     store = redis.Redis(port=redis_server.port, db=10, decode_responses=True)
 
