@@ -2,9 +2,9 @@
 
 Every process (API, worker, beat, CLI) builds its settings through `get_settings()`, so a value
 changed in `.env` means the same thing everywhere. Settings of one subsystem are a group of
-their own (settings/: S3_*, CLOUDINARY_*, PIPER_*, SPEECH_*, RATE_LIMIT_*, WEBHOOK_*,
-USER_ACCOUNT_*, WYOMING_*), held here as one field each: `settings.s3.bucket` is S3_BUCKET. Each
-setting's docstring is its description (FieldInfo.description).
+their own (settings/: S3_*, CLOUDINARY_*, PIPER_*, LOCAL_*, KOKORO_*, HF_*, SPEECH_*,
+RATE_LIMIT_*, WEBHOOK_*, USER_ACCOUNT_*, WYOMING_*), held here as one field each:
+`settings.s3.bucket` is S3_BUCKET. Each setting's docstring is its description.
 
 Settings refused at start end the process with `SettingsError`: each bad setting's name and
 what is wrong with it, never its value (values here include the Redis password, API keys and
@@ -26,7 +26,10 @@ from settings.errors import SettingsError as SettingsError  # the entry points c
 from settings.errors import describe_errors as refused_settings
 from settings.errors import read_settings
 from settings.parsing import HostPatterns, OptionalSecret, RedisUrl, is_loopback, local_redis_url
+from settings.hub import HubSettings
+from settings.local_models import KokoroSettings, LocalEngine, LocalModelSettings
 from settings.piper import PiperSettings, VoiceCatalogueSettings
+from settings.provider_types import LOCAL_TYPES
 from settings.providers import ProviderConfig, default_providers
 from settings.rate_limits import RateLimitSettings
 from settings.speech import SpeechSettings
@@ -170,6 +173,12 @@ class Settings(BaseSettings):
     """Cloudinary storage."""
     piper: Annotated[PiperSettings, NoDecode] = Field(default_factory=PiperSettings)
     """The Piper voice catalogue."""
+    local: Annotated[LocalModelSettings, NoDecode] = Field(default_factory=LocalModelSettings)
+    """Where local engines run (LOCAL_DEVICE)."""
+    kokoro: Annotated[KokoroSettings, NoDecode] = Field(default_factory=KokoroSettings)
+    """Kokoro-82M's repository, revision and precision."""
+    hf: Annotated[HubSettings, NoDecode] = Field(default_factory=HubSettings)
+    """The Hugging Face Hub (models of local engines)."""
     speech: Annotated[SpeechSettings, NoDecode] = Field(default_factory=SpeechSettings)
     """The OpenAI-compatible speech endpoint."""
     rate_limit: Annotated[RateLimitSettings, NoDecode] = Field(default_factory=RateLimitSettings)
@@ -226,10 +235,17 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
-    def _piper_entries_know_the_catalogue(self) -> Settings:
+    def _local_entries_know_their_settings(self) -> Settings:
         for entry in self.PROVIDERS.values():
             if entry.type == "piper" and entry.catalogue is None:
                 entry.catalogue = self.piper_catalogue
+            if entry.type in LOCAL_TYPES and entry.engine is None:
+                entry.engine = self.local_engine
+            if entry.type == "kokoro":
+                entry.model = entry.model or self.kokoro.repo
+                entry.revision = entry.revision or self.kokoro.revision
+                entry.variant = entry.variant or self.kokoro.variant
+                entry.default_voice = entry.default_voice or self.kokoro.voice
         return self
 
     @property
@@ -262,6 +278,12 @@ class Settings(BaseSettings):
     @property
     def piper_catalogue(self) -> VoiceCatalogueSettings:
         return self.piper.catalogue(self.DATA_DIR)
+
+    @property
+    def local_engine(self) -> LocalEngine:
+        return LocalEngine(
+            device=self.local.device, hub=self.hf.access(), derived_dir=self.DATA_DIR / "models"
+        )
 
     @property
     def storage(self) -> StorageSettings:

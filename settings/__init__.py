@@ -8,6 +8,8 @@ part of the service may import from here.
     provider_types.py  every provider type, its implementation and pool; account names
     providers.py       ProviderConfig: one entry of PROVIDERS
     piper.py           PIPER_*: the Piper voice catalogue
+    local_models.py    LOCAL_DEVICE and KOKORO_*: where local engines run, Kokoro's model
+    hub.py             HF_*: the Hugging Face Hub (mirror, token, offline, cache)
     storage.py         S3_*, CLOUDINARY_*, and StorageSettings (what a backend is built from)
     speech.py          SPEECH_*: the OpenAI-compatible speech endpoint
     rate_limits.py     RATE_LIMIT_*

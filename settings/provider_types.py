@@ -1,8 +1,8 @@
 """Every provider type the service knows, in one table, and how an account of one is named.
 
-ProviderConfig.type (settings/providers.py), the API's account schema and the worker registry
-(workers/providers/__init__.py: IMPLEMENTATIONS, LOCAL_TYPES) all take their lists from here,
-so a new type is one row. This module imports nothing of the project.
+ProviderConfig.type (settings/providers.py), the API's account schema, the worker registry
+(workers/providers/__init__.py: IMPLEMENTATIONS) and LOCAL_TYPES all take their lists from
+here, so a new type is one row. This module imports nothing of the project.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ class ProviderKind(NamedTuple):
 
 PROVIDER_TYPES: dict[str, ProviderKind] = {
     "piper": ProviderKind("workers.providers.piper:PiperProvider", local=True),
+    "kokoro": ProviderKind("workers.providers.kokoro:KokoroProvider", local=True),
     "elevenlabs": ProviderKind("workers.providers.elevenlabs:ElevenLabsProvider", local=False),
     "openai": ProviderKind("workers.providers.openai:OpenAIProvider", local=False),
     "volcengine": ProviderKind("workers.providers.volcengine:VolcengineProvider", local=False),
@@ -29,6 +30,9 @@ PROVIDER_TYPES: dict[str, ProviderKind] = {
 ProviderType = Literal[tuple(PROVIDER_TYPES)]  # any type: an entry of PROVIDERS
 # The types a user's own account may have: cloud ones (an account runs on the network pool).
 AccountType = Literal[tuple(name for name, kind in PROVIDER_TYPES.items() if not kind.local)]
+
+# Types that synthesize on this machine (the local pool; LOCAL_DEVICE applies to them).
+LOCAL_TYPES = frozenset(name for name, kind in PROVIDER_TYPES.items() if kind.local)
 
 # A user's own provider account's name, as their blocks give it as provider.
 ACCOUNT_NAME_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
+from settings.local_models import LocalEngine, Variant
 from settings.piper import VoiceCatalogueSettings
 from settings.provider_types import ProviderType
 
@@ -47,6 +48,13 @@ class ProviderConfig(BaseModel):
     # Piper only: the public voice catalogue and where its voices are kept (Settings fills it
     # from PIPER_VOICES_URL and the other PIPER_* settings; an entry may name its own).
     catalogue: VoiceCatalogueSettings | None = None
+    # Local engines: the device, the Hub and where derived models are kept (Settings fills it
+    # from LOCAL_DEVICE, the HF_* settings and DATA_DIR; an entry may name its own device).
+    engine: LocalEngine | None = None
+    # Kokoro only: `model` is the Hub repository, at this revision, in this precision (Settings
+    # fills them from KOKORO_REPO, KOKORO_REVISION, KOKORO_VARIANT where an entry names none).
+    revision: str | None = None
+    variant: Variant | None = None
     # Volcano Engine only: the console's APP ID, sent with every request beside the token, and
     # the cluster that serves it (None: "volcano_tts", the standard TTS cluster; cloned voices
     # live on "volcano_icl").

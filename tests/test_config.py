@@ -212,7 +212,7 @@ def test_provider_types_come_from_one_table():
     from workers.providers import IMPLEMENTATIONS, LOCAL_TYPES
 
     assert get_args(ProviderConfig.model_fields["type"].annotation) == tuple(PROVIDER_TYPES)
-    assert set(IMPLEMENTATIONS) == set(PROVIDER_TYPES) and {"piper"} == LOCAL_TYPES
+    assert set(IMPLEMENTATIONS) == set(PROVIDER_TYPES) and {"piper", "kokoro"} == LOCAL_TYPES
     assert set(get_args(AccountType)) == set(PROVIDER_TYPES) - LOCAL_TYPES
 
 

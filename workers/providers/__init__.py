@@ -11,19 +11,17 @@ import hashlib
 import importlib
 import threading
 
-from settings.provider_types import PROVIDER_TYPES
+from settings.provider_types import LOCAL_TYPES, PROVIDER_TYPES
 from settings.providers import ProviderConfig
 from utils.accounts.user_accounts import SEPARATOR, UserAccounts, qualified, split_qualified
 from utils.errors import ConfigurationError
 from utils.names import LOCAL_BLOCKS_QUEUE, NETWORK_BLOCKS_QUEUE
 from workers.providers.base import SynthesisRequest, TTSProvider, Voice
 
-__all__ = ["ProviderRegistry", "SynthesisRequest", "TTSProvider", "Voice"]
+__all__ = ["LOCAL_TYPES", "ProviderRegistry", "SynthesisRequest", "TTSProvider", "Voice"]
 
 # From the one table of provider types (settings/provider_types.py).
 IMPLEMENTATIONS = {name: kind.path for name, kind in PROVIDER_TYPES.items()}
-# Provider types that synthesize on this machine's CPU; every other type waits on a network.
-LOCAL_TYPES = {name for name, kind in PROVIDER_TYPES.items() if kind.local}
 
 
 class ProviderRegistry:
