@@ -25,9 +25,9 @@ from settings.base import PROJECT_ROOT, SHARED_CONFIG, GroupsSource, env_fields
 from settings.errors import SettingsError as SettingsError  # the entry points catch it here
 from settings.errors import describe_errors as refused_settings
 from settings.errors import read_settings
-from settings.parsing import HostPatterns, OptionalSecret, RedisUrl, is_loopback, local_redis_url
 from settings.hub import HubSettings
 from settings.local_models import KokoroSettings, LocalEngine, LocalModelSettings
+from settings.parsing import HostPatterns, OptionalSecret, RedisUrl, is_loopback, local_redis_url
 from settings.piper import PiperSettings, VoiceCatalogueSettings
 from settings.provider_types import LOCAL_TYPES
 from settings.providers import ProviderConfig, default_providers

@@ -61,6 +61,7 @@ COMBINE_DURATION = Histogram(
 SLOTS_IN_USE = "tts_account_slots_in_use"
 BLOCKS_WAITING = "tts_account_blocks_waiting"
 QUEUE_DEPTH = "tts_queue_depth"
+LOCAL_ENGINE_PROCESSES = "tts_local_engine_processes"
 
 
 def provider_label(name: str) -> str:

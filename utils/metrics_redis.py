@@ -8,6 +8,7 @@ round trip per scrape:
     tts:slots:{account}:leases    ZCOUNT of unexpired leases   -> tts_account_slots_in_use
     tts:slots:{account}:waiting   SCARD                        -> tts_account_blocks_waiting
     {queue}                       LLEN (kombu's list)          -> tts_queue_depth
+    tts:workers:devices           HGETALL, live local processes -> tts_local_engine_processes
 
 Accounts are the local pool and the configured providers with a limit; users' own accounts
 are left out (their names carry the user's, and there may be many).
@@ -17,14 +18,23 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 
 import redis
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from utils.metrics import BLOCKS_WAITING, QUEUE_DEPTH, SLOTS_IN_USE
-from utils.names import ALL_QUEUES, LOCAL_POOL, leases_key, waiting_key
+from utils import local_devices
+from utils.metrics import BLOCKS_WAITING, LOCAL_ENGINE_PROCESSES, QUEUE_DEPTH, SLOTS_IN_USE
+from utils.names import (
+    ALL_QUEUES,
+    LOCAL_POOL,
+    leases_key,
+    local_devices_key,
+    local_workers_key,
+    waiting_key,
+)
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +59,11 @@ class RedisStateCollector(Collector):
                     pipe.scard(waiting_key(account))
                 for queue in ALL_QUEUES:
                     pipe.llen(queue)
+                pipe.zrangebyscore(local_workers_key(), time.time(), "+inf")
+                pipe.hgetall(local_devices_key())
                 answers = pipe.execute()
+            live, devices = set(answers[-2]), answers[-1]
+            answers = answers[:-2]
         except redis.RedisError as exc:
             # A scrape without these gauges says Redis is gone; the HTTP figures still go out.
             log.warning("metrics: Redis not read (%s)", type(exc).__name__)
@@ -64,4 +78,19 @@ class RedisStateCollector(Collector):
         depth = GaugeMetricFamily(QUEUE_DEPTH, "Messages waiting in a queue", labels=["queue"])
         for queue, length in zip(ALL_QUEUES, answers[2 * len(accounts) :], strict=True):
             depth.add_metric([queue], length)
-        yield from (in_use, waiting, depth)
+        engines = GaugeMetricFamily(
+            LOCAL_ENGINE_PROCESSES,
+            "Live local-pool processes running a provider's model on a device (cuda, cpu)",
+            labels=["provider", "device"],
+        )
+        counts = Counter()
+        for worker, text in devices.items():
+            if _text(worker) in live:
+                counts.update(local_devices.parse(_text(text)).items())
+        for (provider, device), n in sorted(counts.items()):
+            engines.add_metric([provider, device], n)
+        yield from (in_use, waiting, depth, engines)
+
+
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -67,6 +67,12 @@ def network_workers_key() -> str:
     return f"{PREFIX}:workers:network"
 
 
+def local_devices_key() -> str:
+    """What each local-pool process runs its engines on (worker -> "piper=cpu,kokoro=cuda"),
+    written at its start (utils/local_devices.py), read for /ready and /metrics."""
+    return f"{PREFIX}:workers:devices"
+
+
 def user_key(username: str) -> str:
     return f"{PREFIX}:user:{username}"
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import redis
 from kombu import Connection
 
+from utils import local_devices
 from utils.clock import now_iso
 from utils.jobs.liveness import live_workers
 from utils.storage.base import Storage
@@ -116,7 +117,9 @@ class Readiness:
         network = live_workers(self.client, local=False)
         if not (local or network):
             raise RuntimeError("no worker process beats")
-        return f"{len(local)} local, {len(network)} network processes beating"
+        detail = f"{len(local)} local, {len(network)} network processes beating"
+        devices = local_devices.describe(local_devices.tally(self.client, local))
+        return f"{detail}; local engines: {devices}" if devices else detail
 
     def close(self) -> None:
         self.client.close()

@@ -31,12 +31,14 @@ import logging
 import os
 from functools import lru_cache
 
+import redis
 from celery import signals
 
 from config import get_settings
+from utils import local_devices
 from utils.accounts.user_accounts import cipher_from
 from utils.cpus import usable_cpus
-from utils.jobs.liveness import Heartbeat
+from utils.jobs.liveness import Heartbeat, this_worker
 from utils.jobs.queue import JobQueue
 from utils.logs import configure_logging
 from utils.names import LOCAL_BLOCKS_QUEUE
@@ -160,6 +162,22 @@ def start_local_process(**_) -> None:
         ctx.providers.get(ctx.settings.DEFAULT_PROVIDER).warm_up()
     except Exception:  # a provider that cannot warm up now will say why on its first block
         log.warning("could not warm up %s", ctx.settings.DEFAULT_PROVIDER, exc_info=True)
+    _tell_devices(ctx)
+
+
+def _tell_devices(ctx: WorkerContext) -> None:
+    """The start line says what this process's loaded engines run on, and /ready shows it."""
+    devices = {}
+    for name in ctx.providers.names():
+        if ctx.providers.runs_locally(name):
+            device = getattr(ctx.providers.get(name), "device", None)
+            devices[name] = device or "not loaded"
+    log.info("local engines: %s", ", ".join(f"{n} on {d}" for n, d in devices.items()))
+    loaded = {name: device for name, device in devices.items() if device != "not loaded"}
+    try:
+        local_devices.record(ctx.redis, this_worker(), loaded)
+    except redis.RedisError:
+        log.warning("could not record this process's devices")
 
 
 def _reclaim(ctx: WorkerContext, local: bool) -> None:

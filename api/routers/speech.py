@@ -26,6 +26,7 @@ from api.deps import (
 )
 from api.rate_limits import rate_limit, user_or_address
 from api.routers.cancel import job_cancellation
+from api.routers.catalog import engine_of
 from api.schemas.speech import ModelList, ModelOut, SpeechIn, VoiceList, VoiceOut
 from api.speech.audio import cancelled_if_left, encoded_audio, first_then_rest, sse_events
 from api.speech.formats import SPEECH_FORMATS
@@ -193,7 +194,13 @@ def list_models(user: CurrentUser, settings: SettingsDep, providers: ProvidersDe
     names = model_names(user.username, settings, providers)
     owner = {name: "openai-compatible" for name in names}
     owner.update({name: "service" for name in providers.names()})
-    return ModelList(data=[ModelOut(id=name, owned_by=owner.get(name, "you")) for name in names])
+    engines = {name: engine_of(providers, name) for name in providers.names()}
+    return ModelList(
+        data=[
+            ModelOut(id=name, owned_by=owner.get(name, "you"), engine=engines.get(name))
+            for name in names
+        ]
+    )
 
 
 @router.get("/audio/voices", response_model=VoiceList)

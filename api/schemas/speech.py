@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.schemas.catalog import ModelInfoOut
 from api.schemas.common import RequestStr
 
 # OpenAI's names; each maps to one of our formats at 24 kHz (api/speech/formats.py).
@@ -53,6 +54,9 @@ class ModelOut(BaseModel):
     object: Literal["model"] = "model"
     created: int = 0
     owned_by: str
+    engine: ModelInfoOut | None = Field(
+        default=None, description="For a local engine (piper, kokoro): the model it runs."
+    )
 
 
 class ModelList(BaseModel):

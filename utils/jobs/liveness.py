@@ -34,6 +34,7 @@ import time
 import redis
 
 from utils.names import (
+    local_devices_key,
     local_workers_key,
     network_workers_key,
     running_blocks_key,
@@ -158,6 +159,7 @@ def forget_workers(client: redis.Redis, workers: set[str]) -> None:
         with client.pipeline(transaction=False) as pipe:
             pipe.zrem(local_workers_key(), *workers)
             pipe.zrem(network_workers_key(), *workers)
+            pipe.hdel(local_devices_key(), *workers)
             pipe.delete(*(worker_heartbeat_key(w) for w in workers))
             pipe.execute()
 

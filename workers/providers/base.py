@@ -29,6 +29,19 @@ class Voice:
 
 
 @dataclass(frozen=True)
+class ModelInfo:
+    """A local engine's model, as GET /v1/models and /tts/providers list it."""
+
+    id: str  # its Hugging Face repository (or where the engine gets it)
+    revision: str | None = None
+    variant: str | None = None  # the precision loaded: float32, float16, int8
+    size_bytes: int | None = None  # what loading it fetches, where known
+    installed: bool = False  # on this machine already (else fetched on first use)
+    languages: tuple[str, ...] = ()
+    voice_count: int = 0
+
+
+@dataclass(frozen=True)
 class SynthesisRequest:
     """One block to speak, with the neighbours' text for providers that can use context."""
 
@@ -84,6 +97,10 @@ class TTSProvider(ABC):
 
     def voice_ids(self) -> list[str]:
         return [voice.id for voice in self.voices()]
+
+    def model_info(self) -> ModelInfo | None:
+        """The model a local engine runs, for listings; None for a remote provider."""
+        return None
 
     def voice_list_note(self) -> str | None:
         """Why voice_ids() may be missing voices just now (said with an unknown voice)."""

