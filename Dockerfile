@@ -3,8 +3,10 @@
 # command picks which. Build:
 #   docker build -t tts-service .
 #   docker build -t tts-service --build-arg PIPER_VOICES="en_US-lessac-medium de_DE-thorsten-medium" .
+#   docker build -t tts-service:gpu --build-arg GPU=1 --build-arg KOKORO_VOICES="af_heart" .
 # Runs as UID/GID 10001 and writes only under /data (DATA_DIR, TEMP_DIR), /opt/piper-voices
-# (PIPER_VOICE_DIR) and /tmp, so it runs with a read-only root filesystem.
+# (PIPER_VOICE_DIR), /opt/hf-models (HF_HUB_CACHE) and /tmp, so it runs with a read-only root
+# filesystem.
 
 # Both stages from one base, so the virtualenv's interpreter is the same in each.
 ARG BASE_IMAGE=python:3.11-slim-bookworm
@@ -18,6 +20,14 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 RUN python -m venv /opt/venv
 COPY requirements.txt /tmp/requirements.txt
 RUN /opt/venv/bin/pip install -r /tmp/requirements.txt
+# The GPU variant: ONNX Runtime's CUDA build, with the CUDA and cuDNN libraries it needs from
+# PyPI (the host brings only the driver, through the NVIDIA container runtime). Local engines
+# then run on the GPU under LOCAL_DEVICE=auto, and on the CPU where no GPU is visible.
+ARG GPU=0
+RUN if [ "$GPU" = "1" ]; then \
+        /opt/venv/bin/pip uninstall -y onnxruntime \
+        && /opt/venv/bin/pip install "onnxruntime-gpu[cuda,cudnn]==1.31.1"; \
+    fi
 
 FROM ${BASE_IMAGE} AS runtime
 ARG BASE_IMAGE
@@ -37,12 +47,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     HOME=/tmp \
     DATA_DIR=/data \
     TEMP_DIR=/data/temp \
-    PIPER_VOICE_DIR=/opt/piper-voices
+    PIPER_VOICE_DIR=/opt/piper-voices \
+    HF_HUB_CACHE=/opt/hf-models
 RUN groupadd --system --gid 10001 tts \
     && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /tmp \
        --shell /usr/sbin/nologin tts \
-    && mkdir -p /data/temp /opt/piper-voices \
-    && chown -R 10001:10001 /data /opt/piper-voices
+    && mkdir -p /data/temp /opt/piper-voices /opt/hf-models \
+    && chown -R 10001:10001 /data /opt/piper-voices /opt/hf-models
 COPY --from=builder /opt/venv /opt/venv
 WORKDIR /app
 # .dockerignore keeps .env, data/ and temp/ out: secrets and stored data never enter the image.
@@ -56,6 +67,12 @@ USER 10001:10001
 ARG PIPER_VOICES=""
 RUN if [ -n "$PIPER_VOICES" ]; then \
         API_HOST=127.0.0.1 python -m scripts.fetch_voices $PIPER_VOICES; \
+    fi
+# Kokoro's model (KOKORO_VARIANT) and these voices baked into the Hub cache (none by default):
+# such an image serves them with HF_HUB_OFFLINE=1.
+ARG KOKORO_VOICES=""
+RUN if [ -n "$KOKORO_VOICES" ]; then \
+        API_HOST=127.0.0.1 python -m scripts.fetch_voices --kokoro kokoro $KOKORO_VOICES; \
     fi
 
 # A container listens on every interface, so the service refuses a placeholder or short

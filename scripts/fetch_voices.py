@@ -1,8 +1,12 @@
-"""Fetch Piper catalogue voices ahead of time, for machines without internet and for images.
+"""Fetch voices ahead of time, for machines without internet and for images.
 
     python -m scripts.fetch_voices en_US-lessac-medium de_DE-thorsten-medium
     python -m scripts.fetch_voices --language de        # every German voice
     python -m scripts.fetch_voices --list --language fr # what there is, fetching nothing
+    python -m scripts.fetch_voices --kokoro af_heart bf_emma  # Kokoro's model and voices
+    python -m scripts.fetch_voices --kokoro --all       # and every voice of its repository
+
+Kokoro's come from the Hugging Face Hub into its cache (scripts/fetch_kokoro.py).
 
 Voices go where the workers look for them (PIPER_VOICE_DIR, or --dir), each checked against
 the catalogue's size and MD5 as a worker would, and safe to run beside running workers (the
@@ -31,7 +35,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="list the voices, fetch nothing")
     parser.add_argument("--dir", type=Path, help="where to put them (default: PIPER_VOICE_DIR)")
     parser.add_argument("--url", help="the catalogue (default: PIPER_VOICES_URL)")
+    parser.add_argument(
+        "--kokoro",
+        nargs="?",
+        const="kokoro",
+        metavar="PROVIDER",
+        help="Kokoro's model and the voices named, for the PROVIDERS entry of that name "
+        "(default: kokoro; KOKORO_* when there is none)",
+    )
+    parser.add_argument("--all", action="store_true", help="with --kokoro: every voice")
     args = parser.parse_args(argv)
+    if args.kokoro:
+        from scripts.fetch_kokoro import fetch
+
+        return fetch(get_settings(), args.kokoro, list(args.voices), args.all)
     if not (args.voices or args.language or args.list):
         parser.error("name voices, or give --language or --list")
 

@@ -194,7 +194,7 @@ def test_compose_containers_write_only_to_their_volumes(compose):
     mounts = {volume.split(":")[1] for volume in shared["volumes"]}
     dockerfile = (PROJECT_ROOT / "Dockerfile").read_text()
     # The image's writable folders are the mounted ones (and owned by its user there).
-    assert mounts == {"/data", "/opt/piper-voices"}
+    assert mounts == {"/data", "/opt/piper-voices", "/opt/hf-models"}
     for folder in mounts:
         assert re.search(rf"chown -R 10001:10001 .*{folder}", dockerfile), folder
     for name, service in compose["services"].items():

@@ -22,6 +22,7 @@ VERSIONS = ("1.31.0", kubernetes_validate.latest_version())
 # CRDs: no schema in the package; checked by structure below.
 CRD_GROUPS = ("keda.sh/",)
 IMAGE = "tts-service"
+GPU_IMAGE = "tts-service-gpu"  # the Dockerfile built with --build-arg GPU=1
 PENDING_SETTINGS = {
     "LOG_FORMAT",
     "WORKER_METRICS_PORT",
@@ -70,7 +71,7 @@ def our_containers(init: bool = False) -> list[tuple[dict, dict]]:
         (workload, container)
         for workload in WORKLOADS
         for container in containers(workload, init)
-        if container["image"] == IMAGE
+        if container["image"] in (IMAGE, GPU_IMAGE)
     ]
 
 
@@ -102,8 +103,8 @@ def test_kustomize_applies_every_manifest_but_the_secret_template():
         assert set(kustomization["resources"]) == files - {"secret.template.yaml"}, folder
         assert kustomization["namespace"] == "tts"
     assert all(doc["metadata"].get("namespace", "tts") == "tts" for doc in DOCS)
-    (image,) = yaml.safe_load((K8S / "kustomization.yaml").read_text())["images"]
-    assert image["name"] == IMAGE
+    images = yaml.safe_load((K8S / "kustomization.yaml").read_text())["images"]
+    assert [image["name"] for image in images] == [IMAGE, GPU_IMAGE]
 
 
 @pytest.mark.parametrize("workload", WORKLOADS, ids=lambda workload: workload["metadata"]["name"])
@@ -119,8 +120,11 @@ def test_every_container_runs_as_non_root_on_a_read_only_root_with_resources(wor
         assert context["allowPrivilegeEscalation"] is False
         assert context["capabilities"] == {"drop": ["ALL"]}
         for bound in ("requests", "limits"):
-            assert set(container["resources"][bound]) == {"cpu", "memory"}, container["name"]
-        if container["image"] == IMAGE:
+            kinds = set(container["resources"][bound])
+            if container["image"] == GPU_IMAGE and bound == "limits":
+                kinds -= {"nvidia.com/gpu"}  # the GPU pool's pods hold one GPU each
+            assert kinds == {"cpu", "memory"}, container["name"]
+        if container["image"] in (IMAGE, GPU_IMAGE):
             # The image's user, and writable folders where the service writes (emptyDirs).
             assert security["runAsUser"] == 10001
             mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
