@@ -275,7 +275,7 @@ def test_services_reach_ports_that_exist():
 def test_worker_metrics_are_announced_on_the_configured_port():
     port = int(CONFIG["WORKER_METRICS_PORT"])
     workers = [(w, c) for w, c in our_containers() if c["command"][2] == "scripts.worker"]
-    assert len(workers) == 2
+    assert len(workers) == 3  # the local pool, the network pool, the GPU pool
     for workload, container in workers:
         annotations = workload["spec"]["template"]["metadata"]["annotations"]
         assert annotations["prometheus.io/scrape"] == "true"
