@@ -11,8 +11,8 @@ American English female voice.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -37,8 +37,7 @@ _PART = re.compile(r"^\s*([A-Za-z0-9_.-]+)\s*(?:\(\s*([0-9]*\.?[0-9]+)\s*\))?\s*
 BLEND_SYNTAX = "voice names joined by '+', each with an optional weight: af_bella(2)+af_sky(1)"
 
 
-@dataclass(frozen=True)
-class VoiceInfo:
+class VoiceInfo(NamedTuple):
     language: str  # en_US, ja_JP, ...
     espeak: str  # the espeak-ng language its text is phonemized in
     gender: str | None  # female, male; None where the name does not say
