@@ -1,0 +1,214 @@
+"""Text as Kokoro's phoneme tokens, with the tokens each word of the text is spoken by, cut into
+runs the model takes.
+
+Words to phonemes. espeak-ng phonemizes a stretch of text (between punctuation) as a whole, so
+context is kept ("the" before a vowel, "a" as a word, not a letter), but its phoneme words are
+not always the text's: a number becomes several ("42": fˈɔːɹɾi tˈuː), a few short words one
+("in the": ɪnðə). Each phoneme symbol is given to the word it speaks by the first of:
+
+    counted     each word phonemized alone says how many phoneme words it takes, and those
+                add up to the stretch's: given out in order by those counts (exact; called
+                one-to-one where every count is 1, the usual case)
+    aligned     otherwise the stretch's symbols are aligned (difflib) with those of the words
+                phonemized alone, each symbol going to the word it matches, or to the word of
+                the symbol before it (approximate, but in order and never far)
+
+Punctuation and spaces belong to no word. A run of tokens is cut at sentence ends first, then
+after , ; : and other punctuation, then at spaces: never inside a word.
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+from dataclasses import dataclass, field
+
+from utils.audio.marks import sentence_ranges, word_ranges
+from workers.providers.espeak import phoneme_words, stretches
+
+SENTENCE, CLAUSE, SPACE = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class Word:
+    """Characters [char_start, char_end) of the text, spoken by tokens [start, end)."""
+
+    char_start: int
+    char_end: int
+    start: int
+    end: int
+
+
+@dataclass
+class Tokens:
+    """A text's tokens (no pads), its words and sentences over them, and where runs may be cut:
+    before token i at `breaks[i]` (SENTENCE, CLAUSE or SPACE)."""
+
+    ids: list[int] = field(default_factory=list)
+    words: list[Word] = field(default_factory=list)
+    sentences: list[tuple[int, int, int]] = field(default_factory=list)  # chars a, b; token
+    breaks: dict[int, int] = field(default_factory=dict)
+    methods: dict[str, int] = field(default_factory=dict)  # words mapped by each method
+
+
+def _owners(words: list[str], phonemes: str, language: str) -> tuple[list[int | None], str]:
+    """Which word (index) each symbol of `phonemes` speaks; None for spaces."""
+    groups = phonemes.split(" ")
+    # Equal numbers alone prove nothing ("42 in the": two words for one, one for two), so
+    # each word is counted on its own.
+    alone = [phoneme_words(word, language) for word in words]
+    counts = [len(a) for a in alone]
+    if sum(counts) != len(groups):
+        return _aligned(alone, phonemes), "aligned"
+    method = "one-to-one" if all(count == 1 for count in counts) else "counted"
+    owners: list[int | None] = []
+    group_owner = [w for w, count in enumerate(counts) for _ in range(count)]
+    for g, group in enumerate(groups):
+        if g:
+            owners.append(None)
+        owners += [group_owner[g]] * len(group)
+    return owners, method
+
+
+def _aligned(alone: list[list[str]], phonemes: str) -> list[int | None]:
+    reference = [(c, w) for w, groups in enumerate(alone) for c in "".join(groups)]
+    spoken = [i for i, c in enumerate(phonemes) if c != " "]
+    found: list[int | None] = [None] * len(spoken)
+    matcher = difflib.SequenceMatcher(
+        None, [c for c, _ in reference], [phonemes[i] for i in spoken], autojunk=False
+    )
+    for a, b, size in matcher.get_matching_blocks():
+        for k in range(size):
+            found[b + k] = reference[a + k][1]
+    k = 0
+    while k < len(found):  # symbols matched to no word: to the words between their neighbours
+        if found[k] is not None:
+            k += 1
+            continue
+        j = next((j for j in range(k, len(found)) if found[j] is not None), len(found))
+        before = found[k - 1] if k else -1
+        after = found[j] if j < len(found) else len(alone)
+        between = list(range(before + 1, after)) or [max(before, 0)]
+        weights = [max(1, len("".join(alone[w]))) for w in between]
+        for offset in range(j - k):  # shared out in proportion to what each says alone
+            share = (offset + 0.5) / (j - k) * sum(weights)
+            w = next(i for i, edge in enumerate(itertools.accumulate(weights)) if share <= edge)
+            found[k + offset] = between[w]
+        k = j
+    owners: list[int | None] = [None] * len(phonemes)
+    last = 0
+    for i, owner in zip(spoken, found, strict=True):
+        last = max(last, owner if owner is not None else last)  # never back to a word before
+        owners[i] = last
+    return owners
+
+
+def tokenize(text: str, language: str, vocab: dict[str, int]) -> Tokens:
+    """`text`'s tokens, words and sentences; `language` as espeak-ng names it (en-us, fr-fr)."""
+    out = Tokens()
+    space = vocab.get(" ")
+    ranges = sentence_ranges(text, language.split("-")[0]) or [(0, len(text))]
+    for a, b in ranges:
+        if out.ids and space is not None:
+            out.breaks[len(out.ids)] = SENTENCE
+            out.ids.append(space)
+        first = len(out.ids)
+        glued = True  # nothing to put a space after yet
+        for stretch in stretches(text[a:b]):
+            start, end = stretch.start + a, stretch.end + a
+            if stretch.punctuation is not None:
+                if space is not None and not glued and text[start - 1].isspace():
+                    out.ids.append(space)
+                out.ids += [vocab[p] for p in stretch.punctuation if p in vocab]
+                out.breaks.setdefault(len(out.ids), CLAUSE)
+                glued = end < b and not text[end].isspace()
+                continue
+            if not glued and space is not None:
+                out.breaks.setdefault(len(out.ids), SPACE)
+                out.ids.append(space)
+            glued = _speak(text, start, end, language, vocab, out) and glued
+        out.sentences.append((a, b, first))
+    return out
+
+
+def _speak(text: str, start: int, end: int, language: str, vocab, out: Tokens) -> bool:
+    """The words of text[start:end] into `out`; False once something was said."""
+    spans = word_ranges(text, start, end)
+    words = [text[s:e] for s, e in spans]
+    phonemes = " ".join(phoneme_words(text[start:end], language))
+    if not phonemes or not words:
+        return True
+    owners, method = _owners(words, phonemes, language)
+    out.methods[method] = out.methods.get(method, 0) + len(words)
+    first_token: dict[int, int] = {}
+    last_token: dict[int, int] = {}
+    for symbol, owner in zip(phonemes, owners, strict=True):
+        if symbol not in vocab:
+            continue
+        if owner is None:
+            out.breaks.setdefault(len(out.ids), SPACE)
+        else:
+            first_token.setdefault(owner, len(out.ids))
+            last_token[owner] = len(out.ids) + 1
+        out.ids.append(vocab[symbol])
+    for w, (s, e) in enumerate(spans):
+        s, e = _whole_run(text, s, e, start, end)
+        if w in first_token:
+            out.words.append(Word(s, e, first_token[w], last_token[w]))
+        else:  # said by nothing (espeak-ng skipped it): where it stands, lasting no time
+            at = out.words[-1].end if out.words else len(out.ids)
+            out.words.append(Word(s, e, at, at))
+    return False
+
+
+def _whole_run(text: str, s: int, e: int, start: int, end: int) -> tuple[int, int]:
+    """A word's characters with the punctuation around it ('"quoted",' for quoted), where
+    that run of non-space holds no other word."""
+    left, right = s, e
+    while left > 0 and not text[left - 1].isspace():
+        left -= 1
+    while right < len(text) and not text[right].isspace():
+        right += 1
+    inside = (left >= start or not text[left:start].strip("".join(_PUNCT_SET))) and (
+        right <= end or not text[end:right].strip("".join(_PUNCT_SET))
+    )
+    return (left, right) if inside else (s, e)
+
+
+_PUNCT_SET = set(';:,.!?—…"()“”«»–¡¿，。！？；：、')
+
+
+def runs(tokens: Tokens, limit: int, space: int | None) -> list[tuple[int, int]]:
+    """Token ranges of at most `limit` tokens covering all words, cut at the strongest breaks
+    that make them fit; a space at either end of a run is left out."""
+    out = []
+    for a, b in _split(tokens.breaks, 0, len(tokens.ids), limit, SENTENCE):
+        while a < b and tokens.ids[a] == space:
+            a += 1
+        while b > a and tokens.ids[b - 1] == space:
+            b -= 1
+        if a < b:
+            out.append((a, b))
+    return out
+
+
+def _split(breaks: dict[int, int], a: int, b: int, limit: int, level: int) -> list[tuple]:
+    if b - a <= limit:
+        return [(a, b)]
+    if level > SPACE:  # one word longer than a run: cut it, as nothing else can be done
+        return [(i, min(i + limit, b)) for i in range(a, b, limit)]
+    points = [a, *sorted(p for p, kind in breaks.items() if a < p < b and kind <= level), b]
+    out: list[tuple[int, int]] = []
+    current: tuple[int, int] | None = None
+    for s, e in zip(points, points[1:], strict=False):
+        if current and e - current[0] <= limit:
+            current = (current[0], e)
+            continue
+        if current:
+            out.append(current)
+        current = None
+        if e - s <= limit:
+            current = (s, e)
+        else:
+            out += _split(breaks, s, e, limit, level + 1)
+    return [*out, current] if current else out
