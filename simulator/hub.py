@@ -14,10 +14,10 @@ Each repository has a made-up commit (40 hex digits) that "main" resolves to. Fi
 default .gitattributes makes them. No X-Xet-* header is ever sent: huggingface_hub downloads
 over plain HTTP.
 
-Knobs: the GETs of each file body are counted; a file can be served corrupted (same length,
-one byte flipped, the true SHA-256 still advertised); a repository can be gated (its files
-answer 401 without its bearer token, 403 with another) or private (the API too); every answer
-can be delayed.
+Knobs: requests are counted, and the GETs of each file body; a file can be served corrupted
+(same length, one byte flipped, the true SHA-256 still advertised); a repository can be gated
+(its files answer 401 without its bearer token, 403 with another) or private (the API too);
+every answer can be delayed.
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ class HubMirror:
         self.bodies: collections.Counter[tuple[str, str]] = collections.Counter()
         self.corrupt: set[tuple[str, str]] = set()
         self.delay_s = 0.0
+        self.requests = 0  # answered, of any kind
         self._lock = threading.Lock()
         routes = [
             Route("/api/models", self._search),
@@ -78,6 +79,7 @@ class HubMirror:
     def reset(self) -> None:
         with self._lock:
             self.bodies.clear()
+            self.requests = 0
         self.corrupt.clear()
         self.delay_s = 0.0
 
@@ -91,6 +93,7 @@ class HubMirror:
         return self
 
     def stop(self) -> None:
+        self.delay_s = 0.0
         self._server.should_exit = True
         self._thread.join(10)
 
@@ -182,8 +185,11 @@ class HubMirror:
     # -- helpers ---------------------------------------------------------------------------
 
     async def _wait(self) -> None:
-        if self.delay_s:
-            await asyncio.sleep(self.delay_s)
+        with self._lock:
+            self.requests += 1
+        deadline = time.monotonic() + self.delay_s
+        while self.delay_s and time.monotonic() < deadline:  # reset() cuts a delay short
+            await asyncio.sleep(0.02)
 
     def _repo(self, rest: str) -> tuple[MirrorRepo | None, str]:
         for repo_id, repo in self.repos.items():
