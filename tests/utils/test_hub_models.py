@@ -4,6 +4,7 @@ the network, and refused clearly (naming repo@revision and the endpoint, never t
 
 from __future__ import annotations
 
+import errno
 import subprocess
 import sys
 import textwrap
@@ -26,7 +27,7 @@ from tests.hub_mirror import (
 )
 from utils.embedded_redis import free_port
 from utils.errors import ProviderRejected
-from utils.models import hub_check
+from utils.models import hub_check, hub_errors
 from utils.models.hub import HubRepo, cached, fetch, repo_file_sizes, repo_files, search
 
 
@@ -255,3 +256,13 @@ def test_search_lists_text_to_speech_models_of_the_mirror(hub_mirror, tmp_path):
     assert [model["id"] for model in search(access, "TINY")] == [TINY]
     assert len(search(access, limit=1)) == 1
     assert search(access, "no-such-model") == []
+
+
+def test_a_full_disk_and_an_endpoint_with_credentials_are_said_plainly(tmp_path):
+    access = access_to("https://user:pass@hub.example/", tmp_path / "hub", token=GATED_TOKEN)
+    full = hub_errors.reason(OSError(errno.ENOSPC, "No space left on device"), access)
+    assert full.startswith("disk full") and str(tmp_path / "hub") in full
+    refused = hub_errors.refused("kokoro", "model a/b@main could not be fetched", access, full)
+    assert "https://hub.example:" in str(refused) and "pass" not in str(refused)
+    said = hub_errors.refused("kokoro", "x", access, f"echoed {GATED_TOKEN}")
+    assert GATED_TOKEN not in str(said)

@@ -55,11 +55,12 @@ FAILURES = (httpx2.HTTPError, OfflineModeIsEnabled, HubProblem, HFValidationErro
 
 
 def fetch(repo: HubRepo, patterns: Sequence[str], access: HubAccess, owner: str) -> Path:
-    """The snapshot directory holding every file of `repo` that matches the glob `patterns`,
-    downloaded and checked if it was not; ProviderRejected (for `owner`) when it cannot be."""
+    """The snapshot directory holding every file of `repo` that matches the glob `patterns`
+    (none given: the whole repository), downloaded and checked if it was not; ProviderRejected
+    (for `owner`) when it cannot be."""
     try:
         with repo_lock(access, repo):
-            return _fetch_locked(repo, list(patterns), access)
+            return _fetch_locked(repo, list(patterns) or ["*"], access)
     except (*FAILURES, ChecksumMismatch) as exc:
         what = f"model {repo} could not be fetched"
         raise refused(owner, what, access, reason(exc, access)) from None
@@ -68,7 +69,7 @@ def fetch(repo: HubRepo, patterns: Sequence[str], access: HubAccess, owner: str)
 def cached(repo: HubRepo, patterns: Sequence[str], access: HubAccess) -> Path | None:
     """The snapshot directory if every file matching `patterns` is in the cache, checked;
     None otherwise. Never the network, never a hash: a stat per file."""
-    found = cached_files(repo, list(patterns), access)
+    found = cached_files(repo, list(patterns) or ["*"], access)
     if found is None:
         return None
     snapshot, files = found
@@ -128,7 +129,7 @@ def search(
         params.append(("search", query))
     try:
         response = get_session().get(
-            f"{access.endpoint.rstrip('/')}/api/models",
+            f"{_endpoint(access)}/api/models",
             params=params,
             headers=build_hf_headers(token=_token(access)),
             timeout=access.etag_timeout_s,
@@ -147,6 +148,10 @@ def search(
         }
         for model in models
     ]
+
+
+def _endpoint(access: HubAccess) -> str:
+    return access.endpoint.rstrip("/")
 
 
 def _token(access: HubAccess) -> str | bool:
@@ -170,7 +175,7 @@ def _fetch_locked(repo: HubRepo, patterns: list[str], access: HubAccess) -> Path
         repo.repo_id,
         revision=commit,
         cache_dir=cache_root(access),
-        endpoint=access.endpoint,
+        endpoint=_endpoint(access),
         token=_token(access),
         allow_patterns=patterns,
         etag_timeout=access.etag_timeout_s,
@@ -197,7 +202,7 @@ def _from_cache(
 
 def _listing(repo: HubRepo, access: HubAccess) -> tuple[str, dict[str, Expected]]:
     """The commit the revision names, and each file with its size and LFS SHA-256."""
-    api = HfApi(endpoint=access.endpoint, token=_token(access))
+    api = HfApi(endpoint=_endpoint(access), token=_token(access))
     info = api.model_info(
         repo.repo_id, revision=repo.revision, files_metadata=True, timeout=access.etag_timeout_s
     )
