@@ -72,12 +72,10 @@ def cached(repo: HubRepo, patterns: Sequence[str], access: HubAccess) -> Path | 
     found = cached_files(repo, list(patterns) or ["*"], access)
     if found is None:
         return None
-    snapshot, files = found
+    (snapshot, files), storage = found, storage_folder(access, repo)
     for path in files:
         sha256 = expected_sha256(snapshot / path, None)
-        if sha256 is not None and not is_verified(
-            storage_folder(access, repo), snapshot / path, sha256
-        ):
+        if sha256 is not None and not is_verified(storage, snapshot / path, sha256):
             return None  # downloaded by another tool, or before a crash: fetch() checks it first
     return snapshot
 
