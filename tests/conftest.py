@@ -288,3 +288,20 @@ def isolated_service(redis_server, simulator, session_dir, request):
             item.stop()
         else:
             item.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def hub_mirror_server(session_dir):
+    """A local Hugging Face Hub (tests/hub_mirror.py), the Kokoro repository built once."""
+    from tests.hub_mirror import start_mirror
+
+    mirror = start_mirror(session_dir / "hub")
+    yield mirror
+    mirror.stop()
+
+
+@pytest.fixture
+def hub_mirror(hub_mirror_server):
+    """The Hub mirror, its counts and knobs reset for each test."""
+    hub_mirror_server.reset()
+    return hub_mirror_server
