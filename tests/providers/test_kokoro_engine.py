@@ -16,7 +16,7 @@ from tests import kokoro_repo
 from tests.audio_helpers import rms
 from workers.providers import espeak
 from workers.providers.kokoro_engine import KokoroModel
-from workers.providers.kokoro_model import DURATIONS, FRAME_SAMPLES, choose_providers
+from workers.providers.kokoro_model import DURATIONS, FRAME_SAMPLES
 from workers.providers.kokoro_text import SPACE, runs, tokenize
 from workers.providers.kokoro_voices import (
     blend_info,
@@ -26,6 +26,7 @@ from workers.providers.kokoro_voices import (
     parse_blend,
     voice_info,
 )
+from workers.providers.onnx_device import execution_providers
 
 TEXT = "Hello world, this is a test of 42 apples. The sun is bright today!"
 SHORT = "Good morning, how are you today?"
@@ -210,11 +211,11 @@ def test_cuda_asked_for_without_cuda_falls_back_to_the_cpu(caplog):
     if "CUDAExecutionProvider" in onnxruntime.get_available_providers():
         pytest.skip("this machine has CUDA")
     with caplog.at_level(logging.WARNING):
-        assert choose_providers("cuda") == ["CPUExecutionProvider"]
+        assert execution_providers("cuda") == ["CPUExecutionProvider"]
     assert "CUDA" in caplog.text
-    assert choose_providers("auto") == ["CPUExecutionProvider"]
+    assert execution_providers("auto") == ["CPUExecutionProvider"]
     with pytest.raises(ValueError):
-        choose_providers("tpu")
+        execution_providers("tpu")
 
 
 def _pitch(samples: np.ndarray, rate: int = 24000) -> float:

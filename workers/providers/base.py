@@ -26,6 +26,7 @@ class Voice:
     quality: str | None = None
     speakers: tuple[str, ...] | None = None
     installed: bool | None = None
+    gender: str | None = None  # female, male: where the provider says (Kokoro's names)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from utils.cpus import usable_cpus
 from utils.errors import ProviderRejected
 from workers.providers.base import ModelInfo, SynthesisRequest, TTSProvider, Voice
 from workers.providers.kokoro_repo import KokoroRepository
-from workers.providers.kokoro_voices import describe_voice, load_style, mix, parse_blend
+from workers.providers.kokoro_voices import VoiceInfo, load_style, mix, parse_blend, voice_info
 from workers.providers.piper_loaded import LoadedVoices
 
 log = logging.getLogger(__name__)
@@ -74,14 +74,13 @@ class KokoroProvider(TTSProvider):
         installed = self.repository.installed()
         out = []
         for voice_id in self.repository.voice_names():
-            about = describe_voice(voice_id)
+            about = _about(voice_id)
             out.append(
                 Voice(
                     id=voice_id,
                     name=voice_id.split("_", 1)[-1].title(),
-                    language=about.language,
-                    language_name=about.language_name,
-                    description=about.gender,
+                    language=about.language if about else None,
+                    gender=about.gender if about else None,
                     installed=installed,
                 )
             )
@@ -104,16 +103,16 @@ class KokoroProvider(TTSProvider):
             variant=files.variant,
             size_bytes=self.repository.sizes().get(files.variant_file),
             installed=self.repository.installed(),
-            languages=tuple(sorted({describe_voice(name).language for name in names})),
+            languages=tuple(sorted({a.language for name in names if (a := _about(name))})),
             voice_count=len(names),
         )
 
     def language_of(self, voice: str) -> str | None:
         try:
-            first = parse_blend(voice)[0][0]
+            about = _about(parse_blend(voice)[0][0])
         except ValueError:
             return None
-        return describe_voice(first).language
+        return about.language if about else None
 
     def audio_identity(self) -> list[str]:
         files = self.repository.files
@@ -173,7 +172,8 @@ class KokoroProvider(TTSProvider):
 
     def synthesize(self, request: SynthesisRequest) -> ProviderAudio:
         style, first = self._blend(request.voice)
-        language = describe_voice(first).espeak
+        about = _about(first)
+        language = about.espeak if about else "en-us"
         own_script = _SCRIPTS.get(language)
         if own_script is not None and not own_script.search(request.text):
             language = "en-us"
@@ -183,6 +183,14 @@ class KokoroProvider(TTSProvider):
         return ProviderAudio(
             speech.samples.astype("<i2").tobytes(),
             "pcm_s16le",
-            model.sample_rate,
+            speech.sample_rate,
             marks=speech.marks,
         )
+
+
+def _about(voice: str) -> VoiceInfo | None:
+    """What a voice's name says (language, gender); None for a name outside Kokoro's pattern."""
+    try:
+        return voice_info(voice)
+    except ValueError:
+        return None

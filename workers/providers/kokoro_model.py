@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from utils.cpus import usable_cpus
+from workers.providers.onnx_device import device_of, execution_providers
 from workers.providers.piper_fetch import voice_lock
 
 log = logging.getLogger(__name__)
@@ -109,21 +110,6 @@ def derived_model(source: Path, derived_dir: Path) -> Path:
     return target
 
 
-def choose_providers(device: str) -> list[str]:
-    """onnxruntime providers for `device` (auto, cuda, cpu): CUDA where this onnxruntime has
-    it, else the CPU (a warning when CUDA was asked for by name)."""
-    import onnxruntime
-
-    if device not in ("auto", "cuda", "cpu"):
-        raise ValueError(f"device must be auto, cuda or cpu, not {device!r}")
-    has_cuda = "CUDAExecutionProvider" in onnxruntime.get_available_providers()
-    if device == "cuda" and not has_cuda:
-        log.warning("device cuda asked for, but this onnxruntime has no CUDA; using the CPU")
-    if device != "cpu" and has_cuda:
-        return ["CUDAExecutionProvider", "CPUExecutionProvider"]
-    return ["CPUExecutionProvider"]
-
-
 class KokoroSession:
     """One Kokoro ONNX variant of a repository laid out like onnx-community's
     Kokoro-82M-v1.0-ONNX, with its phoneme vocabulary.
@@ -153,7 +139,7 @@ class KokoroSession:
         options.inter_op_num_threads = 1
         if wide:
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        providers = choose_providers(device)
+        providers = execution_providers(device)
 
         def load(model: str | bytes):
             return onnxruntime.InferenceSession(model, sess_options=options, providers=providers)
@@ -182,7 +168,7 @@ class KokoroSession:
 
     @property
     def device(self) -> str:
-        return "cuda" if "CUDAExecutionProvider" in self.providers else "cpu"
+        return device_of(self.session)
 
     def tokens(self, phonemes: str) -> list[int]:
         """Phonemes as vocabulary ids; symbols the model does not know are left out."""

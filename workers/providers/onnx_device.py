@@ -20,6 +20,8 @@ def execution_providers(device: str) -> list[str]:
     """ONNX Runtime's providers for a session on `device` (auto, cpu or cuda), best first."""
     import onnxruntime
 
+    if device not in ("auto", "cpu", "cuda"):
+        raise ValueError(f"device must be auto, cpu or cuda, not {device!r}")
     if device != "cpu" and CUDA in onnxruntime.get_available_providers():
         return [CUDA, CPU]
     if device == "cuda":
