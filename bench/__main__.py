@@ -4,7 +4,7 @@ docs/performance.md written from it (bench/performance_page.py).
     python -m bench [--quick] [--only NAME,...]
 
 Names: combine, formats, fanout, local, ingest, streaming, cache, accounts, speech, voices,
-ssml, probes, realtime, wyoming, longform, timings (all by default).
+ssml, probes, realtime, wyoming, kokoro, longform, timings (all by default).
 
 --quick skips the hour-long combine (N=400), encodes ten minutes (not an hour) per format, and
 shortens the ingest run.
@@ -23,6 +23,7 @@ from bench import (
     accounts_bench,
     combine_bench,
     formats_bench,
+    kokoro_bench,
     longform_bench,
     performance_page,
     probe_bench,
@@ -46,7 +47,7 @@ def main() -> None:
         "--only",
         default=(
             "combine,formats,fanout,local,ingest,streaming,cache,accounts,speech,voices,ssml,"
-            "probes,realtime,wyoming,longform,timings"
+            "probes,realtime,wyoming,kokoro,longform,timings"
         ),
     )
     args = parser.parse_args()
@@ -65,6 +66,7 @@ def main() -> None:
         "probes": lambda: probe_bench.run(seconds=6 if args.quick else 15),
         "wyoming": wyoming_bench.run,
         "realtime": realtime_bench.run,
+        "kokoro": kokoro_bench.run,
         "longform": lambda: longform_bench.run(sizes=(20,) if args.quick else (20, 400)),
         "timings": timings_bench.run,
         "accounts": lambda: {

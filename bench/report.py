@@ -143,6 +143,10 @@ def report_rows(results: dict) -> list[tuple[str, str]]:
         from bench import wyoming_bench
 
         rows += [("Wyoming", line) for line in wyoming_bench.summary(r).splitlines()]
+    if r := results.get("kokoro"):
+        from bench import kokoro_bench
+
+        rows += [("Kokoro", line) for line in kokoro_bench.summary(r)]
     if r := results.get("longform"):
         from bench import longform_bench
 

@@ -60,7 +60,13 @@ def _stat(pid: int) -> tuple[float, int]:
 class Stack:
     """Start with `with Stack() as stack:`; add workers and an API as a benchmark needs them."""
 
-    def __init__(self, account_limit: int = 20, cache: bool = False):
+    def __init__(
+        self,
+        account_limit: int = 20,
+        cache: bool = False,
+        providers: dict | None = None,
+        env: dict[str, str] | None = None,
+    ):
         self.dir = Path(tempfile.mkdtemp(prefix="tts-bench-"))
         self.redis = EmbeddedRedis(free_port(), self.dir / "redis", persistent=False)
         self.simulator = SimulatorServer()
@@ -82,8 +88,10 @@ class Stack:
                         "base_url": f"{self.simulator.url}/v1",
                         "concurrency": account_limit,
                     },
+                    **(providers or {}),
                 }
             ),
+            **(env or {}),
         }
 
     def __enter__(self) -> Stack:

@@ -48,6 +48,10 @@ class LocalModelSettings(BaseSettings):
     device: Device = "auto"
     """What ONNX Runtime runs local models on: auto (CUDA where onnxruntime-gpu and a GPU are
     present, else the CPU), cpu, or cuda (falls back to the CPU, with a warning, when absent)."""
+    warm_up: Literal["default", "installed"] = "installed"
+    """What a local worker process loads as it starts, so no block waits for a load: the
+    default provider's voice only, or also every other local engine whose model is on the
+    machine already (each Kokoro process then holds about 400 MB more)."""
 
 
 class KokoroSettings(BaseSettings):

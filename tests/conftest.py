@@ -97,6 +97,9 @@ os.environ.update(
         # (simulator/piper_voices.py).
         "PIPER_VOICES_URL": f"http://127.0.0.1:{free_port()}/piper-voices",
         "HF_ENDPOINT": HUB_URL,
+        # Workers load only the default voice at start: Kokoro, once fetched by a test, would
+        # otherwise be loaded by every worker process started after it.
+        "LOCAL_WARM_UP": "default",
         "HF_HUB_CACHE": str(_SESSION_DIR / "hf-cache"),
         "RETRY_BACKOFF_BASE_S": "0.1",
         "PROVIDER_MAX_RETRIES": "3",
@@ -111,6 +114,7 @@ from tests.helpers import bearer  # noqa: E402
 from tests.worker_process import BeatProcess, WorkerProcess  # noqa: E402
 from utils.names import (  # noqa: E402
     PREFIX,
+    local_devices_key,
     local_workers_key,
     network_workers_key,
     worker_heartbeat_key,
@@ -189,7 +193,7 @@ def service_redis(redis_server):
     beat, and local blocks would run one at a time).
     """
     client = redis.Redis.from_url(os.environ["REDIS_URL"], decode_responses=True)
-    alive = {local_workers_key(), network_workers_key()}
+    alive = {local_workers_key(), network_workers_key(), local_devices_key()}
     keys = [
         *(
             k

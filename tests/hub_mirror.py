@@ -1,6 +1,6 @@
 """The tests' local Hugging Face Hub (simulator/hub.py) and what it serves:
 
-onnx-community/Kokoro-82M-v1.0-ONNX   the real Kokoro-82M repository (tests/kokoro_repo.py),
+onnx-community/Kokoro-82M-v1.0-ONNX   the real Kokoro-82M repository (simulator/kokoro_repo.py),
                                       92 MB of model, built once per session
 test-org/tiny-tts                     a small made-up repository in the same layout
 test-org/gated-tts                    the same, gated: its files need GATED_TOKEN
@@ -15,8 +15,8 @@ import random
 from pathlib import Path
 
 from settings.hub import HubAccess
+from simulator import kokoro_repo
 from simulator.hub import HubMirror
-from tests import kokoro_repo
 
 KOKORO = kokoro_repo.REPO_ID
 TINY = "test-org/tiny-tts"

@@ -149,7 +149,8 @@ def _worker_ready(**_) -> None:
 @signals.worker_process_init.connect
 def start_local_process(**_) -> None:
     """A process of a pool that takes local blocks counts itself in the local pool at once (so
-    slots exist before its first block) and loads the default voice before a block waits."""
+    slots exist before its first block) and loads the default provider's voice, and every
+    other local engine whose model is on this machine already, before a block waits."""
     if not takes_local_blocks():
         return
     # CPU-bound synthesis yields to the network pool: a cloud block whose audio has arrived
@@ -158,10 +159,18 @@ def start_local_process(**_) -> None:
     ctx = worker_context()
     Heartbeat.ensure(ctx.redis, local=True)
     _reclaim(ctx, local=True)
-    try:
-        ctx.providers.get(ctx.settings.DEFAULT_PROVIDER).warm_up()
-    except Exception:  # a provider that cannot warm up now will say why on its first block
-        log.warning("could not warm up %s", ctx.settings.DEFAULT_PROVIDER, exc_info=True)
+    every_installed = ctx.settings.local.warm_up == "installed"
+    for name in ctx.providers.names():
+        if not ctx.providers.runs_locally(name):
+            continue
+        try:
+            provider = ctx.providers.get(name)
+            if name == ctx.settings.DEFAULT_PROVIDER or (
+                every_installed and provider.loads_at_start()
+            ):
+                provider.warm_up()
+        except Exception:  # a provider that cannot warm up now says why on its first block
+            log.warning("could not warm up %s", name, exc_info=True)
     _tell_devices(ctx)
 
 

@@ -1,4 +1,4 @@
-"""The Kokoro engine with the real int8 Kokoro-82M and real voices (tests/kokoro_repo.py): it
+"""The Kokoro engine with the real int8 Kokoro-82M and real voices (simulator/kokoro_repo.py): it
 speaks, and its sentence and word marks land where the audio has sound."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import numpy as np
 import onnxruntime
 import pytest
 
-from tests import kokoro_repo
+from simulator import kokoro_repo
 from tests.audio_helpers import rms
 from workers.providers import espeak
 from workers.providers.kokoro_engine import KokoroModel

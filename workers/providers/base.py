@@ -93,6 +93,11 @@ class TTSProvider(ABC):
         config = self.config
         return [self.name, config.type, config.base_url or "", self.model or ""]
 
+    def loads_at_start(self) -> bool:
+        """Whether a local worker process warms this provider up as it starts although it is
+        not the default one: where its model is on the machine (no download at start)."""
+        return False
+
     def warm_up(self) -> None:  # noqa: B027 - optional hook: most providers have nothing to load
         """Load what the first block would otherwise wait for (called as a worker starts)."""
 

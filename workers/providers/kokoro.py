@@ -120,6 +120,10 @@ class KokoroProvider(TTSProvider):
 
     # --- speaking ------------------------------------------------------------------------
 
+    def loads_at_start(self) -> bool:
+        # the cache alone is read: a worker never waits on the Hub to start
+        return self.repository.installed()
+
     def warm_up(self) -> None:
         self.loaded.get("model")
         if self._spreads_alone:

@@ -166,6 +166,9 @@ class PiperProvider(TTSProvider):
 
     # --- speaking ------------------------------------------------------------------------
 
+    def loads_at_start(self) -> bool:
+        return self.default_voice in self.installed()  # never a download at start
+
     def warm_up(self) -> None:
         self.loaded.get(self.default_voice)
         if self._spreads_alone:

