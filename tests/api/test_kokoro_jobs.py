@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tests.audio_helpers import decode, rms
-from tests.helpers import wait_for_job
+from tests.helpers import samples, value, wait_for_job
 from tests.hub_mirror import KOKORO
 
 pytestmark = pytest.mark.pipeline
@@ -97,9 +97,12 @@ def test_available_models_are_asked_of_the_hub(app, alice, hub):
     assert "test-org/text-model" not in {m["id"] for m in found["models"]}
 
 
-def test_ready_says_what_local_engines_run_on(app, hub):
+def test_ready_and_metrics_say_what_local_engines_run_on(app, hub):
     detail = app.get("/ready").json()["checks"]["workers"]["detail"]
     assert "piper on cpu" in detail, detail
+    scraped = samples(app.get("/metrics").text)
+    # the session worker: one local process, Piper loaded at its start
+    assert value(scraped, "tts_local_engine_processes", provider="piper", device="cpu") >= 1
 
 
 def test_ssml_names_a_blend_as_its_voice(app, alice, hub):

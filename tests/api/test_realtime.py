@@ -264,3 +264,24 @@ def test_a_voice_of_another_provider_with_an_elevenlabs_model_and_its_own_alignm
     chars = "".join("".join(m["alignment"]["chars"]) for m in messages if m.get("alignment"))
     assert chars.replace(" ", "") == "".join(SENTENCES[:2]).replace(" ", "")
     assert simulator.stats()["tts_requests"] == 2  # one call per sentence
+
+
+def test_a_kokoro_blend_streams_with_its_alignment_from_the_model(rt_url, token, hub_mirror_server):
+    messages = asyncio.run(
+        converse(
+            rt_url,
+            word_by_word(SENTENCES),
+            {"xi-api-key": token},
+            voice="kokoro%2Fjf_alpha(2)%2Bjm_kumo",
+            output_format="pcm_24000",
+        )
+    )
+    assert messages[-1] == {"isFinal": True}
+    assert {m.get("alignmentSource") for m in messages if m.get("audio")} == {"aligned"}
+    audio = np.frombuffer(audio_of(messages), dtype="<i2")
+    total = audio.size / 24000
+    spans = placed_spans(messages, 24000, 2)
+    for (_, start, end), after in zip(spans, [s[1] for s in spans[1:]] + [total], strict=True):
+        assert 0 <= start < end <= after + 0.001 <= total + 0.001
+        first, last = speech_edges(audio, 24000, start, after)
+        assert start - 0.05 <= first < last <= end + 0.05, (start, end, first, last)
