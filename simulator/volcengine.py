@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 
 from fastapi import FastAPI, Request, Response
@@ -76,6 +77,7 @@ def add_volcengine_routes(app: FastAPI, state, speak) -> None:
             "reqid": reqid,
             "text_type": asked.get("text_type"),
             "operation": asked.get("operation"),
+            "with_frontend": asked.get("with_frontend"),
             "t": time.monotonic(),
         }
 
@@ -90,9 +92,31 @@ def add_volcengine_routes(app: FastAPI, state, speak) -> None:
                 "data": base64.b64encode(render(samples, encoding, rate, 64)).decode(),
                 "addition": {"duration": str(round(samples.size * 1000 / rate))},
             }
+            if asked.get("with_frontend") == 1 and asked.get("frontend_type") == "unitTson":
+                seconds = samples.size / rate
+                content["addition"]["frontend"] = json.dumps(frontend(text, seconds))
             return json.dumps(content).encode(), "application/json"
 
         return await speak(request, token, record, make_audio, answer)
+
+
+def frontend(text: str, seconds: float) -> dict:
+    """The engine's `unitTson` front end: each word (a run of letters or digits, or one
+    Chinese character) with its time, every character of the text an equal share of the
+    audio, punctuation left out as the engine leaves it out."""
+    step = seconds / max(1, len(text))
+    words = [
+        {
+            "word": match.group(),
+            "start_time": round(match.start() * step, 3),
+            "end_time": round(match.end() * step, 3),
+        }
+        for match in _WORD.finditer(text)
+    ]
+    return {"words": words, "phonemes": []}
+
+
+_WORD = re.compile(r"[\u3400-\u9fff]|[^\W_\u3400-\u9fff]+")
 
 
 def _problem(state, application: dict, audio: dict, asked: dict, reqid: str):

@@ -89,6 +89,36 @@ def test_a_block_past_the_1024_byte_limit_is_spoken_in_pieces(volc, simulator):
     assert to_pcm(audio, 24000).size == expected
 
 
+def test_words_come_from_the_timestamps_the_api_returns_on_request(volc, simulator):
+    text = "Good morning, Zoë. It is 42 degrees."
+    audio = volc.synthesize(SynthesisRequest(text, VOICE))
+    assert sent(simulator)[-1]["with_frontend"] == 1  # the timestamps were asked for
+    marks = audio.marks
+    assert marks is not None and marks.source == "aligned"
+    said = [text[w.char_start : w.char_end] for w in marks.words]
+    # the engine's words, punctuation left out
+    assert said == ["Good", "morning", "Zoë", "It", "is", "42", "degrees"]
+    samples = to_pcm(audio, 24000).size
+    assert all(0 <= w.start < w.end <= samples for w in marks.words)
+    assert [w.start for w in marks.words] == sorted(w.start for w in marks.words)
+    # where the simulator says each word is: its characters' share of the tone
+    step = samples / len(text)
+    for word in marks.words:
+        assert abs(word.start - word.char_start * step) <= step
+    assert [(s.char_start, s.char_end) for s in marks.sentences] == [(0, 18), (19, 36)]
+
+
+def test_words_of_a_long_block_are_placed_in_its_pieces(volc, simulator):
+    sentence = "火山引擎把这句话读出来。"
+    text = sentence * 100  # four requests
+    audio = volc.synthesize(SynthesisRequest(text, VOICE))
+    words = audio.marks.words
+    assert len(words) == 1100  # one per Chinese character, punctuation left out
+    assert [text[w.char_start : w.char_end] for w in words[:4]] == ["火", "山", "引", "擎"]
+    assert all(a.start <= b.start for a, b in zip(words, words[1:], strict=False))
+    assert words[-1].end <= to_pcm(audio, 24000).size
+
+
 def test_text_is_cut_at_sentences_then_spaces_then_characters():
     assert split_text("One. Two! Three?", 8) == ["One.", "Two!", "Three?"]
     assert split_text("a few words with no stop", 10) == ["a few", "words", "with no", "stop"]

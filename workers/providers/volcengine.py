@@ -7,8 +7,10 @@ vendor's documentation of the HTTP API (volcengine.com/docs/6561/79823; its big-
     POST {base_url}/api/v1/tts   Authorization: Bearer;{access token}   (a semicolon, no space)
     {"app": {"appid", "token", "cluster"}, "user": {"uid"},
      "audio": {"voice_type", "encoding", "rate", "speed_ratio", "volume_ratio", "pitch_ratio"},
-     "request": {"reqid" (unique per call), "text", "text_type": "plain", "operation": "query"}}
-    -> {"reqid", "code", "message", "sequence", "data": base64 audio, "addition": {"duration"}}
+     "request": {"reqid" (unique per call), "text", "text_type": "plain", "operation": "query",
+                 "with_frontend": 1, "frontend_type": "unitTson"}}
+    -> {"reqid", "code", "message", "sequence", "data": base64 audio,
+        "addition": {"duration", "frontend": JSON text with each word's start and end time}}
 
 Code 3000 is success. The documented error codes, and what the docs advise for each, decide
 retry or not (RETRYABLE_CODES, REJECTED_CODES below); the HTTP status decides only for codes
@@ -40,6 +42,12 @@ from utils.errors import ProviderError
 from workers.providers.base import SynthesisRequest, TTSProvider, Voice
 from workers.providers.text_pieces import split_text
 from workers.providers.upstream import upstream_error
+from workers.providers.volcengine_words import (
+    FRONTEND_OPTIONS,
+    frontend_words,
+    marks_of_words,
+    word_spans,
+)
 
 DEFAULT_BASE_URL = "https://openspeech.bytedance.com"
 DEFAULT_CLUSTER = "volcano_tts"
@@ -122,11 +130,21 @@ class VolcengineProvider(TTSProvider):
         return [*super().audio_identity(), self.cluster, self.config.app_id or ""]
 
     def synthesize(self, request: SynthesisRequest) -> ProviderAudio:
-        pieces = split_text(request.text, MAX_TEXT_BYTES)
-        pcm = b"".join(self._speak(piece, request.voice, request.speed) for piece in pieces)
-        return ProviderAudio(pcm, "pcm_s16le", PCM_RATE)
+        audio, words, cursor = [], [], 0
+        for piece in split_text(request.text, MAX_TEXT_BYTES):
+            offset = request.text.find(piece, cursor)
+            pcm, said = self._speak(piece, request.voice, request.speed)
+            if offset >= 0:  # pieces are the text's own, stripped: always found
+                at = sum(len(a) for a in audio) // 2
+                words += word_spans(piece, offset, said, PCM_RATE, at)
+                cursor = offset + len(piece)
+            audio.append(pcm)
+        language = (_voice(request.voice).language or "zh").split("_")[0]
+        marks = marks_of_words(request.text, words, language)
+        return ProviderAudio(b"".join(audio), "pcm_s16le", PCM_RATE, marks=marks)
 
-    def _speak(self, text: str, voice: str, speed: float) -> bytes:
+    def _speak(self, text: str, voice: str, speed: float) -> tuple[bytes, list]:
+        """The piece's PCM, and its words' times as the engine reports them."""
         body = {
             "app": {"appid": self.config.app_id, "token": self._secret, "cluster": self.cluster},
             "user": {"uid": self.name},
@@ -143,6 +161,7 @@ class VolcengineProvider(TTSProvider):
                 "text": text,
                 "text_type": "plain",
                 "operation": "query",  # the HTTP API's only one (submit streams, over ws)
+                **FRONTEND_OPTIONS,  # each word's time in the audio (volcengine_words.py)
             },
         }
         headers = {"Authorization": f"Bearer;{self._secret}"}
@@ -157,7 +176,7 @@ class VolcengineProvider(TTSProvider):
         answer = _json_or_none(response)
         if response.status_code == 200 and _code(answer) == SUCCESS and answer.get("data"):
             try:
-                return base64.b64decode(answer["data"], validate=True)
+                return base64.b64decode(answer["data"], validate=True), frontend_words(answer)
             except (binascii.Error, ValueError):
                 raise upstream_error(
                     self.name, None, "audio data is not base64", self._secret, retryable=True
