@@ -41,6 +41,7 @@ def test_the_listing_has_installed_and_catalogue_voices(catalogue_app):
         "quality": "medium",
         "speakers": [],
         "installed": False,
+        "gender": None,
     }
     assert voices[MULTI]["speakers"] == ["p225", "p226", "p227"]
 

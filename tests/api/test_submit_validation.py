@@ -42,7 +42,7 @@ CASES = {
     "unknown provider": (
         {"blocks": [ok_block(provider="acme")]},
         "blocks[0].provider",
-        "unknown provider 'acme'; allowed: bulk, elevenlabs, limited, local-llm, openai, piper, "
+        "unknown provider 'acme'; allowed: bulk, elevenlabs, kokoro, limited, local-llm, openai, piper, "
         "volcengine",
     ),
     "unknown voice": (

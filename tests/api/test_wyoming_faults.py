@@ -18,7 +18,7 @@ from simulator.audio import speech_seconds
 from tests.audio_helpers import rms
 from tests.workers.test_faults import HOUSEKEEPING_ENV, wait_until, worker_making
 from tests.wyoming_process import WyomingProcess
-from utils.names import user_jobs_key
+from utils.names import running_blocks_key, running_field, user_jobs_key
 
 pytestmark = pytest.mark.pipeline
 
@@ -46,7 +46,7 @@ async def speak_while_a_worker_dies(port: int, kill) -> tuple[list[AudioChunk], 
 def test_a_worker_killed_mid_sentence_loses_nothing(
     isolated_service, simulator, redis_server, session_dir
 ):
-    simulator.knobs(latency_ms=2000)  # each sentence keeps its worker busy for a while
+    simulator.knobs(latency_ms=3000)  # each sentence keeps its worker busy for a while
     isolated_service(
         db=10, env=HOUSEKEEPING_ENV, workers=2, concurrency=4, pool="threads", beat=True
     )
@@ -56,9 +56,14 @@ def test_a_worker_killed_mid_sentence_loses_nothing(
     before = simulator.stats()["tts_requests"]
 
     def kill() -> float:
-        wait_until(lambda: simulator.stats()["in_flight"] >= 1, timeout_s=30)
-        first_job = store.zrange(user_jobs_key("wyoming"), 0, 0)[0]
-        worker_making(isolated_service.workers, store, first_job, [0]).kill()  # mid-call
+        def running() -> list[str]:
+            jobs = store.zrange(user_jobs_key("wyoming"), 0, -1)
+            busy = store.hkeys(running_blocks_key())
+            return [job for job in jobs if running_field(job, 0) in busy]
+
+        # a sentence whose provider call is under way: its maker is killed mid-call
+        wait_until(lambda: simulator.stats()["in_flight"] >= 1 and running(), timeout_s=30)
+        worker_making(isolated_service.workers, store, running()[0], [0]).kill()
         return time.monotonic()
 
     try:
