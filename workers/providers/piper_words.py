@@ -15,11 +15,13 @@ the sentence's phoneme words ("42" is two, "Dr." one), aligned otherwise ("in th
 one). A word's span is from the first sample of its first phoneme to the last of its last;
 spaces and punctuation (the pause after a comma) belong to no word.
 
-Measured with the bundled voice (en_US-joe-medium, 63 MB) on this machine's CPU: deriving the
-copy takes about 0.5 s and 250 MB more at its peak, once per machine; loading from the copy
-costs what loading the original does (about 1.1 s, the session about 90 MB) plus 0.1 s to
-fingerprint the source; the extra output costs no measurable synthesis time. Word starts fall
-within a few milliseconds of where speech starts in the audio (bench/words_bench.py).
+Measured with the bundled voice (en_US-joe-medium, 63 MB) on a 2-core CPU: deriving the copy
+takes 0.3-0.4 s and, for that while, about 180 MB more memory, once per machine (a process's
+first load then also opens the original once, to see it lacks the output: about 1 s in all);
+later loads open the copy in what the original took (0.3-0.5 s) plus 0.14 s to fingerprint the
+source; the session is 92 MB either way, and the extra output costs no measurable synthesis
+time. Word starts fall within a few ms of where speech starts (bench/words_bench.py: median
+about 5 ms, 95th percentile about 20 ms, after the pauses of a list read out).
 """
 
 from __future__ import annotations
@@ -36,9 +38,10 @@ from workers.providers.phoneme_words import owners
 log = logging.getLogger(__name__)
 
 ALIGNMENTS = "alignments"  # what the derived copy's name says it adds
-# What piper puts between phoneme words besides spaces: the clause punctuation espeak-ng
-# reports, its sentence start and end marks, and what else a text may carry through.
-_BETWEEN = set(' ,.;:!?¡¿…—–"“”«»()^$')
+# What piper puts between phoneme words: spaces and its sentence start mark (no word's), the
+# clause punctuation espeak-ng reports and its sentence end mark (closing the word before them).
+_SPACES = {" ", "^"}
+_BETWEEN = _SPACES | set(',.;:!?¡¿…—–"“”«»()$')
 
 
 def with_alignments(source: Path) -> bytes:
@@ -87,16 +90,34 @@ class _Symbol:
     end: int
 
 
-def _groups(symbols: Iterable[tuple[str, int, int]]) -> list[list[_Symbol]]:
+@dataclass
+class _Group:
+    """A phoneme word, and where the punctuation right after it (no space between) ends."""
+
+    symbols: list[_Symbol]
+    closed_at: int | None = None
+
+
+def _groups(symbols: Iterable[tuple[str, int, int]]) -> list[_Group]:
     """Phoneme words: the runs of symbols between spaces and punctuation."""
-    out: list[list[_Symbol]] = [[]]
+    out: list[_Group] = []
+    current: list[_Symbol] = []
+    last: _Group | None = None  # the phoneme word punctuation now would close
     for text, start, end in symbols:
-        if text in _BETWEEN:
-            if out[-1]:
-                out.append([])
+        if text not in _BETWEEN:
+            current.append(_Symbol(text, start, end))
             continue
-        out[-1].append(_Symbol(text, start, end))
-    return [group for group in out if group]
+        if current:
+            last = _Group(current)
+            out.append(last)
+            current = []
+        if text in _SPACES:
+            last = None
+        elif last is not None:
+            last.closed_at = end
+    if current:
+        out.append(_Group(current))
+    return out
 
 
 def _timeline(chunks) -> list[tuple[str, int, int]] | None:
@@ -154,7 +175,7 @@ def _phonemizer(voice) -> Callable[[str], list[list[str]]]:
     def alone(word: str) -> list[list[str]]:
         if word not in seen:
             phonemes = [(p, 0, 0) for sentence in voice.phonemize(word) for p in [*sentence, " "]]
-            seen[word] = [[s.text for s in group] for group in _groups(phonemes)]
+            seen[word] = [[s.text for s in group.symbols] for group in _groups(phonemes)]
         return seen[word]
 
     return alone
@@ -168,30 +189,31 @@ def word_spans(
     alone: Callable[[str], list[list[str]]],
 ) -> tuple[list[Span], str | None]:
     """The words of text[start:end] over `timeline` (its phonemes with their samples), and
-    how their phoneme words were found (phoneme_words.py); a word said by no phoneme stands
-    where the word before it ended, lasting no time."""
+    how their phoneme words were found (phoneme_words.py). A word ends where its last phoneme
+    does, or where the punctuation right after it does, the sentence's end included (the sound
+    of a word's end runs on into them: up to 180 ms at a sentence's end); a word said by no
+    phoneme stands where the word before it ended, lasting no time."""
     ranges = word_ranges(text, start, end)
     groups = _groups(timeline)
     if not ranges:
         return [], None
-    symbols = [symbol for group in groups for symbol in group]
-    if not symbols:
+    if not groups:
         return [Span(a, b, 0, 0) for a, b in ranges], None
-    joined, first_char = "", []
-    for g, group in enumerate(groups):
-        joined += " " if g else ""
-        for symbol in group:
-            first_char.append(len(joined))
-            joined += symbol.text
+    joined = " ".join("".join(symbol.text for symbol in group.symbols) for group in groups)
     said = [["".join(p) for p in alone(text[a:b])] for a, b in ranges]
     found, method = owners(said, joined)
     bounds: dict[int, tuple[int, int]] = {}
-    for symbol, at in zip(symbols, first_char, strict=True):
-        word = found[at]
-        if word is None:
-            continue
-        low, high = bounds.get(word, (symbol.start, symbol.end))
-        bounds[word] = (min(low, symbol.start), max(high, symbol.end))
+    at = 0  # where each symbol stands in `joined`
+    for group in groups:
+        word = None
+        for symbol in group.symbols:
+            word, at = found[at], at + len(symbol.text)
+            if word is not None:
+                low, high = bounds.get(word, (symbol.start, symbol.end))
+                bounds[word] = (min(low, symbol.start), max(high, symbol.end))
+        at += 1  # the space after the phoneme word
+        if word is not None and group.closed_at is not None:  # the tail of its last sound
+            bounds[word] = (bounds[word][0], max(bounds[word][1], group.closed_at))
     spans, previous = [], 0
     for w, (a, b) in enumerate(ranges):
         first, last = bounds.get(w, (previous, previous))
