@@ -12,8 +12,9 @@ a space between words; the phonemes between spaces and punctuation are a phoneme
 phoneme words are given back to the text's words (runs of non-space, as the text is given) as
 workers/providers/phoneme_words.py says: counted where each word phonemized alone adds up to
 the sentence's phoneme words ("42" is two, "Dr." one), aligned otherwise ("in the" said as
-one). A word's span is from the first sample of its first phoneme to the last of its last;
-spaces and punctuation (the pause after a comma) belong to no word.
+one). A word's span is from the first sample of its first phoneme to the last of its last, or
+of the punctuation that closes it (a word's last sound runs on into it); spaces belong to no
+word, and the next word starts after them.
 
 Measured with the bundled voice (en_US-joe-medium, 63 MB) on a 2-core CPU: deriving the copy
 takes 0.3-0.4 s and, for that while, about 180 MB more memory, once per machine (a process's
