@@ -24,6 +24,7 @@ SENTENCES = [
 ]
 
 pytestmark = pytest.mark.pipeline
+LEAD_IN_S = 0.05  # the 95th percentile of word onsets Piper's word timings are held to
 
 
 @pytest.fixture
@@ -101,9 +102,11 @@ def test_pcm_words_as_an_llm_sends_them_speak_each_sentence_where_its_alignment_
     spans = placed_spans(messages, 22050, 2)
     for (_, start, end), after in zip(spans, [s[1] for s in spans[1:]] + [total], strict=True):
         assert 0 <= start < end <= after + 0.001 <= total + 0.001
-        # the sentence's sound lies inside its span, and fills most of it
+        # the sentence's sound lies inside its span, and fills most of it; the span is its
+        # words' (Piper's own durations), and the next sentence's first word may start to sound
+        # a little before its first phoneme does (word onsets: tests/providers/test_piper_words.py)
         first, last = speech_edges(audio, 22050, start, after)
-        assert start - 0.01 <= first < last <= end + 0.01, (start, end, first, last)
+        assert start - 0.01 <= first < last <= end + LEAD_IN_S, (start, end, first, last)
         assert last - first > 0.6 * (end - start)
 
 

@@ -161,7 +161,14 @@ def test_piper_sentences_are_exact_and_fall_on_its_pauses(app, alice, worker):
         "Was it a wedding, or a warning?",
     ]
     assert {s["source"] for s in sentences} == {"synthesized"}
-    assert timings["words"] == []
+    # every word too, from the model's own phoneme durations, inside its sentence
+    words = timings["words"]
+    assert [w["text"] for w in words] == " ".join(PIPER_TEXTS).split()
+    assert {w["source"] for w in words} == {"synthesized"}
+    assert all(a["end_ms"] <= b["start_ms"] for a, b in zip(words, words[1:], strict=False))
+    for word in words:
+        own = [s for s in sentences if s["block"] == word["block"]]
+        assert any(s["start_ms"] <= word["start_ms"] <= word["end_ms"] <= s["end_ms"] for s in own)
     for block in result["blocks"]:
         own = [s for s in sentences if s["block"] == block["index"]]
         assert own[0]["start_ms"] == block["start_ms"] and own[-1]["end_ms"] == block["end_ms"]

@@ -159,7 +159,7 @@ def test_a_speaker_is_passed_to_piper_by_name_or_index(voice_mirror, tmp_path, m
             sample_rate = 22050
             espeak_voice = "en-us"
 
-        def synthesize(self, text, config):
+        def synthesize(self, text, config, include_alignments=False):
             seen.append(config.speaker_id)
             return []
 

@@ -3,7 +3,8 @@ characters of the block's text it speaks.
 
 A provider fills them where it knows (ProviderAudio.marks):
 
-    synthesized  each sentence was synthesized as its own piece (Piper): exact by construction
+    synthesized  each sentence was synthesized as its own piece (Piper): exact by construction;
+                 its words from the samples the model spoke each phoneme for
     aligned      the provider's own alignment of characters to time (ElevenLabs with-timestamps)
     estimated    neither: found in the audio afterwards (utils/audio/sentence_estimate.py)
 

@@ -11,24 +11,22 @@ exports) and made an output of a derived copy of the model.
 Deriving costs once what loading the graph with the onnx package costs: for the 92 MB int8
 model 1.2-1.5 s and, for that while, a process peak of about 360 MB (measured here); a loaded
 session is about 250 MB, and about 600 MB at its peak while it speaks. The copy is written into
-`derived_dir` (atomically, under an fcntl lock, so the processes of a machine derive it once)
-and later loads only open it. Without a `derived_dir` it is derived in memory at every load.
+`derived_dir` (atomically, under an fcntl lock, so the processes of a machine derive it once:
+workers/providers/derived_models.py) and later loads only open it. Without a `derived_dir` it
+is derived in memory at every load.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from utils.cpus import usable_cpus
+from workers.providers.derived_models import cached_derived, derived_model
 from workers.providers.onnx_device import device_of, execution_providers
-from workers.providers.piper_fetch import voice_lock
 
 log = logging.getLogger(__name__)
 
@@ -69,47 +67,6 @@ def derive_with_durations(source: Path) -> bytes:
     return model.SerializeToString()
 
 
-def _fingerprint(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(1 << 22):
-            digest.update(block)
-    return digest.hexdigest()[:16]
-
-
-def _derived_path(source: Path, derived_dir: Path) -> Path:
-    """Named by the source's content, so a changed model is derived again, never mistaken."""
-    return derived_dir / f"{source.stem}-{_fingerprint(source)}-durations.onnx"
-
-
-def cached_derived(source: Path, derived_dir: Path) -> Path | None:
-    """The derived copy of `source`, if a process of this machine has made it."""
-    target = _derived_path(source, derived_dir)
-    return target if target.is_file() else None
-
-
-def derived_model(source: Path, derived_dir: Path) -> Path:
-    """The derived copy of `source` in `derived_dir`, made once per machine."""
-    derived_dir.mkdir(parents=True, exist_ok=True)
-    target = _derived_path(source, derived_dir)
-    if target.is_file():
-        return target
-    with voice_lock(derived_dir, target.stem):
-        if target.is_file():  # derived by the process this one waited for
-            return target
-        data = derive_with_durations(source)
-        handle, temporary = tempfile.mkstemp(dir=derived_dir, suffix=".part")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(data)
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-    log.info("derived %s with per-token durations: %s", source.name, target)
-    return target
-
-
 class KokoroSession:
     """One Kokoro ONNX variant of a repository laid out like onnx-community's
     Kokoro-82M-v1.0-ONNX, with its phoneme vocabulary.
@@ -144,11 +101,11 @@ class KokoroSession:
         def load(model: str | bytes):
             return onnxruntime.InferenceSession(model, sess_options=options, providers=providers)
 
-        derived = derived_dir is not None and cached_derived(source, Path(derived_dir))
+        derived = derived_dir is not None and cached_derived(source, Path(derived_dir), DURATIONS)
         self.session = load(str(derived or source))
         if DURATIONS not in {o.name for o in self.session.get_outputs()}:
             self.session = load(
-                str(derived_model(source, Path(derived_dir)))
+                str(derived_model(source, Path(derived_dir), DURATIONS, derive_with_durations))
                 if derived_dir is not None
                 else derive_with_durations(source)
             )

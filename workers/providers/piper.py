@@ -29,6 +29,7 @@ from workers.providers.onnx_device import device_of, execution_providers
 from workers.providers.piper_catalogue import CatalogueVoice, VoiceCatalogue
 from workers.providers.piper_fetch import fetch_voice, installed_model
 from workers.providers.piper_loaded import LoadedVoices
+from workers.providers.piper_words import marks_of, session_with_alignments, speak_sentence
 
 log = logging.getLogger(__name__)
 
@@ -231,10 +232,15 @@ class PiperProvider(TTSProvider):
         options.inter_op_num_threads = 1
         if wide:
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        device = self.config.engine.device if self.config.engine else "cpu"
-        session = onnxruntime.InferenceSession(
-            str(model), sess_options=options, providers=execution_providers(device)
-        )
+        engine = self.config.engine
+        providers = execution_providers(engine.device if engine else "cpu")
+        derived_dir = engine.derived_dir if engine else None
+
+        def load(what: str | bytes):
+            return onnxruntime.InferenceSession(what, sess_options=options, providers=providers)
+
+        # with its phoneme alignments, for word timings (workers/providers/piper_words.py)
+        session = session_with_alignments(model, derived_dir, load)
         self.device = device_of(session)
         config = json.loads(Path(f"{model}.json").read_text(encoding="utf-8"))
         return PiperVoice(session=session, config=PiperConfig.from_dict(config))
@@ -258,7 +264,7 @@ class PiperProvider(TTSProvider):
     def synthesize(self, request: SynthesisRequest) -> ProviderAudio:
         from piper import SynthesisConfig
 
-        from utils.audio.marks import marks_of_pieces, sentence_ranges
+        from utils.audio.marks import sentence_ranges
 
         wide = request.alone and self._spreads_alone
         voice = (self.loaded_wide if wide else self.loaded).get(request.voice)
@@ -267,12 +273,11 @@ class PiperProvider(TTSProvider):
             speaker_id=self.speaker_id(request.voice, request.speaker),
         )
         # Piper speaks sentence by sentence anyway; asking for one sentence at a time makes
-        # where each lands in the audio exact (the samples of its own piece).
+        # where each lands in the audio exact (the samples of its own piece); its words are
+        # where the model's own durations put them (workers/providers/piper_words.py).
         text, language = request.text, voice.config.espeak_voice.split("-")[0]
         ranges = sentence_ranges(text, language) or [(0, len(text))]
-        pieces = [
-            b"".join(chunk.audio_int16_bytes for chunk in voice.synthesize(text[a:b], config))
-            for a, b in ranges
-        ]
-        marks = marks_of_pieces(ranges, [len(piece) // 2 for piece in pieces])
-        return ProviderAudio(b"".join(pieces), "pcm_s16le", voice.config.sample_rate, marks=marks)
+        pieces = [speak_sentence(voice, text, a, b, config) for a, b in ranges]
+        audio = b"".join(piece.audio for piece in pieces)
+        marks = marks_of(ranges, pieces)
+        return ProviderAudio(audio, "pcm_s16le", voice.config.sample_rate, marks=marks)
