@@ -3,7 +3,6 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from fastapi import APIRouter, Query
-from utils.models.hub import search
 
 from api.deps import CurrentUser, ProvidersDep, SettingsDep
 from api.schemas.catalog import (
@@ -16,6 +15,7 @@ from api.schemas.catalog import (
     VoiceOut,
 )
 from utils.errors import ConfigurationError, NotFound, ProviderError
+from utils.models.hub import search
 from workers.providers import ProviderRegistry
 
 router = APIRouter(prefix="/tts", tags=["catalog"])

@@ -13,11 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from utils.models.hub import HubRepo, cached, fetch, repo_file_sizes
-
 from settings.local_models import KOKORO_VARIANT_FILES
 from settings.providers import ProviderConfig
 from utils.errors import ProviderError
+from utils.models.hub import HubRepo, cached, fetch, repo_file_sizes
 from workers.providers.listing import RememberedListing
 
 VOCABULARY = ("config.json", "tokenizer.json")
