@@ -19,9 +19,11 @@ those of its own text (utils/text/speech_marks.py says how).
 
 from __future__ import annotations
 
+import bisect
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -69,13 +71,13 @@ class SourceMap:
     def shifted(self, by: int) -> SourceMap:
         return SourceMap(tuple(Run(r.char, r.start + by, r.end + by, r.literal) for r in self.runs))
 
+    @cached_property
+    def _starts(self) -> list[int]:
+        return [run.char for run in self.runs]
+
     def _run_of(self, char: int) -> Run:
-        found = self.runs[0]
-        for run in self.runs:
-            if run.char > char:
-                break
-            found = run
-        return found
+        at = bisect.bisect_right(self._starts, char) - 1
+        return self.runs[max(at, 0)]
 
     def _byte(self, text: str, char: int, end: bool) -> int:
         run = self._run_of(char)
