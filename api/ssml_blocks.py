@@ -8,12 +8,13 @@ voice of that language from the provider's catalogue where the current voice spe
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from api.cpu_gate import cpu_work
 from api.schemas.jobs import BlockIn, JobIn
 from config import Settings
 from utils.errors import ConfigurationError, FieldError, InvalidRequest, ProviderError
+from utils.text.source_map import SourceMap, TextMark
 from utils.text.ssml import SSMLError, Voicing, compile_ssml, looks_like_ssml
 from workers.providers import ProviderRegistry, Voice
 
@@ -29,6 +30,8 @@ class Spoken:
     volume_db: float
     wait_after_ms: int
     language: str | None
+    source_map: SourceMap | None = None  # bytes of the document
+    marks: list[TextMark] = field(default_factory=list)
 
 
 def _normal(language: str) -> str:
@@ -114,6 +117,8 @@ def expand_ssml(
                     v.volume_db,
                     segment.wait_after_ms,
                     v.language,
+                    SourceMap.from_spans(segment.text, segment.spans),
+                    segment.marks,
                 )
             )
     except SSMLError as exc:
@@ -132,6 +137,9 @@ class JobItem:
     volume_db: float = 0.0
     segment: int | None = None  # which segment of the SSML at `origin`
     lead_ms: int = 0  # SSML: a pause asked for before its first words
+    # where its text was in the job's input as sent, and its SSML marks (utils/text/source_map)
+    source_map: SourceMap | None = None
+    marks: tuple[TextMark, ...] = ()
 
     def error(self, field: str, message: str) -> FieldError:
         if self.segment is None:
@@ -141,8 +149,9 @@ class JobItem:
 
 
 def _from_ssml(
-    document: str, base: BlockIn | None, origin: tuple, voices: _Voices
+    document: str, base: BlockIn | None, origin: tuple, voices: _Voices, at: int = 0
 ) -> list[JobItem]:
+    """The blocks of an SSML document that starts `at` bytes into the job's input."""
     spoken, lead_ms = expand_ssml(
         document,
         provider=base.provider if base else None,
@@ -169,7 +178,9 @@ def _from_ssml(
             speaker=base.speaker if base and part.voice == base.voice else None,
             chapter=base.chapter if base and k == 0 else None,  # opened by its first words
         )
-        items.append(JobItem(block, origin, part.volume_db, k))
+        marks = tuple(replace(m, start=m.start + at, end=m.end + at) for m in part.marks)
+        source_map = part.source_map.shifted(at) if part.source_map else None
+        items.append(JobItem(block, origin, part.volume_db, k, source_map=source_map, marks=marks))
     items[0].lead_ms = lead_ms
     return items
 
@@ -191,12 +202,18 @@ def job_items(
         return [], [FieldError(("blocks",), message)]
     items: list[JobItem] = []
     errors: list[FieldError] = []
+    at = 0  # where the block's text starts in the input: the blocks' texts joined by "\n"
     for index, block in enumerate(job.blocks):
+        block_at, at = at, at + len(block.text.encode()) + 1
         if not looks_like_ssml(block.text):
-            items.append(JobItem(block, ("blocks", index)))
+            stripped = block.text.strip()  # as check_block keeps it
+            lead = len(block.text[: len(block.text) - len(block.text.lstrip())].encode())
+            source_map = SourceMap.plain(stripped, block_at + lead)
+            items.append(JobItem(block, ("blocks", index), source_map=source_map))
             continue
         try:
-            compiled = _from_ssml(block.text, block, ("blocks", index, "text"), voices)
+            origin = ("blocks", index, "text")
+            compiled = _from_ssml(block.text, block, origin, voices, block_at)
         except InvalidRequest as exc:
             errors += exc.errors
             continue

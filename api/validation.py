@@ -197,7 +197,11 @@ def check_job(
         spec, problems = check_block(item.block, owner, settings, providers, voices, accounts)
         errors += [item.error(field, message) for field, message in problems]
         if spec:
-            specs.append(replace(spec, volume_db=item.volume_db) if item.volume_db else spec)
+            specs.append(
+                replace(
+                    spec, volume_db=item.volume_db, source_map=item.source_map, marks=item.marks
+                )
+            )
     first_with: dict[str, int] = {}
     for index, block in enumerate(job.blocks):
         if block.id is not None and first_with.setdefault(block.id, index) != index:

@@ -19,6 +19,22 @@ class TimedTextOut(BaseModel):
     chars: tuple[int, int] = Field(description="[start, end) of `text` in the block's text")
 
 
+class MarkOut(BaseModel):
+    name: str = Field(description="The `name` of the SSML <mark>")
+    block: int = Field(description="Index of the block it is in")
+    start_ms: int = Field(description="When it is reached in the final audio")
+    source: Literal["word", "sentence", "block"] = Field(
+        description="word: the start of the word after it (its end, after the last word); "
+        "sentence: within its sentence by characters; block: the block's start or end"
+    )
+    chars: tuple[int, int] = Field(
+        description="Where it is in the block's text: an empty range, before the next word"
+    )
+
+
 class TimingsOut(BaseModel):
     sentences: list[TimedTextOut]
-    words: list[TimedTextOut] = Field(description="Where the provider times words (ElevenLabs)")
+    words: list[TimedTextOut] = Field(
+        description="Where the provider times words (ElevenLabs, Kokoro)"
+    )
+    marks: list[MarkOut] = Field(default=[], description="The SSML <mark>s, in order")

@@ -23,7 +23,7 @@ import numpy as np
 from utils.audio.marks import Marks, Source, Span, sentence_ranges
 from utils.audio.pcm import ProviderAudio
 from utils.audio.sentence_estimate import estimate_marks
-from utils.jobs.models import JobRecord
+from utils.jobs.models import BlockRecord, JobRecord
 
 
 def block_timings(audio: ProviderAudio, samples: np.ndarray, sample_rate: int, text: str) -> str:
@@ -99,16 +99,20 @@ def _placed(
     ]
 
 
+def block_span_ms(job: JobRecord, block: BlockRecord) -> tuple[int, int]:
+    """Where a block is in the final audio (for a job not combined, in its own: from 0)."""
+    if job.combine and block.start_ms is not None and block.end_ms is not None:
+        return block.start_ms, block.end_ms
+    return 0, block.duration_ms or 0
+
+
 def job_timings(job: JobRecord, stored: list[str | None]) -> tuple[list[Timed], list[Timed]]:
     """Every sentence and word of a completed job, in the final audio's time (for a job not
     combined, in each block's own audio: every block starts at 0)."""
     sentences: list[Timed] = []
     words: list[Timed] = []
     for block, raw in zip(job.blocks, stored, strict=True):
-        if job.combine and block.start_ms is not None and block.end_ms is not None:
-            span_ms = (block.start_ms, block.end_ms)
-        else:
-            span_ms = (0, block.duration_ms or 0)
+        span_ms = block_span_ms(job, block)
         text = block.spec.text
         if raw:
             data = json.loads(raw)

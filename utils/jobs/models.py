@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from utils.audio.loudness_target import Leveled, LoudnessTarget
+from utils.text.source_map import SourceMap, TextMark, marks_from_json
 
 
 class JobStatus(StrEnum):
@@ -48,6 +49,10 @@ class BlockSpec:
     # A speaker of a multi-speaker voice (Piper): its name, or its index as text.
     speaker: str | None = None
     chapter: str | None = None  # the title of the chapter this block opens
+    # Where its text was in the input as sent (speech marks' byte offsets), and the SSML
+    # <mark>s in it (utils/text/source_map.py). Blocks stored before these have neither.
+    source_map: SourceMap | None = None
+    marks: tuple[TextMark, ...] = ()
 
 
 def prosody_context(
@@ -96,6 +101,8 @@ class BlockRecord:
             volume_db=float(raw.get("volume_db") or 0.0),
             speaker=raw.get("speaker") or None,
             chapter=raw.get("chapter") or None,
+            source_map=SourceMap.from_json(raw["source_map"]) if raw.get("source_map") else None,
+            marks=marks_from_json(raw["marks"]) if raw.get("marks") else (),
         )
         return cls(
             index=index,

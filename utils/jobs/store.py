@@ -41,6 +41,7 @@ from utils.names import (
     timings_key,
     user_jobs_key,
 )
+from utils.text.source_map import marks_to_json
 
 # The job's field saying a speech request's other pieces wait for its first (workers/lead_first.py)
 REST_HELD = "rest_held"
@@ -131,6 +132,8 @@ class JobStore(BlockRecords, JobOutcomes, JobIndexes):
                         **({"volume_db": spec.volume_db} if spec.volume_db else {}),
                         **({"speaker": spec.speaker} if spec.speaker is not None else {}),
                         **({"chapter": spec.chapter} if spec.chapter else {}),
+                        **({"source_map": spec.source_map.to_json()} if spec.source_map else {}),
+                        **({"marks": marks_to_json(spec.marks)} if spec.marks else {}),
                     },
                 )
                 pipe.expireat(key, expires_at)

@@ -14,10 +14,20 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from utils.text.say_as import SayAsError, say_as
-from utils.text.ssml_parser import SSMLError, local_name, parse
+from utils.text.source_map import TextMark
+from utils.text.ssml_parser import SSMLError, local_name
+from utils.text.ssml_source import (
+    Located,
+    carry_marks,
+    extend,
+    parse_located,
+    place_at_end,
+    standing_for,
+    tidy_segment,
+)
 
 SUPPORTED = (
     "speak", "p", "s", "break", "prosody", "voice", "lang", "sub", "say-as", "emphasis", "mark",
@@ -57,6 +67,10 @@ class Segment:
     text: str
     voicing: Voicing
     wait_after_ms: int = 0
+    # each character's (start, end) bytes in the document, and the <mark>s in the text
+    # (utils/text/ssml_source.py)
+    spans: list[tuple[int, int]] = field(default_factory=list)
+    marks: list[TextMark] = field(default_factory=list)
 
 
 def looks_like_ssml(text: str) -> bool:
@@ -94,10 +108,13 @@ def _volume(value: str, current: float) -> float | None:
 
 
 class _Compiler:
+    located: Located | None = None  # where elements are in the document, for marks
+
     def __init__(self, positions: dict[int, tuple[int, int]]):
         self.positions = positions
         self.segments: list[Segment] = []
         self.lead_ms = 0  # a break before any speech
+        self.waiting: list[TextMark] = []  # <mark>s not yet followed by words
 
     def error(self, element: ET.Element, message: str) -> SSMLError:
         return SSMLError(message, *self.positions.get(id(element), (None, None)))
@@ -105,16 +122,18 @@ class _Compiler:
     def text(self, text: str | None, voicing: Voicing) -> None:
         if not text or not text.strip():
             if text and self.segments and not self.segments[-1].wait_after_ms:
-                self.segments[-1].text += " "
+                extend(self.segments[-1], " " if len(text) != 1 else text)
             return
         last = self.segments[-1] if self.segments else None
-        if last and last.voicing == voicing and not last.wait_after_ms:
-            last.text += text
-        else:
-            self.segments.append(Segment(text, voicing))
+        if not (last and last.voicing == voicing and not last.wait_after_ms):
+            last = Segment("", voicing)
+            self.segments.append(last)
+        extend(last, text, self.waiting)
 
     def pause(self, ms: int) -> None:
         if self.segments:
+            if not self.segments[-1].wait_after_ms:
+                place_at_end(self.segments[-1], self.waiting)  # reached before the pause
             self.segments[-1].wait_after_ms += ms
         else:
             self.lead_ms += ms
@@ -205,7 +224,7 @@ class _Compiler:
     def _sub(self, element, attrs, voicing, depth):
         if "alias" not in attrs:
             raise self.error(element, "<sub> needs an alias attribute (what to say)")
-        self.text(attrs["alias"], voicing)
+        self.text(standing_for(attrs["alias"], self.located, element), voicing)
         return True
 
     def _say_as(self, element, attrs, voicing, depth):
@@ -219,7 +238,7 @@ class _Compiler:
             )
         except SayAsError as exc:
             raise self.error(element, str(exc)) from None
-        self.text(f" {spoken} ", voicing)
+        self.text(standing_for(f" {spoken} ", self.located, element), voicing)
         return True
 
     def _emphasis(self, element, attrs, voicing, depth):
@@ -232,25 +251,38 @@ class _Compiler:
         return True
 
     def _mark(self, element, attrs, voicing, depth):
-        return True  # a named point: nothing to say
+        # a named point: nothing to say; placed where the next words begin
+        if not attrs.get("name"):
+            raise self.error(element, "<mark> needs a name attribute")
+        start, end = self.located.of(element) or (0, 0) if self.located else (0, 0)
+        self.waiting.append(TextMark(attrs["name"], 0, start, end))
+        return True
 
 
 def compile_ssml(document: str, base: Voicing | None = None) -> tuple[list[Segment], int]:
     """The document's segments (text tidied, with at least one letter or digit each, pauses
     merged), and the pause asked for before any speech (ms)."""
-    root, positions = parse(document)
+    root, positions, located = parse_located(document)
     if local_name(root.tag) != "speak":
         raise SSMLError(f"the root element must be <speak>, not <{local_name(root.tag)}>", 1, 1)
     compiler = _Compiler(positions)
+    compiler.located = located
     compiler.element(root, base or Voicing(), 0)
+    if compiler.segments:
+        place_at_end(compiler.segments[-1], compiler.waiting)
     segments: list[Segment] = []
+    before: list[TextMark] = []  # marks of punctuation before any speech: at its start
     for segment in compiler.segments:
         # spaces tidied, none before punctuation (left where say-as and sub joined text)
-        segment.text = re.sub(r"\s+([.,!?;:])", r"\1", " ".join(segment.text.split()))
+        tidy_segment(segment)
         if any(ch.isalnum() for ch in segment.text):
+            segment.marks[:0] = [replace(m, char=0) for m in before]
+            before = []
             segments.append(segment)
         elif segments:  # punctuation alone: its pause joins the speech before it
             segments[-1].wait_after_ms += segment.wait_after_ms
+            carry_marks(segment, segments[-1])
         else:
             compiler.lead_ms += segment.wait_after_ms
+            before += segment.marks
     return segments, compiler.lead_ms

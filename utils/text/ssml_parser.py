@@ -35,6 +35,9 @@ class _Positions(ET.TreeBuilder):
         self.parser = None
         self.at: dict[int, tuple[int, int]] = {}
 
+    def ready(self) -> None:
+        """Called once the parser is set, before anything is read."""
+
     def start(self, tag, attrs):
         expat = self.parser.parser
         where = (expat.CurrentLineNumber, expat.CurrentColumnNumber + 1)
@@ -45,10 +48,15 @@ class _Positions(ET.TreeBuilder):
         return element
 
 
-def parse(document: str) -> tuple[ET.Element, dict[int, tuple[int, int]]]:
-    builder = _Positions()
+def parse(
+    document: str, builder: _Positions | None = None
+) -> tuple[ET.Element, dict[int, tuple[int, int]]]:
+    """The document's root and where each element starts; `builder` may be a _Positions that
+    keeps more (utils/text/ssml_source.py: where each piece of text was)."""
+    builder = builder or _Positions()
     parser = DefusedXMLParser(target=builder, forbid_dtd=True)
     builder.parser = parser
+    builder.ready()
     try:
         parser.feed(document)
         root = parser.close()

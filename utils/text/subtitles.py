@@ -13,7 +13,7 @@ The files are written by the `srt` and `webvtt-py` libraries, which tests parse 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import srt
@@ -31,9 +31,11 @@ class Cue:
     start_ms: int
     end_ms: int
     lines: tuple[str, ...]
+    # where each word of `lines` starts, in order (utils/text/word_subtitles.py), if asked
+    word_ms: tuple[int, ...] = ()
 
 
-def _words(text: str) -> list[tuple[int, str]]:
+def cue_words(text: str) -> list[tuple[int, str]]:
     """Words with their offsets in `text`; a word longer than a line is cut into line-long
     pieces (a URL, say), which is the only place a cue breaks inside a word."""
     out = []
@@ -74,7 +76,7 @@ def _groups(words: list[tuple[int, str]]) -> list[list[tuple[int, str]]]:
 def sentence_cues(sentence: Timed, word_starts: dict[int, int]) -> list[Cue]:
     """The cues of one sentence; `word_starts` maps a character offset in the sentence's text
     to the time its word starts, where known."""
-    groups = _groups(_words(sentence.text))
+    groups = _groups(cue_words(sentence.text))
     if not groups:
         return []
     length, span = len(sentence.text), sentence.end_ms - sentence.start_ms
@@ -94,26 +96,39 @@ def sentence_cues(sentence: Timed, word_starts: dict[int, int]) -> list[Cue]:
     ]
 
 
-def build_cues(sentences: list[Timed], words: list[Timed]) -> list[Cue]:
-    """Every sentence's cues, in order, none overlapping the next."""
-    # Each word's start, under its sentence (the one of its block whose characters hold it).
-    starts: dict[Timed, dict[int, int]] = {sentence: {} for sentence in sentences}
+def words_by_sentence(sentences: list[Timed], words: list[Timed]) -> dict[Timed, list[Timed]]:
+    """Each sentence's timed words (those of its block whose first character it holds)."""
+    found: dict[Timed, list[Timed]] = {sentence: [] for sentence in sentences}
     of_block: dict[int, list[Timed]] = {}
     for sentence in sentences:
         of_block.setdefault(sentence.block, []).append(sentence)
     for word in words:
         for sentence in of_block.get(word.block, ()):
             if sentence.chars[0] <= word.chars[0] < sentence.chars[1]:
-                starts[sentence][word.chars[0] - sentence.chars[0]] = word.start_ms
+                found[sentence].append(word)
                 break
-    cues = sorted(
-        (cue for sentence in sentences for cue in sentence_cues(sentence, starts[sentence])),
-        key=lambda cue: cue.start_ms,
-    )
+    return found
+
+
+def without_overlaps(cues: list[Cue]) -> list[Cue]:
+    """The cues by start time, each ending at the latest where the next begins."""
+    cues = sorted(cues, key=lambda cue: cue.start_ms)
     for i, (cue, after) in enumerate(zip(cues, cues[1:], strict=False)):
         if cue.end_ms > after.start_ms:
-            cues[i] = Cue(cue.start_ms, max(cue.start_ms, after.start_ms), cue.lines)
+            cues[i] = replace(cue, end_ms=max(cue.start_ms, after.start_ms))
     return cues
+
+
+def build_cues(sentences: list[Timed], words: list[Timed]) -> list[Cue]:
+    """Every sentence's cues, in order, none overlapping the next."""
+    # Each word's start, by its offset in its sentence.
+    starts = {
+        sentence: {w.chars[0] - sentence.chars[0]: w.start_ms for w in own}
+        for sentence, own in words_by_sentence(sentences, words).items()
+    }
+    return without_overlaps(
+        [cue for sentence in sentences for cue in sentence_cues(sentence, starts[sentence])]
+    )
 
 
 def to_srt(cues: list[Cue]) -> str:
@@ -131,14 +146,14 @@ def to_srt(cues: list[Cue]) -> str:
     )
 
 
-def _vtt_time(ms: int) -> str:
+def vtt_time(ms: int) -> str:
     hours, rest = divmod(ms, 3_600_000)
     minutes, rest = divmod(rest, 60_000)
     seconds, millis = divmod(rest, 1000)
     return f"{hours:02d}:{minutes:02d}:{seconds:02d}.{millis:03d}"
 
 
-def _vtt_escape(line: str) -> str:
+def vtt_escape(line: str) -> str:
     # Cue text is markup in WebVTT: a bare & or < would be read as an entity or a tag.
     return line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -146,7 +161,7 @@ def _vtt_escape(line: str) -> str:
 def to_vtt(cues: list[Cue]) -> str:
     captions = [
         webvtt.Caption(
-            _vtt_time(cue.start_ms), _vtt_time(cue.end_ms), [_vtt_escape(x) for x in cue.lines]
+            vtt_time(cue.start_ms), vtt_time(cue.end_ms), [vtt_escape(x) for x in cue.lines]
         )
         for cue in cues
     ]
