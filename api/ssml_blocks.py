@@ -29,6 +29,7 @@ class Spoken:
     volume_db: float
     wait_after_ms: int
     language: str | None
+    lexicons: tuple[str, ...] = ()  # named by <lexicon> and <lookup>
 
 
 def _normal(language: str) -> str:
@@ -114,6 +115,7 @@ def expand_ssml(
                     v.volume_db,
                     segment.wait_after_ms,
                     v.language,
+                    v.lexicons,
                 )
             )
     except SSMLError as exc:
@@ -132,6 +134,7 @@ class JobItem:
     volume_db: float = 0.0
     segment: int | None = None  # which segment of the SSML at `origin`
     lead_ms: int = 0  # SSML: a pause asked for before its first words
+    lexicons: tuple[str, ...] = ()  # SSML: lexicons its <lexicon> and <lookup> name
 
     def error(self, field: str, message: str) -> FieldError:
         if self.segment is None:
@@ -169,7 +172,7 @@ def _from_ssml(
             speaker=base.speaker if base and part.voice == base.voice else None,
             chapter=base.chapter if base and k == 0 else None,  # opened by its first words
         )
-        items.append(JobItem(block, origin, part.volume_db, k))
+        items.append(JobItem(block, origin, part.volume_db, k, lexicons=part.lexicons))
     items[0].lead_ms = lead_ms
     return items
 

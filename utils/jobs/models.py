@@ -48,6 +48,16 @@ class BlockSpec:
     # A speaker of a multi-speaker voice (Piper): its name, or its index as text.
     speaker: str | None = None
     chapter: str | None = None  # the title of the chapter this block opens
+    # Where pronunciation lexicons changed what is said (utils/lexicons/): the text the
+    # provider is given, where its replacements are (rules.Applied.encoded), and the lexicons
+    # applied (owner/name@version, in the audio cache's key). `text` stays the user's.
+    said: str | None = None
+    said_map: str | None = None
+    lexicons: str | None = None
+
+    @property
+    def provider_text(self) -> str:
+        return self.said if self.said is not None else self.text
 
 
 def prosody_context(
@@ -96,6 +106,9 @@ class BlockRecord:
             volume_db=float(raw.get("volume_db") or 0.0),
             speaker=raw.get("speaker") or None,
             chapter=raw.get("chapter") or None,
+            said=raw.get("said"),
+            said_map=raw.get("said_map") or None,
+            lexicons=raw.get("lexicons") or None,
         )
         return cls(
             index=index,

@@ -131,6 +131,9 @@ class JobStore(BlockRecords, JobOutcomes, JobIndexes):
                         **({"volume_db": spec.volume_db} if spec.volume_db else {}),
                         **({"speaker": spec.speaker} if spec.speaker is not None else {}),
                         **({"chapter": spec.chapter} if spec.chapter else {}),
+                        **({"said": spec.said} if spec.said is not None else {}),
+                        **({"said_map": spec.said_map} if spec.said_map else {}),
+                        **({"lexicons": spec.lexicons} if spec.lexicons else {}),
                     },
                 )
                 pipe.expireat(key, expires_at)

@@ -18,10 +18,16 @@ from dataclasses import dataclass, replace
 
 from utils.text.say_as import SayAsError, say_as
 from utils.text.ssml_parser import SSMLError, local_name, parse
+from utils.text.ssml_pronunciation import (
+    PRONUNCIATION_ELEMENTS,
+    PronunciationHandlers,
+    with_document_lexicons,
+)
 
 SUPPORTED = (
     "speak", "p", "s", "break", "prosody", "voice", "lang", "sub", "say-as", "emphasis", "mark",
 )  # fmt: skip
+SUPPORTED += PRONUNCIATION_ELEMENTS  # utils/text/ssml_pronunciation.py
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 MAX_DEPTH = 64
 
@@ -50,6 +56,7 @@ class Voicing:
     language: str | None = None  # xml:lang, as written (en-US)
     rate: float = 1.0
     volume_db: float = 0.0
+    lexicons: tuple[str, ...] = ()  # <lookup>: lexicons of the user's, by name
 
 
 @dataclass
@@ -93,7 +100,7 @@ def _volume(value: str, current: float) -> float | None:
     return None
 
 
-class _Compiler:
+class _Compiler(PronunciationHandlers):
     def __init__(self, positions: dict[int, tuple[int, int]]):
         self.positions = positions
         self.segments: list[Segment] = []
@@ -243,6 +250,7 @@ def compile_ssml(document: str, base: Voicing | None = None) -> tuple[list[Segme
         raise SSMLError(f"the root element must be <speak>, not <{local_name(root.tag)}>", 1, 1)
     compiler = _Compiler(positions)
     compiler.element(root, base or Voicing(), 0)
+    with_document_lexicons(compiler)
     segments: list[Segment] = []
     for segment in compiler.segments:
         # spaces tidied, none before punctuation (left where say-as and sub joined text)
