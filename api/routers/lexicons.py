@@ -105,6 +105,7 @@ def list_lexicons(user: CurrentUser, store: LexiconsDep, settings: SettingsDep) 
 @router.get(
     "/{name}",
     response_model=LexiconOut,
+    response_model_exclude_none=True,
     responses={200: {"content": {"application/pls+xml": {}}}},
 )
 def get_lexicon(
