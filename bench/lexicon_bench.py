@@ -20,7 +20,21 @@ RULES = 1000
 DOCUMENT_BYTES = 100_000
 TARGET_OVERHEAD = 0.10
 SYMBOLS = frozenset("abdefhijklmnopstuvwzæðŋɑɔəɛɪʃʊʌʒθˈˌː ")
-WORDS = "the keeper climbed stairs carried lamp small notebook light went on over sea".split()
+WORDS = [
+    "the",
+    "keeper",
+    "climbed",
+    "stairs",
+    "carried",
+    "lamp",
+    "small",
+    "notebook",
+    "light",
+    "went",
+    "on",
+    "over",
+    "sea",
+]
 
 
 def _lexicon(rng: random.Random) -> Stored:
