@@ -3,7 +3,7 @@
 Every process (API, worker, beat, CLI) builds its settings through `get_settings()`, so a value
 changed in `.env` means the same thing everywhere. Settings of one subsystem are a group of
 their own (settings/: S3_*, CLOUDINARY_*, PIPER_*, LOCAL_*, KOKORO_*, HF_*, SPEECH_*,
-RATE_LIMIT_*, WEBHOOK_*, USER_ACCOUNT_*, WYOMING_*), held here as one field each:
+RATE_LIMIT_*, WEBHOOK_*, USER_ACCOUNT_*, WYOMING_*, LEXICON_*), held here as one field each:
 `settings.s3.bucket` is S3_BUCKET. Each setting's docstring is its description.
 
 Settings refused at start end the process with `SettingsError`: each bad setting's name and
@@ -26,6 +26,7 @@ from settings.errors import SettingsError as SettingsError  # the entry points c
 from settings.errors import describe_errors as refused_settings
 from settings.errors import read_settings
 from settings.hub import HubSettings
+from settings.lexicons import LexiconSettings
 from settings.local_models import KokoroSettings, LocalEngine, LocalModelSettings
 from settings.parsing import HostPatterns, OptionalSecret, RedisUrl, is_loopback, local_redis_url
 from settings.piper import PiperSettings, VoiceCatalogueSettings
@@ -191,6 +192,8 @@ class Settings(BaseSettings):
     """Users' own provider accounts."""
     wyoming: Annotated[WyomingSettings, NoDecode] = Field(default_factory=WyomingSettings)
     """The Wyoming server (Home Assistant)."""
+    lexicons: Annotated[LexiconSettings, NoDecode] = Field(default_factory=LexiconSettings)
+    """Pronunciation lexicons: limits, and the operator's own."""
 
     @classmethod
     def settings_customise_sources(

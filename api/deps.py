@@ -19,6 +19,7 @@ from utils.auth.links import AUDIO, InvalidLink, verify
 from utils.auth.users import UserStore
 from utils.jobs.store import JobStore
 from utils.jobs.submit import JobSubmitter
+from utils.lexicons.store import LexiconStore
 from utils.logs import note
 from utils.storage.base import Storage
 from utils.webhooks.signing_secrets import WebhookSecrets
@@ -86,6 +87,10 @@ def get_webhook_secrets(request: Request) -> WebhookSecrets:
     return _state(request).webhook_secrets
 
 
+def get_lexicons(request: Request) -> LexiconStore:
+    return _state(request).lexicons
+
+
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 AsyncRedisDep = Annotated[aioredis.Redis, Depends(get_async_redis)]
 SubmitterDep = Annotated[JobSubmitter, Depends(get_submitter)]
@@ -96,6 +101,7 @@ ApiKeysDep = Annotated[ApiKeys, Depends(get_api_keys)]
 StorageDep = Annotated[Storage, Depends(get_storage)]
 ProvidersDep = Annotated[ProviderRegistry, Depends(get_providers)]
 WebhookSecretsDep = Annotated[WebhookSecrets, Depends(get_webhook_secrets)]
+LexiconsDep = Annotated[LexiconStore, Depends(get_lexicons)]
 
 
 @dataclass(frozen=True)

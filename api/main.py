@@ -29,6 +29,7 @@ from api.routers import (
     events,
     jobs,
     keys,
+    lexicons,
     results,
     speech,
     timings,
@@ -45,6 +46,7 @@ from utils.auth.users import UserStore
 from utils.jobs.queue import JobQueue
 from utils.jobs.store import JobStore
 from utils.jobs.submit import JobSubmitter
+from utils.lexicons.store import LexiconStore
 from utils.logs import configure_logging
 from utils.readiness import Readiness
 from utils.redis_client import API_PATIENCE_S, connect, connect_async
@@ -86,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.storage = storage = build_storage(settings.storage)
         app.state.accounts = accounts = UserAccounts(client, cipher_from(settings))
         app.state.webhook_secrets = WebhookSecrets(client, cipher_from(settings))
+        app.state.lexicons = LexiconStore(client, settings.lexicons.max_per_user)
         app.state.providers = providers = ProviderRegistry(settings.PROVIDERS, accounts)
         app.state.submitter = JobSubmitter(
             jobs=jobs,
@@ -145,6 +148,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         catalog,
         accounts,
         keys,
+        lexicons,
         users,
         speech,
         webhooks,

@@ -32,6 +32,7 @@ class Spoken:
     language: str | None
     source_map: SourceMap | None = None  # bytes of the document
     marks: list[TextMark] = field(default_factory=list)
+    lexicons: tuple[str, ...] = ()  # named by <lexicon> and <lookup>
 
 
 def _normal(language: str) -> str:
@@ -119,6 +120,7 @@ def expand_ssml(
                     v.language,
                     SourceMap.from_spans(segment.text, segment.spans),
                     segment.marks,
+                    v.lexicons,
                 )
             )
     except SSMLError as exc:
@@ -140,6 +142,7 @@ class JobItem:
     # where its text was in the job's input as sent, and its SSML marks (utils/text/source_map)
     source_map: SourceMap | None = None
     marks: tuple[TextMark, ...] = ()
+    lexicons: tuple[str, ...] = ()  # SSML: lexicons its <lexicon> and <lookup> name
 
     def error(self, field: str, message: str) -> FieldError:
         if self.segment is None:
@@ -180,7 +183,17 @@ def _from_ssml(
         )
         marks = tuple(replace(m, start=m.start + at, end=m.end + at) for m in part.marks)
         source_map = part.source_map.shifted(at) if part.source_map else None
-        items.append(JobItem(block, origin, part.volume_db, k, source_map=source_map, marks=marks))
+        items.append(
+            JobItem(
+                block,
+                origin,
+                part.volume_db,
+                k,
+                source_map=source_map,
+                marks=marks,
+                lexicons=part.lexicons,
+            )
+        )
     items[0].lead_ms = lead_ms
     return items
 

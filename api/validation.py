@@ -20,6 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from api.block_checks import VoiceLists, check_block, tag_problem
+from api.lexicon_blocks import RequestLexicons
 from api.schemas.jobs import JobIn
 from api.ssml_blocks import job_items
 from config import Settings
@@ -35,6 +36,7 @@ from utils.audio.loudness_target import (
 from utils.audio.tags import TAG_FIELDS
 from utils.errors import CallbackRefused, FieldError
 from utils.jobs.models import BlockSpec, JobOptions
+from utils.lexicons.store import LexiconStore
 from utils.webhooks.addresses import AddressPolicy, check_callback_url
 from workers.providers import ProviderRegistry
 
@@ -62,11 +64,15 @@ class ValidJob:
 
 
 def validate_job(
-    body: Any, owner: str, settings: Settings, providers: ProviderRegistry
+    body: Any,
+    owner: str,
+    settings: Settings,
+    providers: ProviderRegistry,
+    lexicons: LexiconStore | None = None,
 ) -> ValidJob:
     """The job ready to submit; RequestValidationError listing every problem of both stages."""
     job, refused, settled = read_job(body)
-    valid, problems = check_job(job, owner, settings, providers) if job else (None, [])
+    valid, problems = check_job(job, owner, settings, providers, lexicons) if job else (None, [])
     problems = [p for p in problems if not any(p.loc[: len(s)] == s for s in settled)]
     if refused or problems:
         raise RequestValidationError([*refused, *map(_as_pydantic_error, problems)])
@@ -166,7 +172,11 @@ def job_options(job: JobIn) -> tuple[JobOptions, list[FieldError]]:
 
 
 def check_job(
-    job: JobIn, owner: str, settings: Settings, providers: ProviderRegistry
+    job: JobIn,
+    owner: str,
+    settings: Settings,
+    providers: ProviderRegistry,
+    lexicons: LexiconStore | None = None,
 ) -> tuple[ValidJob | None, list[FieldError]]:
     """Stage 2: the job with defaults applied and SSML compiled, and what is wrong with it."""
     errors: list[FieldError] = []
@@ -193,9 +203,15 @@ def check_job(
     specs: list[BlockSpec] = []
     voices = VoiceLists(providers)
     accounts = SubmitChecks(providers)
+    said = RequestLexicons(lexicons, owner, settings, providers, job.lexicons) if lexicons else None
+    if said is not None:
+        errors += said.check_named(("lexicons",))
     for item in items[: settings.MAX_BLOCKS]:
         spec, problems = check_block(item.block, owner, settings, providers, voices, accounts)
         errors += [item.error(field, message) for field, message in problems]
+        if spec and said is not None and not problems:
+            spec, problems = said.apply(spec, item.lexicons, item.error)
+            errors += problems
         if spec:
             specs.append(
                 replace(

@@ -14,4 +14,5 @@ part of the service may import from here.
     speech.py          SPEECH_*: the OpenAI-compatible speech endpoint
     rate_limits.py     RATE_LIMIT_*
     webhooks.py        WEBHOOK_*: a job's callback_url
+    lexicons.py        LEXICON_*: pronunciation lexicons (limits, the operator's files)
 """

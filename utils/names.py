@@ -91,6 +91,16 @@ def user_jobs_key(username: str) -> str:
     return f"{PREFIX}:user:{username}:jobs"
 
 
+def user_lexicons_key(username: str) -> str:
+    """The user's pronunciation lexicons, name -> JSON (utils/lexicons/store.py)."""
+    return f"{PREFIX}:user:{username}:lexicons"
+
+
+def lexicon_versions_key(username: str) -> str:
+    """A counter: each edit of one of the user's lexicons takes the next number as its version."""
+    return f"{PREFIX}:user:{username}:lexicons:version"
+
+
 def api_key_key(digest: str) -> str:
     return f"{PREFIX}:apikey:{digest}"
 

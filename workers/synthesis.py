@@ -8,6 +8,7 @@ Plain functions over a WorkerContext, so tests call them without Celery; an atte
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from enum import Enum
 
 from utils.audio.cache import content_digest
@@ -20,6 +21,7 @@ from utils.audio.pcm import ProviderAudio, apply_gain, encode_mp3, fade_edges, t
 from utils.audio.timings import block_timings
 from utils.jobs.liveness import this_worker
 from utils.jobs.models import BlockRecord, BlockSpec, BlockStatus, JobRecord, prosody_context
+from utils.lexicons.rules import decode_spans, written_marks
 from utils.storage.keys import block_keys
 from workers import cpu_lane
 from workers.account_slots import account_slot, release_slot
@@ -101,6 +103,8 @@ def _normalize_and_store(
     if samples.size == 0:
         raise ValueError(f"{provider_name} returned no audio")
     samples, measured = level_block(samples, fmt, loudness)  # to the job's target, if any
+    if spec.said_map and audio.marks is not None:  # marks over the text said: onto the user's
+        audio = replace(audio, marks=written_marks(audio.marks, decode_spans(spec.said_map)))
     n_frames = _store(ctx, fmt, fade_edges(samples, fmt.sample_rate), key, pcm_key)
     return {
         **measured,
@@ -140,7 +144,7 @@ def _request(
             block.spec, before and before.spec, after and after.spec
         )
     return SynthesisRequest(
-        text=block.spec.text,
+        text=block.spec.provider_text,
         voice=block.spec.voice,
         speed=block.spec.speed,
         previous_text=previous_text,

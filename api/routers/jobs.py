@@ -6,7 +6,14 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 
-from api.deps import CurrentUser, JobsDep, ProvidersDep, SettingsDep, SubmitterDep
+from api.deps import (
+    CurrentUser,
+    JobsDep,
+    LexiconsDep,
+    ProvidersDep,
+    SettingsDep,
+    SubmitterDep,
+)
 from api.rate_limits import rate_limit, user_or_address
 from api.schemas.jobs import JobAccepted, JobRetried, UncheckedJob
 from api.schemas.status import (
@@ -43,9 +50,10 @@ def submit_job(
     settings: SettingsDep,
     providers: ProvidersDep,
     submitter: SubmitterDep,
+    lexicons: LexiconsDep,
 ) -> JobAccepted:
     """Accept a job of ordered text blocks; poll GET /status/{job_id} for its progress."""
-    valid = validate_job(body, user.username, settings, providers)
+    valid = validate_job(body, user.username, settings, providers, lexicons)
     # the base links in the job's webhook event start with (as in GET /result)
     links_base = settings.PUBLIC_BASE_URL.rstrip("/") or str(request.base_url).rstrip("/")
     job = submitter.submit(

@@ -19,11 +19,13 @@ from api.cpu_gate import cpu_work
 from api.deps import (
     AsyncRedisDep,
     CurrentUser,
+    LexiconsDep,
     ProvidersDep,
     SettingsDep,
     StorageDep,
     SubmitterDep,
 )
+from api.lexicon_blocks import RequestLexicons
 from api.rate_limits import rate_limit, user_or_address
 from api.routers.cancel import job_cancellation
 from api.routers.catalog import engine_of
@@ -43,6 +45,7 @@ from config import Settings
 from utils.accounts.user_accounts import display_name
 from utils.errors import FieldError, InvalidRequest, SynthesisFailed, SynthesisTimedOut
 from utils.jobs.models import BlockSpec, JobOptions
+from utils.lexicons.store import LexiconStore
 from utils.text.sentences import pieces, speakable
 from utils.text.ssml import looks_like_ssml
 from workers.providers import ProviderRegistry
@@ -67,6 +70,7 @@ def _specs(
     owner: str,
     settings: Settings,
     providers: ProviderRegistry,
+    lexicons: LexiconStore | None = None,
 ) -> list[BlockSpec]:
     """The input as blocks: its sentences grouped into pieces; SSML first compiled into
     segments (each on its own voice, rate and volume, its breaks exact pauses)."""
@@ -84,6 +88,11 @@ def _specs(
     else:
         spoken = [Spoken(body.input, target.provider, target.voice, body.speed, 0.0, 0, None)]
     specs = []
+    said = None
+    if lexicons is not None:
+        said = RequestLexicons(lexicons, owner, settings, providers, body.lexicons)
+        if problems := said.check_named(("lexicons",)):
+            raise InvalidRequest(problems)
     for part in spoken:
         provider = target.provider
         if part.provider != target.provider:
@@ -97,19 +106,26 @@ def _specs(
         with cpu_work:  # pysbd: milliseconds a kilobyte
             texts = pieces(part.text, settings.speech.piece_chars, settings.MAX_BLOCK_CHARS)
         for k, text in enumerate(texts):
-            specs.append(
-                BlockSpec(
-                    text,
-                    provider,
-                    voice,
-                    wait_after_ms=part.wait_after_ms if k == len(texts) - 1 else 0,
-                    speed=part.speed,
-                    model=target.model if provider == target.provider else None,
-                    instructions=instructions if provider == target.provider else None,
-                    volume_db=part.volume_db,
-                )
+            spec = BlockSpec(
+                text,
+                provider,
+                voice,
+                wait_after_ms=part.wait_after_ms if k == len(texts) - 1 else 0,
+                speed=part.speed,
+                model=target.model if provider == target.provider else None,
+                instructions=instructions if provider == target.provider else None,
+                volume_db=part.volume_db,
             )
+            if said is not None:
+                spec, problems = said.apply(spec, part.lexicons, _at_input, "input")
+                if problems:
+                    raise InvalidRequest(problems)
+            specs.append(spec)
     return specs
+
+
+def _at_input(field: str, message: str) -> FieldError:
+    return FieldError((field,), message)
 
 
 _AUDIO_TYPES = sorted({f.content_type for f in SPEECH_FORMATS.values()})
@@ -139,6 +155,7 @@ async def create_speech(
     submitter: SubmitterDep,
     aredis: AsyncRedisDep,
     storage: StorageDep,
+    lexicons: LexiconsDep,
 ) -> StreamingResponse:
     """Speech from text, as OpenAI's API makes it; long input is made in parallel and streams
     from its first sentence."""
@@ -149,7 +166,9 @@ async def create_speech(
         speech_target, body.model, voice, user.username, settings, providers
     )
     fmt = SPEECH_FORMATS[body.response_format]
-    specs = await run_in_threadpool(_specs, body, target, user.username, settings, providers)
+    specs = await run_in_threadpool(
+        _specs, body, target, user.username, settings, providers, lexicons
+    )
     # the first piece alone first: the first byte waits on it and nothing else
     lead = JobOptions(lead_alone=True)
     job = await run_in_threadpool(

@@ -103,6 +103,12 @@ class JobIn(BaseModel):
     title: RequestStr | None = Field(default=None, description="The final file's title tag.")
     author: RequestStr | None = Field(default=None, description="Its author (artist) tag.")
     album: RequestStr | None = Field(default=None, description="Its album tag.")
+    lexicons: list[RequestStr] | None = Field(
+        default=None,
+        description="Pronunciation lexicons of yours (POST /lexicons), by name, applied to "
+        "every block (the first listed wins where two have a rule for the same words); the "
+        "operator's lexicons apply after them.",
+    )
     loudness: LoudnessIn | RequestStr | None = Field(
         default=None,
         description="Bring every block to one loudness: a preset (podcast: -16 LUFS, -1 dBTP; "

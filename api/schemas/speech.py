@@ -47,6 +47,11 @@ class SpeechIn(BaseModel):
     response_format: ResponseFormat = "mp3"
     speed: float = Field(default=1.0, ge=MIN_SPEECH_SPEED, le=MAX_SPEECH_SPEED)
     stream_format: Literal["audio", "sse"] = "audio"
+    lexicons: list[RequestStr] | None = Field(
+        default=None,
+        description="Pronunciation lexicons of yours (POST /lexicons), by name; not an "
+        "OpenAI field.",
+    )
 
 
 class ModelOut(BaseModel):

@@ -42,8 +42,8 @@ CASES = {
     "unknown provider": (
         {"blocks": [ok_block(provider="acme")]},
         "blocks[0].provider",
-        "unknown provider 'acme'; allowed: bulk, elevenlabs, kokoro, limited, local-llm, openai, piper, "
-        "volcengine",
+        "unknown provider 'acme'; allowed: bulk, elevenlabs, kokoro, limited, local-llm, openai, "
+        "piper, volcengine",
     ),
     "unknown voice": (
         {"blocks": [ok_block(), ok_block(voice="nobody")]},

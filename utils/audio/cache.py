@@ -10,7 +10,9 @@ The hash covers everything that changes the audio: the provider's configuration 
 its output (its configured name, so two accounts or servers never share, its type, server,
 model and upstream format: TTSProvider.audio_identity), voice, speed, the job's output format,
 the text, the neighbouring text sent along for prosody where the provider takes it, and the
-job's loudness target (a leveled block is other audio; its measured loudness is cached with it).
+job's loudness target (a leveled block is other audio; its measured loudness is cached with it),
+and where pronunciation lexicons applied, the text the provider was given and each lexicon's
+owner, name and version (an edit of a lexicon never returns audio made before it).
 A hit copies the cached objects to the block's own keys (hard links on local disk), so job
 audio and cached audio are purged independently. Outside MP3 a block is two objects (its audio
 and the PCM the combine and streams encode from; one object for pcm_* jobs): a hit restores
@@ -60,6 +62,8 @@ def content_digest(
     ]
     if loudness is not None:  # appended: digests of jobs without a target stay as they were
         identity.append(f"loudness {loudness.identity}")
+    if spec.said is not None or spec.lexicons:  # what lexicons made of the text, and which
+        identity += [f"said {spec.said}", f"lexicons {spec.lexicons or ''}"]
     return hashlib.sha256(json.dumps(identity, ensure_ascii=False).encode()).hexdigest()
 
 

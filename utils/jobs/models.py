@@ -53,6 +53,16 @@ class BlockSpec:
     # <mark>s in it (utils/text/source_map.py). Blocks stored before these have neither.
     source_map: SourceMap | None = None
     marks: tuple[TextMark, ...] = ()
+    # Where pronunciation lexicons changed what is said (utils/lexicons/): the text the
+    # provider is given, where its replacements are (rules.Applied.encoded), and the lexicons
+    # applied (owner/name@version, in the audio cache's key). `text` stays the user's.
+    said: str | None = None
+    said_map: str | None = None
+    lexicons: str | None = None
+
+    @property
+    def provider_text(self) -> str:
+        return self.said if self.said is not None else self.text
 
 
 def prosody_context(
@@ -103,6 +113,9 @@ class BlockRecord:
             chapter=raw.get("chapter") or None,
             source_map=SourceMap.from_json(raw["source_map"]) if raw.get("source_map") else None,
             marks=marks_from_json(raw["marks"]) if raw.get("marks") else (),
+            said=raw.get("said"),
+            said_map=raw.get("said_map") or None,
+            lexicons=raw.get("lexicons") or None,
         )
         return cls(
             index=index,

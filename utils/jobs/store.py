@@ -134,6 +134,9 @@ class JobStore(BlockRecords, JobOutcomes, JobIndexes):
                         **({"chapter": spec.chapter} if spec.chapter else {}),
                         **({"source_map": spec.source_map.to_json()} if spec.source_map else {}),
                         **({"marks": marks_to_json(spec.marks)} if spec.marks else {}),
+                        **({"said": spec.said} if spec.said is not None else {}),
+                        **({"said_map": spec.said_map} if spec.said_map else {}),
+                        **({"lexicons": spec.lexicons} if spec.lexicons else {}),
                     },
                 )
                 pipe.expireat(key, expires_at)

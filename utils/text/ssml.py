@@ -19,6 +19,11 @@ from dataclasses import dataclass, field, replace
 from utils.text.say_as import SayAsError, say_as
 from utils.text.source_map import TextMark
 from utils.text.ssml_parser import SSMLError, local_name
+from utils.text.ssml_pronunciation import (
+    PRONUNCIATION_ELEMENTS,
+    PronunciationHandlers,
+    with_document_lexicons,
+)
 from utils.text.ssml_source import (
     Located,
     carry_marks,
@@ -32,6 +37,7 @@ from utils.text.ssml_source import (
 SUPPORTED = (
     "speak", "p", "s", "break", "prosody", "voice", "lang", "sub", "say-as", "emphasis", "mark",
 )  # fmt: skip
+SUPPORTED += PRONUNCIATION_ELEMENTS  # utils/text/ssml_pronunciation.py
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 MAX_DEPTH = 64
 
@@ -60,6 +66,7 @@ class Voicing:
     language: str | None = None  # xml:lang, as written (en-US)
     rate: float = 1.0
     volume_db: float = 0.0
+    lexicons: tuple[str, ...] = ()  # <lookup>: lexicons of the user's, by name
 
 
 @dataclass
@@ -107,7 +114,7 @@ def _volume(value: str, current: float) -> float | None:
     return None
 
 
-class _Compiler:
+class _Compiler(PronunciationHandlers):
     located: Located | None = None  # where elements are in the document, for marks
 
     def __init__(self, positions: dict[int, tuple[int, int]]):
@@ -270,6 +277,7 @@ def compile_ssml(document: str, base: Voicing | None = None) -> tuple[list[Segme
     compiler.element(root, base or Voicing(), 0)
     if compiler.segments:
         place_at_end(compiler.segments[-1], compiler.waiting)
+    with_document_lexicons(compiler)
     segments: list[Segment] = []
     before: list[TextMark] = []  # marks of punctuation before any speech: at its start
     for segment in compiler.segments:

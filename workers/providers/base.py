@@ -66,6 +66,9 @@ class TTSProvider(ABC):
     # and where the provider can take style instructions (BlockSpec.instructions).
     takes_model = False
     takes_instructions = False
+    # True where text may carry phonemes inline as `[[ ... ]]` (IPA in the voice's own
+    # symbols: phoneme_symbols), as pronunciation lexicons and SSML <phoneme> give them.
+    takes_phonemes = False
 
     def __init__(self, name: str, config: ProviderConfig):
         self.name = name
@@ -115,6 +118,11 @@ class TTSProvider(ABC):
     def speakers_of(self, voice: str) -> dict[str, int]:
         """The speakers of a multi-speaker voice, name -> index; empty: a single speaker."""
         return {}
+
+    def phoneme_symbols(self, voice: str) -> frozenset[str] | None:
+        """The phoneme symbols `voice` can say (inline `[[ ... ]]`), where known without
+        fetching anything; None: not known now."""
+        return None
 
     def language_of(self, voice: str) -> str | None:
         """The voice's language code (en_US), where known without asking the network."""

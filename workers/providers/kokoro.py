@@ -10,6 +10,7 @@ model and each voice are fetched on first use and loaded once per process; synth
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
@@ -55,6 +56,7 @@ class KokoroProvider(TTSProvider):
         self.repository = KokoroRepository(name, config)
         self._styles: dict[str, np.ndarray] = {}
         self._styles_lock = threading.Lock()
+        self._vocab: frozenset[str] | None = None
         # one session per process (about 0.3 s and 150 MB for int8), another on every core
         # for a piece made alone (its first byte waits on it), as Piper's
         self.loaded = LoadedVoices(1, lambda _: self._load_model(wide=False))
@@ -106,6 +108,15 @@ class KokoroProvider(TTSProvider):
             languages=tuple(sorted({a.language for name in names if (a := _about(name))})),
             voice_count=len(names),
         )
+
+    takes_phonemes = True  # the engine reads `[[ ... ]]` in its text as phonemes
+
+    def phoneme_symbols(self, voice: str) -> frozenset[str] | None:
+        """The model's vocabulary, where it is on this machine (never a download)."""
+        if self._vocab is None and self.repository.installed():
+            path = self.repository.model_dir() / "tokenizer.json"
+            self._vocab = frozenset(json.loads(path.read_text("utf-8"))["model"]["vocab"])
+        return self._vocab
 
     def language_of(self, voice: str) -> str | None:
         try:

@@ -11,6 +11,7 @@ after , ; : and other punctuation, then at spaces: never inside a word.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from utils.audio.marks import sentence_ranges, word_ranges
@@ -43,7 +44,9 @@ class Tokens:
 
 
 def tokenize(text: str, language: str, vocab: dict[str, int]) -> Tokens:
-    """`text`'s tokens, words and sentences; `language` as espeak-ng names it (en-us, fr-fr)."""
+    """`text`'s tokens, words and sentences; `language` as espeak-ng names it (en-us, fr-fr).
+    Phonemes written inline as `[[ ... ]]` are taken as they are (symbols of the model's
+    vocabulary; others left out), one word spanning the brackets."""
     out = Tokens()
     space = vocab.get(" ")
     ranges = sentence_ranges(text, language.split("-")[0]) or [(0, len(text))]
@@ -53,21 +56,45 @@ def tokenize(text: str, language: str, vocab: dict[str, int]) -> Tokens:
             out.ids.append(space)
         first = len(out.ids)
         glued = True  # nothing to put a space after yet
-        for stretch in stretches(text[a:b]):
-            start, end = stretch.start + a, stretch.end + a
-            if stretch.punctuation is not None:
-                if space is not None and not glued and text[start - 1].isspace():
-                    out.ids.append(space)
-                out.ids += [vocab[p] for p in stretch.punctuation if p in vocab]
-                out.breaks.setdefault(len(out.ids), CLAUSE)
-                glued = end < b and not text[end].isspace()
-                continue
-            if not glued and space is not None:
+        cursor = a
+        for inline in INLINE_PHONEMES.finditer(text, a, b):
+            glued = _plain(text, cursor, inline.start(), b, language, vocab, out, glued)
+            start = inline.start()
+            if not glued and space is not None and start > 0 and text[start - 1].isspace():
                 out.breaks.setdefault(len(out.ids), SPACE)
                 out.ids.append(space)
-            glued = _speak(text, start, end, language, vocab, out) and glued
+            ids = [vocab[p] for p in " ".join(inline.group(1).split()) if p in vocab]
+            if ids:
+                out.words.append(Word(start, inline.end(), len(out.ids), len(out.ids) + len(ids)))
+                out.ids += ids
+                glued = False
+            cursor = inline.end()
+        _plain(text, cursor, b, b, language, vocab, out, glued)
         out.sentences.append((a, b, first))
     return out
+
+
+INLINE_PHONEMES = re.compile(r"\[\[(.*?)\]\]", re.S)
+
+
+def _plain(text, a, b, limit, language, vocab, out: Tokens, glued: bool) -> bool:
+    """The words and punctuation of text[a:b] (of a sentence ending at `limit`) into `out`;
+    whether still nothing was said to put a space after."""
+    space = vocab.get(" ")
+    for stretch in stretches(text[a:b]):
+        start, end = stretch.start + a, stretch.end + a
+        if stretch.punctuation is not None:
+            if space is not None and not glued and text[start - 1].isspace():
+                out.ids.append(space)
+            out.ids += [vocab[p] for p in stretch.punctuation if p in vocab]
+            out.breaks.setdefault(len(out.ids), CLAUSE)
+            glued = end < limit and not text[end].isspace()
+            continue
+        if not glued and space is not None:
+            out.breaks.setdefault(len(out.ids), SPACE)
+            out.ids.append(space)
+        glued = _speak(text, start, end, language, vocab, out) and glued
+    return glued
 
 
 def _speak(text: str, start: int, end: int, language: str, vocab, out: Tokens) -> bool:

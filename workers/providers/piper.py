@@ -141,6 +141,13 @@ class PiperProvider(TTSProvider):
         model = self.installed().get(voice)
         return self._config_speakers(self._config(model)) if model else {}
 
+    takes_phonemes = True  # piper-tts reads `[[ ... ]]` in its text as phonemes
+
+    def phoneme_symbols(self, voice: str) -> frozenset[str] | None:
+        model = self._models.get(voice) or self.installed().get(voice)
+        id_map = self._config(model).get("phoneme_id_map") if model else None
+        return frozenset(id_map) if id_map else None
+
     def language_of(self, voice: str) -> str | None:
         model = self._models.get(voice)  # bundled first: its files are what speaks
         if model is None and (entry := self._catalogue(fetch=False).get(voice)) is not None:
