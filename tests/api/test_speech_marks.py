@@ -95,8 +95,8 @@ def test_speech_marks_slice_the_input_as_sent(app, alice, worker):
     assert marks[at + 1]["type"] == "word" and marks[at + 1]["value"] == "naïve"
 
 
-def test_an_ssml_job_has_offsets_into_its_document_and_marks_within_sentences(app, alice, worker):
-    """Piper times sentences, not words: a mark is placed in its sentence by characters."""
+def test_an_ssml_job_has_offsets_into_its_document_and_marks_at_its_words(app, alice, worker):
+    """Piper times words: a mark is placed at the start of the word after it."""
     document = (
         "<speak><p>The river was <mark name='m1'/>wide and slow.</p>"
         '<break time="400ms"/><mark name="m2"/><p>Nobody crossed it.</p></speak>'
@@ -109,20 +109,24 @@ def test_an_ssml_job_has_offsets_into_its_document_and_marks_within_sentences(ap
         written = raw[mark["start"] : mark["end"]].decode()
         if mark["type"] == "sentence":  # from its first word to its last, over tags
             assert re.sub(r"<[^>]*>", "", written) == mark["value"]
+        elif mark["type"] == "word":
+            assert written == mark["value"], mark
         else:
             assert written in ("<mark name='m1'/>", '<mark name="m2"/>')
     timings = app.get(f"/result/{job_id}/timings", headers=alice).json()
-    assert timings["words"] == []
     first, second = timings["marks"]
-    assert first["source"] == second["source"] == "sentence"
+    assert first["source"] == second["source"] == "word"
+    starts = {w["text"]: w["start_ms"] for w in timings["words"]}
+    assert first["start_ms"] == starts["wide"]
+    assert second["start_ms"] == starts["Nobody"]  # after the pause, where the words begin
     river = timings["sentences"][0]
     assert river["start_ms"] < first["start_ms"] < river["end_ms"]
-    share = (first["start_ms"] - river["start_ms"]) / (river["end_ms"] - river["start_ms"])
-    assert abs(share - len("The river was ") / len(river["text"])) < 0.01
-    nobody = next(s for s in timings["sentences"] if s["text"] == "Nobody crossed it.")
-    assert second["start_ms"] == nobody["start_ms"]  # after the pause, where the words begin
 
-    # no word timings: subtitles by word are refused, naming the field
+
+def test_subtitles_by_word_are_refused_without_word_timings(app, alice, worker):
+    """An OpenAI-type provider gives no word times: subtitles by word are refused."""
+    blocks = [{"text": "Nobody crossed the river.", "provider": "openai", "voice": "alloy"}]
+    job_id = completed(app, alice, {"blocks": blocks})
     for name in ("srt", "vtt"):
         response = app.get(f"/result/{job_id}/subtitles.{name}?words=true", headers=alice)
         assert response.status_code == 422, response.text
