@@ -4,7 +4,7 @@ docs/performance.md written from it (bench/performance_page.py).
     python -m bench [--quick] [--only NAME,...]
 
 Names: combine, formats, fanout, local, ingest, streaming, cache, accounts, speech, voices,
-ssml, probes, realtime, wyoming, kokoro, longform, timings (all by default).
+ssml, probes, realtime, wyoming, kokoro, words, lexicons, longform, timings (all by default).
 
 --quick skips the hour-long combine (N=400), encodes ten minutes (not an hour) per format, and
 shortens the ingest run.
@@ -24,6 +24,7 @@ from bench import (
     combine_bench,
     formats_bench,
     kokoro_bench,
+    lexicon_bench,
     longform_bench,
     performance_page,
     probe_bench,
@@ -33,6 +34,7 @@ from bench import (
     ssml_bench,
     timings_bench,
     voices_bench,
+    words_bench,
     wyoming_bench,
 )
 from bench.report import report
@@ -47,7 +49,7 @@ def main() -> None:
         "--only",
         default=(
             "combine,formats,fanout,local,ingest,streaming,cache,accounts,speech,voices,ssml,"
-            "probes,realtime,wyoming,kokoro,longform,timings"
+            "probes,realtime,wyoming,kokoro,words,lexicons,longform,timings"
         ),
     )
     args = parser.parse_args()
@@ -67,6 +69,8 @@ def main() -> None:
         "wyoming": wyoming_bench.run,
         "realtime": realtime_bench.run,
         "kokoro": kokoro_bench.run,
+        "words": words_bench.run,
+        "lexicons": lexicon_bench.run,
         "longform": lambda: longform_bench.run(sizes=(20,) if args.quick else (20, 400)),
         "timings": timings_bench.run,
         "accounts": lambda: {

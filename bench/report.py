@@ -147,6 +147,14 @@ def report_rows(results: dict) -> list[tuple[str, str]]:
         from bench import kokoro_bench
 
         rows += [("Kokoro", line) for line in kokoro_bench.summary(r)]
+    if r := results.get("words"):
+        from bench import words_bench
+
+        rows += [("Word timings", line) for line in words_bench.summary(r)]
+    if r := results.get("lexicons"):
+        from bench import lexicon_bench
+
+        rows += [("Lexicons", line) for line in lexicon_bench.summary(r)]
     if r := results.get("longform"):
         from bench import longform_bench
 
