@@ -13,7 +13,7 @@ from api.realtime.protocol import POLICY, TRY_LATER, ProtocolError
 from api.speech.targets import SpeechTarget, speech_target
 from api.streaming import StreamHold
 from config import Settings
-from utils.errors import ConfigurationError, InvalidRequest, RateLimited
+from utils.errors import ConfigurationError, FieldError, InvalidRequest, RateLimited
 from workers.providers import ProviderRegistry
 
 
@@ -83,3 +83,24 @@ async def target_of(voice_id: str, model_id: str | None, owner: str, state) -> S
         raise ProtocolError(messages, kind, POLICY) from None
     except ConfigurationError as exc:
         raise ProtocolError(str(exc), "invalid_model", POLICY) from None
+
+
+def lexicons_of(state, owner: str, named: tuple[str, ...]):
+    """How the connection's blocks are said: its lexicons (named in the opening) and the
+    operator's, applied as a job's are (api/lexicon_blocks.py); None where none apply.
+    ProtocolError naming a lexicon that is not the user's."""
+    from api.lexicon_blocks import RequestLexicons
+
+    lexicons = RequestLexicons(state.lexicons, owner, state.settings, state.providers, named)
+    if problems := lexicons.check_named(("pronunciation_dictionary_locators",)):
+        raise ProtocolError(problems[0].message, "invalid_pronunciation_dictionary")
+    if not named and not lexicons.operator:
+        return None
+
+    def say(spec):
+        spec, problems = lexicons.apply(
+            spec, (), lambda field, message: FieldError((field,), message)
+        )
+        return spec, [problem.message for problem in problems]
+
+    return say

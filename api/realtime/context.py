@@ -53,6 +53,10 @@ class Services:
     max_block_chars: int
     max_text_chars: int  # text a context may hold not yet spoken (SPEECH_MAX_INPUT_CHARS)
     give_up_s: float  # the wait for one block (SPEECH_FIRST_PIECE_TIMEOUT_S)
+    # The connection's pronunciation lexicons (its opening's pronunciation_dictionary_locators
+    # and the operator's): a block as its provider is to say it, or the problem (a phoneme the
+    # voice cannot say). None: no lexicons apply.
+    say: Callable[[BlockSpec], tuple[BlockSpec, list[str]]] | None = None
 
 
 Send = Callable[[str | None, dict], Awaitable[None]]
@@ -78,7 +82,8 @@ class Context:
         self.services, self.id, self.owner = services, context_id, owner
         self.target, self.fmt, self.speed, self.send = target, fmt, speed, send
         self.buffer = TextBuffer(schedule)
-        self.cut: asyncio.Queue[str | None] = asyncio.Queue()  # pieces not yet submitted
+        # pieces not yet submitted, each with its blocks as they are to be said
+        self.cut: asyncio.Queue[tuple[str, list[BlockSpec]] | None] = asyncio.Queue()
         self.made: asyncio.Queue[JobRecord | None] = asyncio.Queue()  # submitted, in order
         self.ahead = asyncio.Semaphore(AHEAD)
         self.waiting_chars = 0  # in pieces cut and not yet submitted
@@ -104,8 +109,9 @@ class Context:
                 "max_character_limit_exceeded",
             )
         for piece in await run_in_threadpool(self._cut, text, flush, trigger):
+            specs = await run_in_threadpool(self._specs, piece)
             self.waiting_chars += len(piece)
-            self.cut.put_nowait(piece)
+            self.cut.put_nowait((piece, specs))
 
     def _cut(self, text: str, flush: bool, trigger: bool) -> list[str]:
         """The pieces `text` completes: several sentences at once are several pieces (the
@@ -131,31 +137,43 @@ class Context:
         await asyncio.shield(self.send_task)
 
     def _specs(self, piece: str) -> list[BlockSpec]:
+        """The piece's blocks, each as its provider is to say it (ProtocolError if it cannot:
+        said while the client is still sending, before anything of it is made)."""
         t = self.target
         texts = pieces(piece, self.services.piece_chars, self.services.max_block_chars)
-        return [
+        specs = [
             BlockSpec(text, t.provider, t.voice, speed=self.speed, model=t.model) for text in texts
         ]
+        if self.services.say is None:
+            return specs
+        said = []
+        for spec in specs:
+            spec, problems = self.services.say(spec)
+            if problems:
+                raise ProtocolError(problems[0], "invalid_pronunciation")
+            said.append(spec)
+        return said
 
-    def _submit(self, piece: str) -> JobRecord:
+    def _submit(self, specs: list[BlockSpec]) -> JobRecord:
         return self.services.submitter.submit(
             self.owner,
             f"pcm_{self.fmt.rate}",
-            self._specs(piece),
+            specs,
             False,
             options=JobOptions(lead_alone=True),  # a lone first sentence: Piper on every core
         )
 
     async def _submit_loop(self) -> None:
         while True:
-            piece = await self.cut.get()
-            if piece is None:
+            item = await self.cut.get()
+            if item is None:
                 self.made.put_nowait(None)
                 return
+            piece, specs = item
             await self.ahead.acquire()
             self.submitting = True  # not cancelled from here: the job is known when it exists
             try:
-                job = await run_in_threadpool(self._submit, piece)
+                job = await run_in_threadpool(self._submit, specs)
             finally:
                 self.submitting = False
             self.waiting_chars -= len(piece)

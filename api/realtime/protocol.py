@@ -1,7 +1,8 @@
 """ElevenLabs' input-streaming protocol: what a client may send, what the service answers.
 
 Client messages (JSON text frames): the first has `text: " "` and may carry `voice_settings`,
-`generation_config.chunk_length_schedule` and the key (`xi_api_key`, `authorization`); then
+`generation_config.chunk_length_schedule`, `pronunciation_dictionary_locators` (lexicons by
+name) and the key (`xi_api_key`, `authorization`); then
 `{"text": "...", "try_trigger_generation"?, "flush"?}`; `{"text": ""}` ends the input. On
 multi-stream-input each may name a `context_id`, and `close_context`, `close_socket` and
 `flush` act on contexts. Answers: `{"audio", "alignment", "normalizedAlignment"}` (with
@@ -112,6 +113,7 @@ class ClientMessage:
     key: str | None = None
     speed: float | None = None
     schedule: tuple[int, ...] | None = None
+    lexicons: tuple[str, ...] = ()  # pronunciation_dictionary_locators: lexicons by name
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -187,7 +189,32 @@ def parse_message(raw: str) -> ClientMessage:
         key=key,
         speed=_speed(data.get("voice_settings")),
         schedule=_schedule(data.get("generation_config") or data.get("generator_config")),
+        lexicons=_lexicons(data.get("pronunciation_dictionary_locators")),
     )
+
+
+MAX_LOCATORS = 3  # as ElevenLabs allows per request
+
+
+def _lexicons(locators: object) -> tuple[str, ...]:
+    """ElevenLabs' pronunciation dictionaries, here the user's lexicons (POST /lexicons): each
+    locator's `pronunciation_dictionary_id` is a lexicon's name (`version_id` is not needed:
+    the lexicon's current version applies, and is part of the audio cache's key)."""
+    if locators is None:
+        return ()
+    what = (
+        f"pronunciation_dictionary_locators must be a list of at most {MAX_LOCATORS} objects "
+        "with a pronunciation_dictionary_id (a lexicon's name, POST /lexicons)"
+    )
+    if not isinstance(locators, list) or len(locators) > MAX_LOCATORS:
+        raise ProtocolError(what)
+    names = []
+    for locator in locators:
+        name = locator.get("pronunciation_dictionary_id") if isinstance(locator, dict) else None
+        if not isinstance(name, str) or not name:
+            raise ProtocolError(what)
+        names.append(name)
+    return tuple(dict.fromkeys(names))
 
 
 def audio_message(

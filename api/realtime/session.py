@@ -15,10 +15,12 @@ import asyncio
 import contextlib
 import json
 import logging
+from dataclasses import replace
 
+from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from api.realtime.access import stream_place, target_of, user_of
+from api.realtime.access import lexicons_of, stream_place, target_of, user_of
 from api.realtime.context import Context, Services
 from api.realtime.protocol import (
     INTERNAL,
@@ -86,6 +88,8 @@ class Session:
         self.user = await user_of(key or first.key, self.state)
         self.hold = await stream_place(self.user, self.state)
         self.target = await target_of(self.voice_id, self.query.model_id, self.user, self.state)
+        say = await run_in_threadpool(lexicons_of, self.state, self.user, first.lexicons)
+        self.services = replace(self.services, say=say)
         self.tasks = [asyncio.create_task(self._writer()), asyncio.create_task(self._renew())]
         self.first = first
         await self._handle(first)

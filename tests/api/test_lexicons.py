@@ -197,3 +197,33 @@ def test_phonemes_reach_kokoro(app, alice, hub_mirror, worker, service_redis):
     assert audio.size > 0
     words = app.get(f"/result/{status['job_id']}/timings", headers=alice).json()["words"]
     assert [w["text"] for w in words] == ["Ask", "Nguyen", "today."]
+
+
+def test_the_input_stream_applies_its_pronunciation_dictionaries(app, alice, worker, simulator):
+    """ElevenLabs' pronunciation_dictionary_locators name the user's lexicons: the alias
+    reaches the provider, the alignment keeps the user's words; an unknown one is refused."""
+    import json
+
+    _save(app, alice)
+    url = "/v1/text-to-speech/openai%2Falloy/stream-input?output_format=pcm_24000"
+    key = {"xi-api-key": alice["Authorization"][7:]}
+    opening = {"text": " ", "pronunciation_dictionary_locators": [
+        {"pronunciation_dictionary_id": "names", "version_id": "latest"}]}  # fmt: skip
+    with app.websocket_connect(url, headers=key) as ws:
+        ws.send_text(json.dumps(opening))
+        ws.send_text(json.dumps({"text": "Learn SQL today. "}))
+        ws.send_text(json.dumps({"text": ""}))
+        messages = []
+        while not messages or not messages[-1].get("isFinal"):
+            messages.append(json.loads(ws.receive_text()))
+    calls = [c for c in simulator.stats()["recent"] if c["api"] == "openai"]
+    assert [c["text"] for c in calls] == ["Learn sequel today."]
+    said = "".join("".join(m["alignment"]["chars"]) for m in messages if m.get("alignment"))
+    assert said.strip() == "Learn SQL today."
+
+    unknown = {**opening, "pronunciation_dictionary_locators": [
+        {"pronunciation_dictionary_id": "nope"}]}  # fmt: skip
+    with app.websocket_connect(url, headers=key) as ws:
+        ws.send_text(json.dumps(unknown))
+        error = json.loads(ws.receive_text())
+        assert "unknown lexicon 'nope'" in error["message"], error
