@@ -117,12 +117,32 @@ class Speaker:
             raise SynthesisFailed(f"synthesis failed: {reason or 'no audio was made'}")
 
 
+def said_as_the_operator_says(service, specs: list[BlockSpec]) -> list[BlockSpec]:
+    """The operator's lexicons (LEXICON_FILES) applied, as to every request (Home Assistant
+    names no lexicons of its own). A word a voice cannot say as a rule says is said as written
+    rather than refusing the request: a voice assistant must still answer."""
+    from api.lexicon_blocks import RequestLexicons
+    from utils.lexicons.store import LexiconStore
+
+    settings = service.settings
+    if not settings.lexicons.files:
+        return specs
+    store = LexiconStore(service.redis, settings.lexicons.max_per_user)
+    lexicons = RequestLexicons(store, settings.wyoming.user, settings, service.providers)
+    out = []
+    for spec in specs:
+        said, problems = lexicons.apply(spec, (), lambda field, message: None)
+        out.append(spec if problems else said)
+    return out
+
+
 async def submit(service, text: str, target: Target, lead_alone: bool) -> JobRecord | None:
     """`text` as a job of pieces in PCM; None if it has nothing to speak."""
     settings = service.settings
     specs = job_specs(text, target, settings.speech.piece_chars, settings.MAX_BLOCK_CHARS)
     if not specs:
         return None
+    specs = await asyncio.to_thread(said_as_the_operator_says, service, specs)
     submit_job = functools.partial(
         service.submitter.submit, options=JobOptions(lead_alone=lead_alone)
     )

@@ -320,3 +320,23 @@ def test_a_client_that_leaves_cancels_its_jobs(server, service_redis):
     n_blocks = int(service_redis.hget(job_key(job_id), "n_blocks"))
     statuses = [service_redis.hget(block_key(job_id, i), "status") for i in range(n_blocks)]
     assert n_blocks > 3 and statuses.count("skipped") >= n_blocks // 2, statuses
+
+
+def test_the_operators_lexicons_apply(worker, service_redis, simulator, tmp_path):
+    """Home Assistant names no lexicons: the operator's (LEXICON_FILES) apply to every request."""
+    pls = tmp_path / "brands.pls"
+    pls.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<lexicon version="1.0" xmlns="http://www.w3.org/2005/01/pronunciation-lexicon" '
+        'alphabet="ipa" xml:lang="en-US">'
+        "<lexeme><grapheme>HA</grapheme><alias>Home Assistant</alias></lexeme></lexicon>"
+    )
+    server = WyomingProcess(tmp_path / "wyoming.log", {"LEXICON_FILES": str(pls)}).start()
+    try:
+        voice = SynthesizeVoice(name="openai/alloy")
+        events = run(exchange(server.port, Synthesize(text="HA is on.", voice=voice).event()))
+    finally:
+        server.stop()
+    assert AudioStop.is_type(events[-1].type), events
+    calls = [c for c in simulator.stats()["recent"] if c["api"] == "openai"]
+    assert calls[-1]["text"] == "Home Assistant is on."
