@@ -136,3 +136,12 @@ def test_ipa_is_mapped_to_the_voices_symbols():
     assert to_voice("ˈsiː.kwəl", frozenset("ˈsiːkwəl")) == "ˈsiːkwəl"
     assert to_voice("ɡo", frozenset("go")) == "go"
     assert to_voice("tʃ", frozenset("ʧ")) == "ʧ"
+
+
+def test_a_second_request_with_the_same_lexicons_names_them_too():
+    """The matcher is shared by requests with the same lexicon versions: the lexicons that
+    applied (part of the audio cache's key) are still named for each."""
+    target = Target("openai", "alloy", False)
+    first = Compiler([_stored(from_pls("names", PLS), version="7")]).say("About SQL.", target)
+    again = Compiler([_stored(from_pls("names", PLS), version="7")]).say("About SQL.", target)
+    assert first.lexicons == again.lexicons == "alice/names@7"

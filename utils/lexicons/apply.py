@@ -62,9 +62,13 @@ class Compiler:
         self.lexicons = list(lexicons)
         self.matcher = matcher_for(self.lexicons)
         self._said: dict[tuple[str, str, Rule], str] = {}
-        self._origin = {
-            id(rule): lexicon.key for lexicon in self.lexicons for rule in lexicon.rules
-        }
+        # By the rule's value, not its identity: the matcher is shared by every request with
+        # the same lexicon versions (matcher_for), so the rules it finds are another request's
+        # objects, equal to these. The first lexicon holding a rule is the one it came from.
+        self._origin: dict[Rule, str] = {}
+        for lexicon in self.lexicons:
+            for rule in lexicon.rules:
+                self._origin.setdefault(rule, lexicon.key)
 
     def say(self, text: str, target: Target) -> Said:
         """`text` as `target` is to be given it; CannotSay naming the rule that cannot be."""
@@ -82,9 +86,7 @@ class Compiler:
             return found
 
         applied = apply(clean, [*inline, *matches], said)
-        used = sorted(
-            {self._origin[id(rule)] for _, _, rule in matches if id(rule) in self._origin}
-        )
+        used = sorted({self._origin[rule] for _, _, rule in matches if rule in self._origin})
         return Said(clean, applied, ",".join(used) or None)
 
 

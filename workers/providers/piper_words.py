@@ -150,10 +150,16 @@ def marks_of(ranges: Sequence[tuple[int, int]], pieces: Sequence[Piece]) -> Mark
         return marks
     words, offset = [], 0
     for piece in pieces:
-        words += [
+        placed = [
             Span(w.char_start, w.char_end, w.start + offset, w.end + offset) for w in piece.words
         ]
         offset += len(piece.audio) // 2
+        if placed:
+            # The sound of a sentence's last word runs on past its last phoneme (up to 180 ms,
+            # more after a question); it ends where its sentence's audio does, as far as a
+            # listener can tell, so the last word is given the rest of its piece.
+            placed[-1] = replace(placed[-1], end=max(placed[-1].end, offset))
+        words += placed
     return replace(marks, words=tuple(words))
 
 
