@@ -35,6 +35,7 @@ class MarkOut(BaseModel):
 class TimingsOut(BaseModel):
     sentences: list[TimedTextOut]
     words: list[TimedTextOut] = Field(
-        description="Where the provider times words (ElevenLabs, Kokoro)"
+        description="Every word: from the model (Piper, Kokoro), the provider's API "
+        "(ElevenLabs, Volcano Engine), or estimated in the audio (see source)"
     )
     marks: list[MarkOut] = Field(default=[], description="The SSML <mark>s, in order")

@@ -15,6 +15,7 @@ import webvtt
 
 from tests.audio_helpers import decode, rms
 from tests.helpers import wait_for_job
+from utils.names import timings_key
 
 pytestmark = pytest.mark.pipeline
 
@@ -123,10 +124,27 @@ def test_an_ssml_job_has_offsets_into_its_document_and_marks_at_its_words(app, a
     assert river["start_ms"] < first["start_ms"] < river["end_ms"]
 
 
-def test_subtitles_by_word_are_refused_without_word_timings(app, alice, worker):
-    """An OpenAI-type provider gives no word times: subtitles by word are refused."""
-    blocks = [{"text": "Nobody crossed the river.", "provider": "openai", "voice": "alloy"}]
+def test_a_provider_without_word_times_gets_estimated_words(app, alice, worker, service_redis):
+    """An OpenAI-type server returns audio alone: its words are placed by characters over the
+    sound of each sentence, and say so; a job stored with no words refuses subtitles by word."""
+    text = "Nobody crossed the river that winter. The ice was thin."
+    blocks = [{"text": text, "provider": "openai", "voice": "alloy"}]
     job_id = completed(app, alice, {"blocks": blocks})
+    timings = app.get(f"/result/{job_id}/timings", headers=alice).json()
+    words = timings["words"]
+    assert [w["text"] for w in words] == text.split()
+    assert {w["source"] for w in words} == {"estimated"}
+    starts = [w["start_ms"] for w in words]
+    assert starts == sorted(starts) and all(w["start_ms"] < w["end_ms"] for w in words)
+    for sentence in timings["sentences"]:
+        inside = [w for w in words if sentence["chars"][0] <= w["chars"][0] < sentence["chars"][1]]
+        assert sentence["start_ms"] <= inside[0]["start_ms"]
+        assert inside[-1]["end_ms"] <= sentence["end_ms"]
+    assert app.get(f"/result/{job_id}/subtitles.srt?words=true", headers=alice).status_code == 200
+
+    # timings kept before words were (no "words" rows): subtitles by word are refused
+    stored = json.loads(service_redis.hget(timings_key(job_id), "0"))
+    service_redis.hset(timings_key(job_id), "0", json.dumps({**stored, "words": []}))
     for name in ("srt", "vtt"):
         response = app.get(f"/result/{job_id}/subtitles.{name}?words=true", headers=alice)
         assert response.status_code == 422, response.text

@@ -22,6 +22,7 @@ import re
 import numpy as np
 
 from utils.audio.marks import Marks, Source, Span, sentence_ranges
+from utils.audio.word_estimate import estimate_words
 
 FRAME_MS = 10
 # Where a clause ends inside a sentence, and a speaker may pause: , ; : and dashes.
@@ -121,11 +122,18 @@ def _match(
 
 
 def estimate_marks(samples: np.ndarray, sample_rate: int, text: str, language: str = "en") -> Marks:
-    """The block's sentences placed in its audio (source "estimated")."""
+    """The block's sentences placed in its audio, and their words within them (source
+    "estimated": utils/audio/word_estimate.py)."""
+    sentences = _sentences(samples, sample_rate, text, language)
+    words = estimate_words(samples, sample_rate, text, sentences)
+    return Marks(Source.ESTIMATED, sentences, words)
+
+
+def _sentences(samples: np.ndarray, sample_rate: int, text: str, language: str) -> tuple:
     total = int(samples.size)
     ranges = sentence_ranges(text, language) or [(0, len(text))]
     if len(ranges) == 1:
-        return Marks(Source.ESTIMATED, (Span(*ranges[0], 0, total),))
+        return (Span(*ranges[0], 0, total),)
     pauses, speech_start, speech_end = find_pauses(samples, sample_rate)
     chars = [b - a for a, b in ranges]
     share = np.cumsum(chars)[:-1] / sum(chars)
@@ -144,7 +152,4 @@ def estimate_marks(samples: np.ndarray, sample_rate: int, text: str, language: s
     else:
         cuts = [round(speech_start + s * (speech_end - speech_start)) for s in share]
     edges = [0, *cuts, total]
-    return Marks(
-        Source.ESTIMATED,
-        tuple(Span(a, b, edges[i], edges[i + 1]) for i, (a, b) in enumerate(ranges)),
-    )
+    return tuple(Span(a, b, edges[i], edges[i + 1]) for i, (a, b) in enumerate(ranges))
