@@ -216,6 +216,7 @@ def test_the_input_stream_applies_its_pronunciation_dictionaries(app, alice, wor
         messages = []
         while not messages or not messages[-1].get("isFinal"):
             messages.append(json.loads(ws.receive_text()))
+        assert ws.receive()["type"] == "websocket.close"  # the server ends the stream
     calls = [c for c in simulator.stats()["recent"] if c["api"] == "openai"]
     assert [c["text"] for c in calls] == ["Learn sequel today."]
     said = "".join("".join(m["alignment"]["chars"]) for m in messages if m.get("alignment"))
@@ -227,3 +228,4 @@ def test_the_input_stream_applies_its_pronunciation_dictionaries(app, alice, wor
         ws.send_text(json.dumps(unknown))
         error = json.loads(ws.receive_text())
         assert "unknown lexicon 'nope'" in error["message"], error
+        assert ws.receive()["type"] == "websocket.close"

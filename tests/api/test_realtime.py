@@ -104,8 +104,9 @@ def test_pcm_words_as_an_llm_sends_them_speak_each_sentence_where_its_alignment_
         assert 0 <= start < end <= after + 0.001 <= total + 0.001
         # the sentence's sound lies inside its span, and fills most of it; the span is its
         # words' (Piper's own durations), and the next sentence's first word may start to sound
-        # a little before its first phoneme does (word onsets: tests/providers/test_piper_words.py)
-        first, last = speech_edges(audio, 22050, start, after)
+        # a little before its first phoneme does (word onsets: tests/providers/test_piper_words.py),
+        # so the sound looked at stops that much before the next sentence's span
+        first, last = speech_edges(audio, 22050, start, max(end, after - LEAD_IN_S))
         assert start - 0.01 <= first < last <= end + LEAD_IN_S, (start, end, first, last)
         assert last - first > 0.6 * (end - start)
 
