@@ -153,7 +153,7 @@ class KokoroProvider(TTSProvider):
     def _load_model(self, wide: bool):
         from workers.providers.kokoro_engine import KokoroModel
 
-        engine = self.config.engine
+        engine = self.repository.engine
         model = KokoroModel(
             self.repository.model_dir(),
             self.repository.files.variant_file,

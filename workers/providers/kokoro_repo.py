@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from settings.local_models import KOKORO_VARIANT_FILES
+from settings.local_models import KOKORO_REPO, KOKORO_VARIANT_FILES, LocalEngine
 from settings.providers import ProviderConfig
 from utils.errors import ProviderError
 from utils.models.hub import HubRepo, cached, fetch, repo_file_sizes
@@ -37,9 +37,12 @@ class ModelFiles:
 class KokoroRepository:
     def __init__(self, name: str, config: ProviderConfig):
         self.name = name
-        self.access = config.engine.hub
+        # An entry built without Settings (a test's, a script's) gets the defaults Settings fills.
+        self.engine = config.engine or LocalEngine()
+        self.access = self.engine.hub
+        self.voices_timeout_s = config.voices_timeout_s
         self.files = ModelFiles(
-            HubRepo(config.model, config.revision or "main"),
+            HubRepo(config.model or KOKORO_REPO, config.revision or "main"),
             config.variant or "int8",
             KOKORO_VARIANT_FILES[config.variant or "int8"],
         )
@@ -53,7 +56,10 @@ class KokoroRepository:
         return self.files.repo
 
     def _file_sizes(self) -> dict[str, int]:
-        return repo_file_sizes(self.repo, self.access, self.name)
+        # Asked at submit to check a voice: held to the entry's voices_timeout_s (3 s), not the
+        # Hub's etag timeout, so a slow Hub never holds up a request for long.
+        quick = self.access.model_copy(update={"etag_timeout_s": self.voices_timeout_s})
+        return repo_file_sizes(self.repo, quick, self.name)
 
     def sizes(self) -> dict[str, int]:
         """Every file of the repository and its size; {} when neither the Hub nor the cache
