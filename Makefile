@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# axe-core, which the console's browser tests inject into the page (npm, from the lock file).
+AXE := tests/console/node_modules/axe-core/axe.min.js
 
 .PHONY: run test lint format bench docs add-user clean
 
@@ -17,6 +19,10 @@ $(STAMP): requirements.txt requirements-dev.txt
 	touch $(STAMP)
 	@echo "dependencies installed"
 
+$(AXE): tests/console/package.json tests/console/package-lock.json
+	cd tests/console && npm ci --no-audit --no-fund
+	touch $(AXE)
+
 # The first run writes .env with a random SECRET_KEY and admin password (printed once).
 run: $(STAMP)
 	$(PY) -m scripts.first_run
@@ -24,7 +30,7 @@ run: $(STAMP)
 
 # Lint, format check, then every test (the docs site is built with --strict among them, and
 # the README's and docs' examples are run against a live service).
-test: $(STAMP)
+test: $(STAMP) $(AXE)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	@# pytest exits 5 when it collected no tests: that is a broken suite, not a pass.

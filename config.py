@@ -2,42 +2,36 @@
 
 Every process (API, worker, beat, CLI) builds its settings through `get_settings()`, so a value
 changed in `.env` means the same thing everywhere. Settings of one subsystem are a group of
-their own (settings/: S3_*, CLOUDINARY_*, PIPER_*, LOCAL_*, KOKORO_*, HF_*, SPEECH_*,
-RATE_LIMIT_*, WEBHOOK_*, USER_ACCOUNT_*, WYOMING_*, LEXICON_*), held here as one field each:
-`settings.s3.bucket` is S3_BUCKET. Each setting's docstring is its description.
+their own (settings/: S3_*, CLOUDINARY_*, PIPER_*, LOCAL_*, KOKORO_*, HF_*, SPEECH_*, CORS_*,
+RATE_LIMIT_*, WEBHOOK_*, USER_ACCOUNT_*, WYOMING_*, LEXICON_*, PROJECT_*, BOOK_*, WORKER_*,
+REDIS_SENTINEL_*), held here as one field each: `settings.s3.bucket` is S3_BUCKET. Each
+setting's docstring is its description.
 
 Settings refused at start end the process with `SettingsError`: each bad setting's name and
-what is wrong with it, never its value (values here include the Redis password, API keys and
-the Cloudinary secret).
+what is wrong with it, never its value (a value may be a password, an API key or a secret).
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from settings.base import PROJECT_ROOT, SHARED_CONFIG, GroupsSource, env_fields
 from settings.errors import SettingsError as SettingsError  # the entry points catch it here
 from settings.errors import describe_errors as refused_settings
 from settings.errors import read_settings
-from settings.hub import HubSettings
-from settings.lexicons import LexiconSettings
-from settings.local_models import KokoroSettings, LocalEngine, LocalModelSettings
+from settings.groups import SettingGroups
+from settings.local_models import LocalEngine
 from settings.parsing import HostPatterns, OptionalSecret, RedisUrl, is_loopback, local_redis_url
-from settings.piper import PiperSettings, VoiceCatalogueSettings
+from settings.piper import VoiceCatalogueSettings
 from settings.provider_types import LOCAL_TYPES
 from settings.providers import ProviderConfig, default_providers
-from settings.rate_limits import RateLimitSettings
-from settings.speech import SpeechSettings
-from settings.storage import CloudinarySettings, S3Settings, StorageSettings
-from settings.user_accounts import UserAccountSettings
-from settings.webhooks import WebhookSettings
-from settings.wyoming import WyomingSettings
+from settings.storage import StorageSettings
 
 DEV_SECRET_KEY = "dev-secret-key-change-me"
 # Values that must never sign tokens outside development.
@@ -45,7 +39,7 @@ PLACEHOLDER_SECRETS = {"", "changethis", "change-me", "changeme", "secret", DEV_
 MIN_SECRET_LENGTH = 32
 
 
-class Settings(BaseSettings):
+class Settings(SettingGroups):
     model_config = SettingsConfigDict(**SHARED_CONFIG)
 
     ENVIRONMENT: Literal["development", "production"] = "development"
@@ -149,7 +143,7 @@ class Settings(BaseSettings):
     """Seconds between beat's looks for stalled jobs and lost work."""
     HANDOFF_GRACE_S: int = Field(default=30, ge=1)
     """A block handed an account slot whose task has not started this long after is sent again
-    (its releaser died between handing the slot over and re-sending it). Also beat's interval."""
+    (its releaser died between handing the slot over and re-sending it)."""
     PROVIDER_MAX_RETRIES: int = Field(default=5, ge=0)
     """How often a provider call that fails in a way worth retrying (429, 5xx, timeouts) is
     tried again."""
@@ -165,35 +159,6 @@ class Settings(BaseSettings):
     limit + 60 s, so a task still running is never handed to a second worker)."""
     BROKER_RESTORE_INTERVAL: int = Field(default=10, ge=1)
     """Seconds between the broker's sweeps for tasks of dead workers to redeliver."""
-
-    # One field per group; a group reads its own settings (settings/base.py). NoDecode: an
-    # environment variable named like the field (S3=...) is not read as the group's JSON.
-    s3: Annotated[S3Settings, NoDecode] = Field(default_factory=S3Settings)
-    """S3 storage, on AWS or any S3-compatible store."""
-    cloudinary: Annotated[CloudinarySettings, NoDecode] = Field(default_factory=CloudinarySettings)
-    """Cloudinary storage."""
-    piper: Annotated[PiperSettings, NoDecode] = Field(default_factory=PiperSettings)
-    """The Piper voice catalogue."""
-    local: Annotated[LocalModelSettings, NoDecode] = Field(default_factory=LocalModelSettings)
-    """Where local engines run (LOCAL_DEVICE)."""
-    kokoro: Annotated[KokoroSettings, NoDecode] = Field(default_factory=KokoroSettings)
-    """Kokoro-82M's repository, revision and precision."""
-    hf: Annotated[HubSettings, NoDecode] = Field(default_factory=HubSettings)
-    """The Hugging Face Hub (models of local engines)."""
-    speech: Annotated[SpeechSettings, NoDecode] = Field(default_factory=SpeechSettings)
-    """The OpenAI-compatible speech endpoint."""
-    rate_limit: Annotated[RateLimitSettings, NoDecode] = Field(default_factory=RateLimitSettings)
-    """Rate limits."""
-    webhook: Annotated[WebhookSettings, NoDecode] = Field(default_factory=WebhookSettings)
-    """Webhooks (a job's callback_url)."""
-    user_account: Annotated[UserAccountSettings, NoDecode] = Field(
-        default_factory=UserAccountSettings
-    )
-    """Users' own provider accounts."""
-    wyoming: Annotated[WyomingSettings, NoDecode] = Field(default_factory=WyomingSettings)
-    """The Wyoming server (Home Assistant)."""
-    lexicons: Annotated[LexiconSettings, NoDecode] = Field(default_factory=LexiconSettings)
-    """Pronunciation lexicons: limits, and the operator's own."""
 
     @classmethod
     def settings_customise_sources(

@@ -82,7 +82,9 @@ def check_block(
         return None, [*problems, ("provider", refused)]
     provider = providers.get(provider_name)
     voice = block.voice or provider.default_voice
-    known = voices.of(provider_name)
+    # a block naming no voice takes the provider's default, which needs no list to check (a
+    # list may mean a catalogue read or a vendor's call on every submit)
+    known = voices.of(provider_name) if block.voice else []
     if known and voice not in known:
         problems.append(("voice", _unknown_voice(voice, asked, known, provider.voice_list_note())))
     speaker = None if block.speaker is None else str(block.speaker)

@@ -56,8 +56,9 @@ def main(argv: list[str] | None = None) -> int:
             if password != getpass.getpass("again: "):
                 print("passwords differ", file=sys.stderr)
                 return 1
-    url = get_settings().redis_url
-    client = connect(url, patience_s=1.0)
+    settings = get_settings()
+    url = settings.redis_url
+    client = connect(url, patience_s=1.0, sentinel=settings.sentinel)
     try:
         if args.command == "add-user":
             UserStore(client).set_password(args.username, password)

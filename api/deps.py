@@ -21,6 +21,7 @@ from utils.jobs.store import JobStore
 from utils.jobs.submit import JobSubmitter
 from utils.lexicons.store import LexiconStore
 from utils.logs import note
+from utils.projects.store import ProjectStore
 from utils.storage.base import Storage
 from utils.webhooks.signing_secrets import WebhookSecrets
 from workers.providers import ProviderRegistry
@@ -91,6 +92,10 @@ def get_lexicons(request: Request) -> LexiconStore:
     return _state(request).lexicons
 
 
+def get_projects(request: Request) -> ProjectStore:
+    return _state(request).projects
+
+
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 AsyncRedisDep = Annotated[aioredis.Redis, Depends(get_async_redis)]
 SubmitterDep = Annotated[JobSubmitter, Depends(get_submitter)]
@@ -102,6 +107,7 @@ StorageDep = Annotated[Storage, Depends(get_storage)]
 ProvidersDep = Annotated[ProviderRegistry, Depends(get_providers)]
 WebhookSecretsDep = Annotated[WebhookSecrets, Depends(get_webhook_secrets)]
 LexiconsDep = Annotated[LexiconStore, Depends(get_lexicons)]
+ProjectsDep = Annotated[ProjectStore, Depends(get_projects)]
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from utils.errors import (
     SynthesisTimedOut,
     Unavailable,
 )
+from utils.logs import current_fields
 
 log = logging.getLogger("api")
 
@@ -227,6 +228,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 def _internal(request: Request, exc: BaseException) -> JSONResponse:
-    request_id = uuid.uuid4().hex
+    # the request's own id (api/request_context.py): the one in X-Request-ID and on its lines
+    request_id = current_fields().get("request_id") or uuid.uuid4().hex
     log.error("request %s failed", request_id, exc_info=exc)
     return _json(request, 500, {"detail": "internal error", "request_id": request_id})

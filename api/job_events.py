@@ -5,10 +5,11 @@ Each event is `event: status` whose data is the job's status, the same JSON as G
 event that shows the job completed, failed or cancelled (or once the job is gone: expired).
 
 Like the audio streams (api/streaming.py), it waits on the job's pub/sub channel
-(utils/names.py job_events_channel), not by polling: it subscribes first, then reads, so no
-change can slip between the two. A burst of changes (every block of a cached job finishing at
-once) is read once: after a notification the stream waits out the rest of COALESCE_S since its
-last event, drains what came meanwhile and reads the job once. A comment line goes out every
+(utils/names.py job_events_channel, heard through api/job_changes.py), not by polling: it
+listens first, then reads, so no change can slip between the two. A burst of changes (every
+block of a cached job finishing at once) is read once: after a notification the stream waits
+out the rest of COALESCE_S since its last event, forgets what came meanwhile and reads the job
+once. A comment line goes out every
 KEEPALIVE_S of silence, so proxies and clients do not take a quiet job for a dead connection;
 the job is read again then too, in case a notification was lost in a reconnect.
 """
@@ -22,6 +23,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import redis.asyncio as aioredis
 
+from api.job_changes import job_changes
 from api.streaming import StreamHold
 from utils.names import job_events_channel
 
@@ -51,42 +53,25 @@ async def status_events(
 ) -> AsyncIterator[bytes]:
     """The job's status events, as bytes ready to send. Releases the stream's hold when
     closed, however the stream ends (a client that leaves cancels it)."""
-    events = client.pubsub()
     try:
-        await events.subscribe(job_events_channel(job_id))
-        last_sent, last_at = None, 0.0
-        while True:
-            status = await read_status()
-            if status is None:
-                return  # expired meanwhile: nothing more will happen
-            if status != last_sent:
-                yield sse_event("status", status)
-                last_sent, last_at = status, time.monotonic()
-            if status["status"] in FINISHED:
-                return
-            if not await _next_change(events, keepalive_s):
-                yield KEEPALIVE
-                if hold:
-                    await hold.renew(client)
-                continue  # read again: cheap once every KEEPALIVE_S, and heals a lost message
-            await asyncio.sleep(max(0.0, last_at + coalesce_s - time.monotonic()))
-            while await events.get_message(ignore_subscribe_messages=True, timeout=0):
-                pass  # the burst's other notifications: the one read below covers them
+        async with job_changes(client).listen(job_events_channel(job_id)) as changes:
+            last_sent, last_at = None, 0.0
+            while True:
+                status = await read_status()
+                if status is None:
+                    return  # expired meanwhile: nothing more will happen
+                if status != last_sent:
+                    yield sse_event("status", status)
+                    last_sent, last_at = status, time.monotonic()
+                if status["status"] in FINISHED:
+                    return
+                if not await changes.changed(keepalive_s):
+                    yield KEEPALIVE
+                    if hold:
+                        await hold.renew(client)
+                    continue  # read again: cheap once every KEEPALIVE_S, heals a lost message
+                await asyncio.sleep(max(0.0, last_at + coalesce_s - time.monotonic()))
+                changes.forget()  # the burst's other notifications: the read below covers them
     finally:
-        await asyncio.shield(_close(client, events, hold))
-
-
-async def _next_change(events, timeout_s: float) -> bool:
-    """True once a notification comes; False after `timeout_s` of silence."""
-    deadline = time.monotonic() + timeout_s
-    while (left := deadline - time.monotonic()) > 0:
-        # get_message returns None early for subscribe confirmations; wait on till the deadline
-        if await events.get_message(ignore_subscribe_messages=True, timeout=left):
-            return True
-    return False
-
-
-async def _close(client: aioredis.Redis, events, hold: StreamHold | None) -> None:
-    await events.aclose()
-    if hold:
-        await hold.release(client)
+        if hold:
+            await asyncio.shield(hold.release(client))

@@ -7,6 +7,7 @@ import logging
 import sys
 from contextlib import asynccontextmanager
 
+import redis
 from fastapi import FastAPI
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
@@ -14,6 +15,7 @@ from api import metrics, probes
 from api.access_log import install_access_log_redaction
 from api.body_limit import BodySizeLimit
 from api.console.site import install_console
+from api.cors import with_cors
 from api.docs import API_DESCRIPTION, install_docs
 from api.errors import install_error_handlers
 from api.keep_alive import KeepAliveAfterErrors
@@ -24,12 +26,15 @@ from api.request_context import RequestContext
 from api.routers import (
     accounts,
     auth,
+    books,
     cancel,
     catalog,
     events,
     jobs,
     keys,
     lexicons,
+    previews,
+    projects,
     results,
     speech,
     timings,
@@ -44,13 +49,16 @@ from utils.audio.cache import build_audio_cache
 from utils.auth.api_keys import ApiKeys
 from utils.auth.users import UserStore
 from utils.jobs.queue import JobQueue
+from utils.jobs.shared_storage import announce_api_storage
 from utils.jobs.store import JobStore
 from utils.jobs.submit import JobSubmitter
 from utils.lexicons.store import LexiconStore
 from utils.logs import configure_logging
+from utils.projects.store import ProjectStore
 from utils.readiness import Readiness
 from utils.redis_client import API_PATIENCE_S, connect, connect_async
 from utils.storage.factory import build_storage
+from utils.storage.identity import storage_identity
 from utils.webhooks.signing_secrets import WebhookSecrets
 from workers.celery_app import create_celery
 from workers.providers import ProviderRegistry
@@ -66,8 +74,13 @@ GIL_SWITCH_INTERVAL_S = 0.001
 
 class ServiceApp(FastAPI):
     def build_middleware_stack(self):
-        # Outside Starlette's own outermost layer, which raises every 500 again after sending it.
-        return KeepAliveAfterErrors(super().build_middleware_stack())
+        # CORS outside Starlette's own outermost layer (ServerErrorMiddleware), whose 500s would
+        # otherwise reach a page on another origin unreadable; pre-flights are answered there,
+        # before the Host check or body limit could refuse them (api/cors.py). The request
+        # context outside that, so pre-flights and 500s get their id, metrics and log line too.
+        app = with_cors(super().build_middleware_stack(), self.state.settings.cors)
+        # Outermost: Starlette's layer raises every 500 again after sending it.
+        return KeepAliveAfterErrors(RequestContext(app))
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -78,9 +91,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        client = connect(settings.redis_url, max_connections=64)
+        client = connect(settings.redis_url, max_connections=64, sentinel=settings.sentinel)
         app.state.redis = client
-        app.state.aredis = connect_async(settings.redis_url)  # for long-lived streams
+        # for long-lived streams
+        app.state.aredis = connect_async(settings.redis_url, sentinel=settings.sentinel)
         app.state.jobs = jobs = JobStore(client, settings.JOB_TTL)
         app.state.users = UserStore(client)
         app.state.api_keys = ApiKeys(client)
@@ -89,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.accounts = accounts = UserAccounts(client, cipher_from(settings))
         app.state.webhook_secrets = WebhookSecrets(client, cipher_from(settings))
         app.state.lexicons = LexiconStore(client, settings.lexicons.max_per_user)
+        app.state.projects = ProjectStore(client, settings.projects.max_per_user)
         app.state.providers = providers = ProviderRegistry(settings.PROVIDERS, accounts)
         app.state.submitter = JobSubmitter(
             jobs=jobs,
@@ -96,9 +111,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             queue=JobQueue(create_celery(settings, publish_patience_s=API_PATIENCE_S)),
             cache=build_audio_cache(client, storage, settings.AUDIO_CACHE_TTL),
             providers=providers,
+            storage=storage,
         )
+        identity = storage_identity(settings.storage)
+        try:  # what every worker must share; a worker on another refuses to start
+            announce_api_storage(client, identity)
+        except redis.RedisError:
+            log.warning("could not announce this API's storage (Redis unavailable)")
         app.state.readiness = readiness = Readiness(
-            settings.redis_url, storage, settings.READY_STORAGE_CHECK_S
+            settings.redis_url, storage, settings.READY_STORAGE_CHECK_S, identity, settings.sentinel
         )
         # Read with the probes' client, which fails fast: a scrape must not wait out an outage.
         app.state.metrics = build_registry(readiness.client, lambda: limited_accounts(settings))
@@ -133,14 +154,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.limiter = build_limiter(settings)
     install_error_handlers(app)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.MAX_BODY_BYTES)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.MAX_BODY_BYTES,
+        larger={books.BOOK_PATH: settings.books.max_upload_bytes},
+    )
     # Added last, so it runs first: links handed out are built from the Host header.
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
-    # Outermost: every request, refused ones too, gets its id, metrics and log line.
-    app.add_middleware(RequestContext)
     for module in (
         auth,
         jobs,
+        books,
         events,
         cancel,
         results,
@@ -149,6 +173,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         accounts,
         keys,
         lexicons,
+        projects,
+        previews,
         users,
         speech,
         webhooks,

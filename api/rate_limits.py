@@ -25,12 +25,19 @@ from utils.auth.api_keys import looks_like_key
 from utils.auth.tokens import InvalidToken, subject_of
 from utils.errors import RateLimited
 from utils.names import RATE_LIMIT_PREFIX
+from utils.redis_sentinel import is_sentinel_url, limits_storage_uri
+
+
+def limits_uri(settings: Settings) -> str:
+    """The limits package spells sentinels its own way (redis+sentinel://...)."""
+    url = settings.redis_url
+    return limits_storage_uri(url, settings.sentinel.master) if is_sentinel_url(url) else url
 
 
 def build_limiter(settings: Settings) -> Limiter:
     return Limiter(
         key_func=get_remote_address,
-        storage_uri=settings.redis_url,
+        storage_uri=limits_uri(settings),
         key_prefix=RATE_LIMIT_PREFIX,
         enabled=settings.rate_limit.enabled,
     )

@@ -1,7 +1,8 @@
 """Every HTTP request gets a request id, its log fields and its metrics.
 
 A plain ASGI middleware (no BaseHTTPMiddleware: streams pass through untouched, and the cost
-is a few dict operations per request):
+is a few dict operations per request), around everything else, Starlette's error layer and CORS
+included (api/main.py), so a 500 and a pre-flight get all this too:
 
 - the request id is the client's X-Request-ID when sane (utils/logs.py), else a new one; it is
   sent back in the response's X-Request-ID, bound to every log line written while serving the

@@ -2,9 +2,9 @@
 
 MP3: each block goes out as soon as it is stored, followed by its silence frames (which depend
 on that block alone), so playback starts long before the job ends and the frames streamed are
-the same frames the combine writes to the final file. A job with a title, author or album
-opens its stream with an ID3 tag of them; its final file's tag adds the chapters and length, so
-the two differ in their tags alone (a job with neither: byte for byte the same).
+the same frames the combine writes to the final file. A job with a title, author, album or
+cover opens its stream with an ID3 tag of them; its final file's tag adds the chapters and
+length, so the two differ in their tags alone (a job with neither: byte for byte the same).
 
 Other formats: block_pcm_in_order gives each block's PCM and its exact pause as the blocks are
 made, and encode_stream runs a StreamEncoder (utils/audio/encoders.py) over it in a thread: one
@@ -12,7 +12,8 @@ valid stream of the format (AAC as ADTS, since MP4 cannot be written progressive
 to the same timeline as the final file.
 
 A stream waits on the job's pub/sub channel (utils/names.py job_events_channel), not by
-polling: it subscribes first, then reads the block, so no change can slip between the two.
+polling: it listens first, then reads the block, so no change can slip between the two; the
+process's streams share one subscribing connection (api/job_changes.py).
 Each user may hold MAX_STREAMS_PER_USER streams open at once, counted in Redis as leases (a
 stream whose API process died frees its place when its lease runs out).
 """
@@ -30,6 +31,7 @@ import redis
 import redis.asyncio as aioredis
 from starlette.concurrency import run_in_threadpool
 
+from api.job_changes import Listener, job_changes
 from utils.audio.encoders import StreamEncoder
 from utils.audio.formats import OutputFormat
 from utils.audio.mp3_frames import silence_frame
@@ -38,6 +40,7 @@ from utils.audio.tags import id3_tag, job_tags
 from utils.audio.timeline import pause_samples, silence_frames_after
 from utils.errors import RateLimited
 from utils.jobs.async_reads import completed_block, job_failed_or_gone
+from utils.jobs.covers import load_cover
 from utils.jobs.models import BlockRecord, JobRecord
 from utils.names import job_events_channel, open_streams_key
 from utils.storage.base import Storage
@@ -87,7 +90,12 @@ class StreamHold:
 
 
 async def _wait_for_block(
-    client: aioredis.Redis, events, job_id: str, index: int, deadline: float, hold: StreamHold
+    client: aioredis.Redis,
+    changes: Listener,
+    job_id: str,
+    index: int,
+    deadline: float,
+    hold: StreamHold | None,
 ) -> BlockRecord | None:
     """The block once completed; None if the job failed, expired or stopped progressing."""
     while time.monotonic() < deadline:
@@ -98,7 +106,7 @@ async def _wait_for_block(
         if hold:
             await hold.renew(client)
         # Any news of the job wakes us to read again; silence, after RECHECK_S.
-        await events.get_message(ignore_subscribe_messages=True, timeout=RECHECK_S)
+        await changes.changed(RECHECK_S)
     return None
 
 
@@ -112,17 +120,17 @@ async def _completed_blocks(
 ) -> AsyncIterator[BlockRecord]:
     """The job's blocks in order, each as soon as it is completed; ends early if the job fails.
     Releases the stream's hold when closed, however the stream ends."""
-    events = client.pubsub()
     try:
-        await events.subscribe(job_events_channel(job.id))
-        for index in range(job.n_blocks):
-            deadline = time.monotonic() + give_up_s  # per block: a long job may stream long
-            block = await _wait_for_block(client, events, job.id, index, deadline, hold)
-            if block is None:
-                return  # the job failed: the stream ends where the audio does
-            yield block
+        async with job_changes(client).listen(job_events_channel(job.id)) as changes:
+            for index in range(job.n_blocks):
+                deadline = time.monotonic() + give_up_s  # per block: a long job streams long
+                block = await _wait_for_block(client, changes, job.id, index, deadline, hold)
+                if block is None:
+                    return  # the job failed: the stream ends where the audio does
+                yield block
     finally:
-        await asyncio.shield(_close(client, events, hold))
+        if hold:
+            await asyncio.shield(hold.release(client))
 
 
 async def stream_blocks(
@@ -142,10 +150,11 @@ async def stream_blocks(
                 yield data
         return
     silence = silence_frame(fmt)
-    # What is known at submit (title, author, album) opens the stream; the chapters' times are
-    # not known until every block is: the final file carries them in a tag of its own, before
-    # the same frames (utils/audio/tags.py).
-    if tag := id3_tag(job_tags(job)):
+    # What is known at submit (title, author, album, cover) opens the stream; the chapters'
+    # times are not known until every block is: the final file carries them in a tag of its
+    # own, before the same frames (utils/audio/tags.py).
+    cover = await run_in_threadpool(load_cover, storage, job.id, job.options.cover)
+    if tag := id3_tag(job_tags(job, cover=cover)):
         yield tag
     async with aclosing(_completed_blocks(client, job, give_up_s, hold)) as blocks:
         async for block in blocks:
@@ -200,12 +209,6 @@ async def encode_stream(
             yield tail
     finally:
         encoder.close()  # a no-op once finished; frees FFmpeg's state if the reader left
-
-
-async def _close(client: aioredis.Redis, events, hold: StreamHold | None) -> None:
-    await events.aclose()
-    if hold:
-        await hold.release(client)
 
 
 # The blocks of a job as each is completed, for other streams of the API (api/realtime/).

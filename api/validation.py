@@ -13,6 +13,8 @@ out what it would say about the same place (a second message about one wrong val
 
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -25,6 +27,7 @@ from api.schemas.jobs import JobIn
 from api.ssml_blocks import job_items
 from config import Settings
 from utils.accounts.upstream_access import SubmitChecks
+from utils.audio.cover_art import Cover, as_cover, cover_problem
 from utils.audio.formats import OutputFormat, describe_output_formats
 from utils.audio.loudness_target import (
     LUFS_RANGE,
@@ -61,6 +64,7 @@ class ValidJob:
     options: JobOptions
     combine: bool
     callback_url: str | None
+    cover: Cover | None = None  # stored with the job's audio at submit (utils/jobs/covers.py)
 
 
 def validate_job(
@@ -189,6 +193,9 @@ def check_job(
 
     options, problems = job_options(job)
     errors += problems
+    cover, problems = _cover(job.cover, settings.books.max_cover_bytes)
+    errors += problems
+    options = replace(options, cover=cover.mime) if cover else options
     items, problems = job_items(job, owner, settings, providers)
     errors += problems
     where = ("ssml",) if job.ssml is not None else ("blocks",)
@@ -230,4 +237,17 @@ def check_job(
             errors += exc.errors
     if errors:
         return None, errors
-    return ValidJob(output_format, specs, options, job.combine, job.callback_url), []
+    return ValidJob(output_format, specs, options, job.combine, job.callback_url, cover), []
+
+
+def _cover(encoded: str | None, max_bytes: int) -> tuple[Cover | None, list[FieldError]]:
+    """The job's cover image from its base64 text, or what is wrong with it."""
+    if encoded is None:
+        return None, []
+    try:
+        data = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        return None, [FieldError(("cover",), "must be a PNG or JPEG image in base64")]
+    if problem := cover_problem(data, max_bytes):
+        return None, [FieldError(("cover",), problem)]
+    return as_cover(data), []

@@ -4,7 +4,8 @@ docs/performance.md written from it (bench/performance_page.py).
     python -m bench [--quick] [--only NAME,...]
 
 Names: combine, formats, fanout, local, ingest, streaming, cache, accounts, speech, voices,
-ssml, probes, realtime, wyoming, kokoro, words, lexicons, longform, timings (all by default).
+ssml, probes, realtime, wyoming, kokoro, words, lexicons, longform, timings, cost, speech_load,
+scaling (all by default).
 
 --quick skips the hour-long combine (N=400), encodes ten minutes (not an hour) per format, and
 shortens the ingest run.
@@ -22,6 +23,7 @@ from pathlib import Path
 from bench import (
     accounts_bench,
     combine_bench,
+    cost_bench,
     formats_bench,
     kokoro_bench,
     lexicon_bench,
@@ -29,8 +31,10 @@ from bench import (
     performance_page,
     probe_bench,
     realtime_bench,
+    scaling_bench,
     service_bench,
     speech_bench,
+    speech_load_bench,
     ssml_bench,
     timings_bench,
     voices_bench,
@@ -49,7 +53,8 @@ def main() -> None:
         "--only",
         default=(
             "combine,formats,fanout,local,ingest,streaming,cache,accounts,speech,voices,ssml,"
-            "probes,realtime,wyoming,kokoro,words,lexicons,longform,timings"
+            "probes,realtime,wyoming,kokoro,words,lexicons,longform,timings,cost,speech_load,"
+            "scaling"
         ),
     )
     args = parser.parse_args()
@@ -73,6 +78,9 @@ def main() -> None:
         "lexicons": lexicon_bench.run,
         "longform": lambda: longform_bench.run(sizes=(20,) if args.quick else (20, 400)),
         "timings": timings_bench.run,
+        "cost": cost_bench.run,
+        "speech_load": speech_load_bench.run,
+        "scaling": scaling_bench.run,
         "accounts": lambda: {
             "limit10_60_blocks_quarter_piper": accounts_bench.utilization(10, 60, piper_every=4),
             "limit30_120_blocks": accounts_bench.utilization(30, 120),

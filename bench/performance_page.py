@@ -14,6 +14,7 @@ import json
 import sys
 from pathlib import Path
 
+from bench import cluster_model
 from bench.report import report_rows
 
 BENCH = Path(__file__).resolve().parent
@@ -22,6 +23,7 @@ PAGE = BENCH.parent / "docs" / "performance.md"
 LATEST = BENCH / "results" / "latest.json"
 
 RUN, SUMMARY, FIGURES = "<!-- bench:run -->", "<!-- bench:summary -->", "<!-- bench:figures -->"
+CLUSTER = "<!-- bench:cluster -->"
 NOTICE = (
     "<!-- Written by `make bench` (bench/performance_page.py) from its JSON results; edit "
     "bench/performance_template.md, not this file. -->\n"
@@ -38,7 +40,9 @@ def render(results: dict | None, template: str | None = None) -> str:
     if not benchmarks:
         run = "No run of `make bench` has written this page yet."
         none = "No results yet: the last figures recorded by hand are on " + HISTORY
+        text = text.replace(CLUSTER, none)
         return NOTICE + text.replace(RUN, run).replace(SUMMARY, none).replace(FIGURES, none)
+    text = text.replace(CLUSTER, cluster_model.render(results))
     return NOTICE + text.replace(RUN, _run(results)).replace(SUMMARY, _summary(results)).replace(
         FIGURES, _figures(benchmarks)
     )

@@ -17,6 +17,7 @@ import subprocess
 import sys
 
 from config import PROJECT_ROOT, get_settings
+from scripts.beat import beat_schedule_path
 from scripts.commands import api_command, beat_command, pool_commands, wyoming_command
 from scripts.preflight import PreflightError, check_port_free, claim_data_dir
 from scripts.supervisor import Child, Supervisor
@@ -59,7 +60,7 @@ def main() -> int:
         commands = {
             # worker-local, and worker-network-N: as many network processes as cores
             **pool_commands(args.concurrency, network_processes=args.concurrency),
-            "beat": beat_command(str(settings.DATA_DIR / "celerybeat-schedule")),
+            "beat": beat_command(str(beat_schedule_path(settings))),
             "api": api_command(
                 settings.API_PORT,
                 host=settings.API_HOST,
@@ -87,7 +88,7 @@ def main() -> int:
 
 def redis_child(settings) -> tuple[list[Child], str]:
     """The Redis to use, and the child that runs it when it is the bundled one."""
-    if settings.REDIS_URL and redis_answers(settings.REDIS_URL):
+    if settings.REDIS_URL and redis_answers(settings.REDIS_URL, sentinel=settings.sentinel):
         # Never the URL itself: it may hold a password.
         print("run: using Redis from REDIS_URL", flush=True)
         return [], settings.REDIS_URL

@@ -18,6 +18,7 @@ import redis
 
 from config import get_settings
 from utils.jobs.liveness import live_workers
+from utils.redis_client import connect_fast
 
 TIMEOUT_S = 3.0
 
@@ -33,12 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = get_settings()
     host = socket.gethostname()
-    client = redis.Redis.from_url(
-        settings.redis_url,
-        socket_timeout=TIMEOUT_S,
-        socket_connect_timeout=TIMEOUT_S,
-        decode_responses=True,
-    )
+    client = connect_fast(settings.redis_url, TIMEOUT_S, settings.sentinel)
     try:
         workers = alive(client, args.pool, host)
     except redis.RedisError as exc:

@@ -15,4 +15,5 @@ part of the service may import from here.
     rate_limits.py     RATE_LIMIT_*
     webhooks.py        WEBHOOK_*: a job's callback_url
     lexicons.py        LEXICON_*: pronunciation lexicons (limits, the operator's files)
+    projects.py        PROJECT_*: projects (kept scripts) and voice previews
 """

@@ -79,9 +79,14 @@ REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 
 def _redis_url_shape(value: str | None) -> str | None:
-    if value and not url_ok(value, REDIS_SCHEMES, need_host=not value.startswith("unix")):
+    if value and value.startswith("sentinel://"):  # kombu's syntax: sentinels separated by ;
+        ok = all(url_ok(part.strip(), ("sentinel",), need_host=True) for part in value.split(";"))
+    else:
+        ok = not value or url_ok(value, REDIS_SCHEMES, need_host=not value.startswith("unix"))
+    if not ok:
         raise ValueError(
-            "must look like redis://[:PASSWORD@]HOST:PORT/DB, rediss://... or unix:///PATH"
+            "must look like redis://[:PASSWORD@]HOST:PORT/DB, rediss://..., unix:///PATH, or "
+            "sentinel://HOST:PORT;sentinel://HOST:PORT/DB (with REDIS_SENTINEL_MASTER)"
         )
     return value
 

@@ -19,13 +19,13 @@ from pathlib import Path
 import redis
 
 from settings.parsing import local_redis_url
+from utils.redis_client import connect_fast
 
 
-def redis_answers(url: str, timeout_s: float = 0.5) -> bool:
+def redis_answers(url: str, timeout_s: float = 0.5, sentinel=None) -> bool:
+    """Whether the Redis at `url` (or the primary its sentinels name) answers PING."""
     try:
-        client = redis.Redis.from_url(
-            url, socket_connect_timeout=timeout_s, socket_timeout=timeout_s
-        )
+        client = connect_fast(url, timeout_s, sentinel)
         try:
             return bool(client.ping())
         finally:

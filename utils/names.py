@@ -67,6 +67,12 @@ def network_workers_key() -> str:
     return f"{PREFIX}:workers:network"
 
 
+def api_storage_key() -> str:
+    """The storage the API serves from, as it announced it at its start (JSON of a
+    utils/storage/identity.py StorageIdentity): what every worker must share."""
+    return f"{PREFIX}:storage:api"
+
+
 def local_devices_key() -> str:
     """What each local-pool process runs its engines on (worker -> "piper=cpu,kokoro=cuda"),
     written at its start (utils/local_devices.py), read for /ready and /metrics."""
@@ -99,6 +105,18 @@ def user_lexicons_key(username: str) -> str:
 def lexicon_versions_key(username: str) -> str:
     """A counter: each edit of one of the user's lexicons takes the next number as its version."""
     return f"{PREFIX}:user:{username}:lexicons:version"
+
+
+def user_projects_key(username: str) -> str:
+    """The user's projects, id -> JSON with its version (utils/projects/store.py); no TTL:
+    a project stays until its owner deletes it."""
+    return f"{PREFIX}:user:{username}:projects"
+
+
+def user_project_renders_key(username: str) -> str:
+    """Each project's last render, id -> JSON {job_id, version}: apart from the project, so
+    that rendering never changes the version a tab holds."""
+    return f"{PREFIX}:user:{username}:projects:renders"
 
 
 def api_key_key(digest: str) -> str:

@@ -7,7 +7,8 @@
               where the backend can tell (local disk), at least MIN_FREE_BYTES are free: looked
               at on every probe, so a disk that fills is reported at once, not when the reused
               answer runs out
-    workers   at least one worker process beats (utils/jobs/liveness.py's pool sets)
+    workers   at least one worker process beats (utils/jobs/liveness.py's pool sets), and none
+              beating announces a storage other than this API's (utils/jobs/shared_storage.py)
 
 Each check gives up within CHECK_TIMEOUT_S and says what failed in words, never with a URL
 (it may hold a password).
@@ -20,13 +21,15 @@ import threading
 import time
 from dataclasses import dataclass
 
-import redis
 from kombu import Connection
 
 from utils import local_devices
 from utils.clock import now_iso
 from utils.jobs.liveness import live_workers
+from utils.jobs.shared_storage import workers_not_sharing
+from utils.redis_client import connect_fast, sentinel_transport_options
 from utils.storage.base import Storage
+from utils.storage.identity import StorageIdentity
 
 CHECK_TIMEOUT_S = 2.0
 # Under this much room a job's audio may not fit (an hour of 64 kbit/s MP3 is 29 MB, and a
@@ -48,15 +51,19 @@ class Check:
 
 
 class Readiness:
-    def __init__(self, redis_url: str, storage: Storage, storage_every_s: float):
+    def __init__(
+        self,
+        redis_url: str,
+        storage: Storage,
+        storage_every_s: float,
+        identity: StorageIdentity | None = None,
+        sentinel=None,
+    ):
         self.redis_url = redis_url
+        self.identity = identity  # this API's storage, which every worker must share
         # A client of its own that fails fast: the service's ride out outages on purpose.
-        self.client = redis.Redis.from_url(
-            redis_url,
-            socket_timeout=CHECK_TIMEOUT_S,
-            socket_connect_timeout=CHECK_TIMEOUT_S,
-            decode_responses=True,
-        )
+        self.client = connect_fast(redis_url, CHECK_TIMEOUT_S, sentinel)
+        self.sentinel = sentinel
         self.storage = storage
         self.storage_every_s = storage_every_s
         self._storage_answer: tuple[float, Check] | None = None
@@ -79,6 +86,7 @@ class Readiness:
             transport_options={
                 "socket_timeout": CHECK_TIMEOUT_S,
                 "socket_connect_timeout": CHECK_TIMEOUT_S,
+                **sentinel_transport_options(self.sentinel),
             },
         ) as conn:
             conn.ensure_connection(max_retries=1, interval_start=0, timeout=CHECK_TIMEOUT_S)
@@ -117,6 +125,10 @@ class Readiness:
         network = live_workers(self.client, local=False)
         if not (local or network):
             raise RuntimeError("no worker process beats")
+        others = workers_not_sharing(self.client, self.identity) if self.identity else []
+        if others:
+            named = "; ".join(f"worker {w} stores to {theirs.text}" for w, theirs in others)
+            raise RuntimeError(f"{named}; this API serves from {self.identity.text}")
         detail = f"{len(local)} local, {len(network)} network processes beating"
         devices = local_devices.describe(local_devices.tally(self.client, local))
         return f"{detail}; local engines: {devices}" if devices else detail

@@ -23,7 +23,7 @@ from utils.names import (
     SEND_DUE_WEBHOOKS,
     TASK_QUEUES,
 )
-from utils.redis_client import publish_retry_policy
+from utils.redis_client import publish_retry_policy, sentinel_transport_options
 from workers import log_fields
 
 
@@ -65,6 +65,8 @@ def create_celery(
             # Sweep for messages of dead workers every interval (kombu's default is 10 x 10 s).
             "unacked_restore_interval": settings.BROKER_RESTORE_INTERVAL,
             "unacked_restore_throttle": 1,
+            # a REDIS_URL of sentinels: the primary's name (settings/cluster.py)
+            **sentinel_transport_options(settings.sentinel),
         },
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
@@ -74,11 +76,13 @@ def create_celery(
                 "task": CHECK_STALLED,
                 "schedule": float(settings.STALL_CHECK_INTERVAL),
             },
-            # Lost work is looked for as often as a handoff may be stranded: within the
-            # heartbeat's expiry plus this, a dead worker's blocks are sent again.
+            # Within WORKER_DEAD_AFTER_S plus this, a dead worker's blocks are sent again: a
+            # look is a few reads (utils/jobs/liveness.py lost_blocks), cheap every 2 s.
             "recover-lost-work": {
                 "task": RECOVER_LOST,
-                "schedule": float(settings.HANDOFF_GRACE_S),
+                "schedule": float(settings.liveness.check_s),
+                # a look that waited longer than the next one is worth nothing
+                "options": {"expires": float(settings.liveness.check_s)},
             },
             # webhook attempts whose retry is due (workers/webhooks.py)
             "send-due-webhooks": {

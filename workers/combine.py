@@ -3,8 +3,8 @@ Other formats encode the blocks' PCM once instead: workers/combine_encoded.py.
 
 For MP3 nothing is decoded: block files are copied frame for frame (see utils/audio/timeline.py
 for why the result is gapless and its pauses exact), so memory stays flat however long the job.
-The frames follow an ID3 tag of the job's title, author, album and chapters where it has any
-(utils/audio/tags.py): the chapters' times come from the timeline, planned before any byte.
+The frames follow an ID3 tag of the job's title, author, album, cover and chapters where it has
+any (utils/audio/tags.py): the chapters' times come from the timeline, planned before any byte.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from utils.audio.tags import id3_tag, job_tags
 from utils.audio.timeline import Timeline, plan_timeline
 from utils.errors import NO_SPACE, disk_error
 from utils.jobs.cancellation import is_cancelled
+from utils.jobs.covers import load_cover
 from utils.jobs.models import JobRecord
 from utils.storage.keys import final_audio_key
 from workers.combine_encoded import combine_encoded
@@ -83,7 +84,8 @@ def _stitch_mp3(ctx: WorkerContext, job: JobRecord, fmt: OutputFormat) -> tuple[
         [(b.n_samples, b.n_frames, b.spec.wait_after_ms) for b in job.blocks], fmt
     )
     starts = [timeline.ms(p.start_sample) for p in timeline.blocks]
-    tag = id3_tag(job_tags(job, starts, timeline.ms(timeline.total_samples)))
+    cover = load_cover(ctx.storage, job_id, job.options.cover)
+    tag = id3_tag(job_tags(job, starts, timeline.ms(timeline.total_samples), cover))
     ctx.settings.TEMP_DIR.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(
         dir=ctx.settings.TEMP_DIR, prefix=f"combine-{job_id}-", suffix=".mp3", delete=False

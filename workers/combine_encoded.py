@@ -3,8 +3,8 @@ silence, through one encoder into one file (utils/audio/encoders.py encode_file)
 
 One encoder over the whole timeline has no boundaries: no delay or padding per block, so every
 block lands where the arithmetic says, to the sample (utils/audio/timeline.py
-plan_pcm_timeline). The job's title, author, album and chapters go into the container's own
-tags (utils/audio/tags.py). Pieces of PCM are streamed from storage into the encoder, so
+plan_pcm_timeline). The job's title, author, album, cover and chapters go into the container's
+own tags (utils/audio/tags.py). Pieces of PCM are streamed from storage into the encoder, so
 memory stays flat however long the job. A lossy file for a job with a loudness target is
 decoded and measured once written, and encoded again with dips where the encoder pushed a
 true peak past the ceiling (utils/audio/peak_guard.py).
@@ -27,6 +27,7 @@ from utils.audio.pcm_pieces import read_pcm, silence
 from utils.audio.peak_guard import Over, dipped, keep_under_ceiling
 from utils.audio.tags import job_tags
 from utils.audio.timeline import Timeline, plan_pcm_timeline
+from utils.jobs.covers import load_cover
 from utils.jobs.models import JobRecord
 from utils.storage.keys import block_pcm_key, final_audio_key
 from workers.context import WorkerContext
@@ -62,7 +63,8 @@ def combine_encoded(ctx: WorkerContext, job: JobRecord, fmt: OutputFormat) -> tu
     try:
         openers = [partial(ctx.storage.open, block_pcm_key(job.id, b.index)) for b in job.blocks]
         starts = [timeline.ms(p.start_sample) for p in timeline.blocks]
-        tags = job_tags(job, starts, timeline.ms(timeline.total_samples))
+        cover = load_cover(ctx.storage, job.id, job.options.cover)
+        tags = job_tags(job, starts, timeline.ms(timeline.total_samples), cover)
         encode_file(fmt, timeline_pieces(openers, timeline), path, tags)
         ceiling = job.options.loudness.true_peak_db if job.options.loudness else None
         if ceiling is not None and fmt.family_name in PEAK_GUARDED:

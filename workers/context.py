@@ -39,7 +39,9 @@ class WorkerContext:
 def build_context(settings: Settings, queue: JobQueue) -> WorkerContext:
     """A context of real parts: Redis, storage and providers as `settings` say, tasks sent
     through `queue`."""
-    client = connect(settings.redis_url, patience_s=settings.REDIS_OUTAGE_PATIENCE_S)
+    client = connect(
+        settings.redis_url, settings.REDIS_OUTAGE_PATIENCE_S, sentinel=settings.sentinel
+    )
     storage = build_storage(settings.storage)
     return WorkerContext(
         settings=settings,

@@ -2,7 +2,8 @@
 low-priority threads for its own CPU work.
 
 A network-pool process runs many blocks at once, each mostly waiting on its provider. Once a
-block's audio arrives, decoding, leveling and encoding it takes ~10 ms of CPU; when a round of
+block's audio arrives, making it ready to store (workers/block_audio.py: decoding, leveling,
+encoding, its timings) takes a few ms of CPU; when a round of
 blocks answers together, that work fills every core for a few hundred ms, and the blocks just
 handed the slots those blocks freed (their Redis calls, their requests) queue behind it for a
 core while the account's slots idle. Run on the lane's threads, niced like the local pool's

@@ -22,6 +22,8 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+from utils.jobs.shared_storage import refusal_here
+
 log = logging.getLogger(__name__)
 
 # run(job_id, index, queue): make the block; `queue` is where its task would have been sent.
@@ -82,4 +84,6 @@ def stop() -> None:
 def start_here(job_id: str, index: int, queue: str) -> bool:
     """Start the handed block in this process, if it serves them and has a thread free."""
     here = _here
-    return here is not None and here.start(job_id, index, queue)
+    if here is None or refusal_here() is not None:  # not on this storage: the broker's way
+        return False
+    return here.start(job_id, index, queue)

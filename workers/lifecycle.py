@@ -40,11 +40,14 @@ from utils.accounts.user_accounts import cipher_from
 from utils.cpus import usable_cpus
 from utils.jobs.liveness import Heartbeat, this_worker
 from utils.jobs.queue import JobQueue
+from utils.jobs.shared_storage import api_storage, refusal
 from utils.logs import configure_logging
 from utils.names import LOCAL_BLOCKS_QUEUE
+from utils.redis_client import connect_fast
+from utils.storage.identity import storage_identity
 from utils.webhooks.deliveries import Deliveries
 from utils.webhooks.signing_secrets import WebhookSecrets
-from workers import cpu_lane, direct_handoff
+from workers import cpu_lane, direct_handoff, storage_guard
 from workers.block_attempts import make_handed_block
 from workers.celery_app import app
 from workers.context import WorkerContext, build_context
@@ -53,6 +56,7 @@ from workers.housekeeping import reclaim_at_start
 from workers.webhooks import announcer
 
 log = logging.getLogger(__name__)
+STORAGE_CHECK_TIMEOUT_S = 2.0
 # The SDKs' HTTP client logs every request at INFO: at hundreds of calls a second that is noise,
 # and a lock every thread of the network pool waits on. Failures are logged as block errors.
 logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -62,6 +66,9 @@ logging.getLogger("httpx").setLevel(logging.WARNING)
 def worker_context() -> WorkerContext:
     settings = get_settings()
     ctx = build_context(settings, JobQueue(app))
+    liveness = settings.liveness
+    identity = storage_identity(settings.storage).as_dict()
+    Heartbeat.configure(liveness.heartbeat_s, liveness.dead_after_s, identity)
     # a job's outcome sends its webhook, whichever task reaches it
     ctx.jobs.on_finished = announcer(ctx.jobs, ctx.queue, settings)
     return ctx
@@ -96,6 +103,26 @@ def _count_across_processes(sender=None, **_) -> None:
         from workers.metrics import metrics_dir, use_multiprocess
 
         use_multiprocess(metrics_dir(settings.DATA_DIR, str(sender)))
+
+
+@signals.worker_init.connect
+def _refuse_other_storage(**_) -> None:
+    """A worker whose storage is not the API's would make blocks the combine cannot read: it
+    does not start, and says so naming itself and both storages."""
+    settings = get_settings()
+    # a client that gives up at once: an unreachable Redis is the broker's to report and wait out
+    client = connect_fast(settings.redis_url, STORAGE_CHECK_TIMEOUT_S, settings.sentinel)
+    try:
+        api = api_storage(client)
+    except redis.RedisError:  # the API's storage unknown: /ready compares once it is known
+        return
+    finally:
+        client.close()
+    mine = storage_identity(settings.storage)
+    if api is not None and api.key != mine.key:
+        message = refusal(this_worker(), mine, api)
+        log.error("refusing to start: %s", message)
+        raise SystemExit(f"refusing to start: {message}")
 
 
 @signals.worker_init.connect
@@ -134,8 +161,14 @@ def _runs_on_threads(pool_cls) -> bool:
 
 
 @signals.worker_ready.connect
-def _worker_ready(**_) -> None:
+def _worker_ready(sender=None, **_) -> None:
     settings = get_settings()
+    if sender is not None and getattr(sender, "timer", None) is not None:
+        # takes no blocks while the API announces other storage (a client that gives up fast:
+        # the check runs on the consumer's thread)
+        client = connect_fast(settings.redis_url, STORAGE_CHECK_TIMEOUT_S, settings.sentinel)
+        mine = storage_identity(settings.storage)
+        storage_guard.guard(sender, client, mine, settings.liveness.heartbeat_s)
     if settings.WORKER_METRICS_PORT:
         from workers.metrics import serve
 

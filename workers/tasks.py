@@ -13,6 +13,7 @@ from celery.exceptions import MaxRetriesExceededError, Retry
 
 from utils.errors import ObjectNotFound, ProviderRetryable, StorageError
 from utils.jobs.liveness import Heartbeat
+from utils.jobs.shared_storage import missing_block_reason, refusal_here
 from utils.names import (
     CHECK_STALLED,
     COMBINE_BLOCKS,
@@ -23,6 +24,7 @@ from utils.names import (
     RECOVER_LOST,
     SEND_DUE_WEBHOOKS,
 )
+from utils.storage.identity import storage_identity
 from workers.account_slots import send_blocks
 from workers.block_attempts import INFRASTRUCTURE_ERRORS, attempt_block, backoff, give_up
 from workers.celery_app import app
@@ -40,17 +42,26 @@ from workers.webhooks import deliver, send_due
 
 log = logging.getLogger(__name__)
 
-MISSING_BLOCK_HINT = (
-    "a block's audio is not where the combine ran; workers on more than one machine need "
-    "shared storage (STORAGE_BACKEND=s3 or cloudinary)"
-)
-
 
 @app.task(name=PROCESS_BLOCK, bind=True, acks_on_failure_or_timeout=False)
 def process_block(self, job_id: str, index: int) -> None:
     ctx = worker_context()
     Heartbeat.ensure(ctx.redis, local=takes_local_blocks())
+    if (refused := refusal_here()) is not None:
+        _send_elsewhere(self, ctx, job_id, index, refused)
+        return
     attempt_block(ctx, job_id, index, lambda exc: _retry_later(self, ctx, job_id, index, exc))
+
+
+def _send_elsewhere(task, ctx, job_id: str, index: int, reason: str) -> None:
+    """This process's storage is not the API's (the API announced its own after this worker
+    started): the block goes back to its queue for another worker, after a heartbeat's pause,
+    so a cluster whose every worker is refused waits for its operator rather than spinning."""
+    log.error("block %d of job %s left for another worker: %s", index, job_id, reason)
+    queue = (task.request.delivery_info or {}).get("routing_key")
+    if not queue:
+        queue = ctx.providers.queue_for(ctx.jobs.get_with_block(job_id, index)[1].spec.provider)
+    ctx.queue.resend_block(job_id, index, queue, countdown=Heartbeat.every_s)
 
 
 def _retry_later(task, ctx, job_id: str, index: int, exc: ProviderRetryable) -> None:
@@ -94,9 +105,12 @@ def combine_blocks(job_id: str) -> None:
         raise
     except ObjectNotFound as exc:
         # Made on another machine into that machine's own disk (STORAGE_BACKEND=local), as a
-        # rule: a job's audio is purged only long after its combine.
-        log.warning("combine of job %s: %s", job_id, exc)
-        ctx.jobs.fail(job_id, f"{exc}: {MISSING_BLOCK_HINT}")
+        # rule: a job's audio is purged only long after its combine. Named: the worker.
+        here = storage_identity(ctx.settings.storage)
+        key = str(exc).removesuffix(" is not in storage")
+        reason = missing_block_reason(ctx.redis, job_id, key, here)
+        log.warning("combine of job %s: %s", job_id, reason)
+        ctx.jobs.fail(job_id, reason)
     except StorageError as exc:  # a full disk, say: the job says so (its retry combines again)
         log.warning("combine of job %s: %s", job_id, exc)
         ctx.jobs.fail(job_id, f"could not combine the blocks: {exc}")

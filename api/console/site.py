@@ -29,7 +29,7 @@ DEFAULT_PROVIDER = "<!--DEFAULT_PROVIDER-->"
 
 
 def content_security_policy(settings: Settings) -> str:
-    media = "'self'"
+    media = "'self' blob:"  # blob: voice previews, fetched with the token
     if settings.PUBLIC_BASE_URL:
         parts = urlsplit(settings.PUBLIC_BASE_URL)
         media += f" {parts.scheme}://{parts.netloc}"

@@ -12,6 +12,7 @@ from api.deps import (
     LexiconsDep,
     ProvidersDep,
     SettingsDep,
+    StorageDep,
     SubmitterDep,
 )
 from api.rate_limits import rate_limit, user_or_address
@@ -26,11 +27,15 @@ from api.schemas.status import (
 )
 from api.schemas.webhooks import WebhookStatusOut
 from api.urls import signed_audio_url
-from api.validation import validate_job
+from api.validation import ValidJob, validate_job
+from config import Settings
 from utils.accounts.user_accounts import display_name
+from utils.jobs.covers import store_cover
 from utils.jobs.listing import MAX_OFFSET, BadCursor, JobListing
 from utils.jobs.models import BlockRecord, JobRecord
 from utils.jobs.store import JobStore
+from utils.jobs.submit import JobSubmitter
+from utils.storage.base import Storage
 from utils.webhooks.deliveries import Deliveries
 
 router = APIRouter(tags=["jobs"])
@@ -51,19 +56,37 @@ def submit_job(
     providers: ProvidersDep,
     submitter: SubmitterDep,
     lexicons: LexiconsDep,
+    storage: StorageDep,
 ) -> JobAccepted:
     """Accept a job of ordered text blocks; poll GET /status/{job_id} for its progress."""
     valid = validate_job(body, user.username, settings, providers, lexicons)
+    return accept(valid, request, response, user.username, settings, submitter, storage)
+
+
+def accept(
+    valid: ValidJob,
+    request: Request,
+    response: Response,
+    owner: str,
+    settings: Settings,
+    submitter: JobSubmitter,
+    storage: Storage,
+) -> JobAccepted:
+    """Submit a checked job (its cover stored first, under the job's id) and answer 202."""
+    job_id = str(uuid.uuid4())
+    if valid.cover is not None:  # before the job exists: its combine may start at once
+        store_cover(storage, job_id, valid.cover)
     # the base links in the job's webhook event start with (as in GET /result)
     links_base = settings.PUBLIC_BASE_URL.rstrip("/") or str(request.base_url).rstrip("/")
     job = submitter.submit(
-        user.username,
+        owner,
         valid.output_format,
         valid.blocks,
         valid.combine,
         options=valid.options,
         callback_url=valid.callback_url,
         links_base=links_base,
+        job_id=job_id,
     )
     response.headers["Location"] = f"/status/{job.id}"
     stream_url, _ = signed_audio_url(request, settings, job.id, stream=True)
@@ -118,6 +141,7 @@ def status_of(job: JobRecord, webhook: WebhookStatusOut | None = None) -> JobSta
                 provider=display_name(b.spec.provider),
                 voice=b.spec.voice,
                 attempts=b.attempts,
+                worker=b.worker,
                 cached=b.cached,
                 duration_ms=b.duration_ms,
                 error=b.error,
@@ -183,6 +207,8 @@ def list_jobs(
                 created_at=j.created_at,
                 updated_at=j.updated_at,
                 error=j.error,
+                title=j.title,
+                preview=j.preview,
             )
             for j in page.jobs
         ],

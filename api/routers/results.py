@@ -28,6 +28,7 @@ from utils.audio.tags import Chapter, job_tags
 from utils.clock import iso_of
 from utils.errors import ConfigurationError, NotFound, NotReady, ObjectNotFound
 from utils.jobs.models import JobRecord, JobStatus
+from utils.names import job_key
 from utils.storage.base import Storage
 from workers.providers import ProviderRegistry
 
@@ -286,12 +287,22 @@ def block_audio(
     _, block = jobs.get_with_block(job.id, index)
     if block.storage_key is None:
         raise NotReady(f"block {index} is {block.status.value}", block.status.value)
-    return _serve(
-        storage,
-        block.storage_key,
-        f"tts-{job.id}-block-{index:04d}.{family.extension}",
-        f"the audio of block {index} of job {job.id}",
-        request.method == "HEAD",
-        family.content_type,
-        request.headers.get("range"),
-    )
+    try:
+        return _serve(
+            storage,
+            block.storage_key,
+            f"tts-{job.id}-block-{index:04d}.{family.extension}",
+            f"the audio of block {index} of job {job.id}",
+            request.method == "HEAD",
+            family.content_type,
+            request.headers.get("range"),
+        )
+    except NotFound:
+        if jobs.redis.hget(job_key(job.id), "purged"):
+            raise
+        # never purged: it was stored where this API cannot read (a worker on other storage)
+        raise NotFound(
+            f"the audio of block {index} of job {job.id} is not in this service's storage: "
+            f"it was made by worker {block.worker or 'unknown'}, which did not store it there; "
+            f"POST /tts/{job.id}/retry makes it again once the job has failed"
+        ) from None

@@ -103,6 +103,12 @@ class JobIn(BaseModel):
     title: RequestStr | None = Field(default=None, description="The final file's title tag.")
     author: RequestStr | None = Field(default=None, description="Its author (artist) tag.")
     album: RequestStr | None = Field(default=None, description="Its album tag.")
+    cover: RequestStr | None = Field(
+        default=None,
+        description="A cover image for the final file, PNG or JPEG, in base64 (told by its "
+        "bytes; at most BOOK_MAX_COVER_BYTES): embedded in mp3 (ID3 attached picture) and in "
+        "aac and m4b (MP4 covr).",
+    )
     lexicons: list[RequestStr] | None = Field(
         default=None,
         description="Pronunciation lexicons of yours (POST /lexicons), by name, applied to "

@@ -28,6 +28,11 @@ class BlockStatusOut(BaseModel):
     provider: str
     voice: str
     attempts: int
+    worker: str | None = Field(
+        default=None,
+        description="`host:pid` of the worker process that made the block (or is making it); "
+        "none for a block not started, or made at submit from the audio cache.",
+    )
     cached: bool = False
     duration_ms: int | None = None
     error: str | None = None
@@ -59,6 +64,12 @@ class JobSummaryOut(BaseModel):
     created_at: str
     updated_at: str
     error: str | None = None
+    title: str | None = Field(default=None, description="Its title tag (a book's title).")
+    preview: str | None = Field(
+        default=None,
+        description="Its first words: the text from the start, up to about 80 characters "
+        "(cut at a word, with an ellipsis).",
+    )
 
 
 class JobListOut(BaseModel):

@@ -58,7 +58,7 @@ class WyomingService:
 
     @classmethod
     def build(cls, settings: Settings) -> WyomingService:
-        client = connect(settings.redis_url, max_connections=64)
+        client = connect(settings.redis_url, max_connections=64, sentinel=settings.sentinel)
         storage = build_storage(settings.storage)
         providers = ProviderRegistry(
             settings.PROVIDERS, UserAccounts(client, cipher_from(settings))
@@ -73,7 +73,7 @@ class WyomingService:
         return cls(
             settings=settings,
             redis=client,
-            aredis=connect_async(settings.redis_url),
+            aredis=connect_async(settings.redis_url, sentinel=settings.sentinel),
             storage=storage,
             providers=providers,
             submitter=submitter,

@@ -26,6 +26,8 @@ from tts_client.models import Block, JobStatus
 
 USER_AGENT = "tts-client/1.0.0"
 EVENTS_PATH = "/jobs/{job_id}/events"
+BOOK_PATH = "/tts/book"  # an EPUB as the body: the service reads it (one home for parsing)
+EPUB_TYPE = "application/epub+zip"
 # The event feed answers these until it exists on the server: then poll GET /status.
 NO_EVENTS = (404, 405)
 

@@ -79,6 +79,15 @@ class AsyncTTSClient:
         body = _core.job_body(blocks, **options)
         return JobAccepted.model_validate(await self._json("POST", "/tts", json=body))
 
+    async def submit_book(self, epub: bytes, **options) -> JobAccepted:
+        """Submit an EPUB's bytes as one chaptered job (as TTSClient.submit_book)."""
+        params = {k: v for k, v in options.items() if v is not None}
+        headers = {"Content-Type": _core.EPUB_TYPE}
+        answer = await self._json(
+            "POST", _core.BOOK_PATH, content=epub, params=params, headers=headers
+        )
+        return JobAccepted.model_validate(answer)
+
     async def status(self, job_id: str) -> JobStatus:
         return JobStatus.model_validate(await self._json("GET", f"/status/{job_id}"))
 

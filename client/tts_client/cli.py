@@ -41,6 +41,7 @@ from tts_client.terminal import (
 
 EXTENSIONS = {"mp3": ".mp3", "wav": ".wav", "pcm": ".pcm", "flac": ".flac", "opus": ".opus"}
 EXTENSIONS["aac"] = ".m4a"
+EXTENSIONS["m4b"] = ".m4b"
 # -o's extension picks the format when --format is not given (.mp3: the server's default).
 FORMAT_OF = {
     ".wav": "wav_24000",
@@ -48,6 +49,7 @@ FORMAT_OF = {
     ".opus": "opus_24000_32",
     ".ogg": "opus_24000_32",
     ".m4a": "aac_24000_64",
+    ".m4b": "m4b_24000_64",
     ".pcm": "pcm_24000",
 }
 
@@ -109,7 +111,11 @@ def _revoke_quietly(client: TTSClient, key_id: str) -> None:
 @handled
 def synth(
     script: Annotated[
-        str, typer.Argument(help="A file of text, Markdown, SSML or JSON; - reads stdin.")
+        str,
+        typer.Argument(
+            help="A file of text, Markdown, SSML or JSON; - reads stdin; or an EPUB book "
+            "(a chaptered audiobook: -o book.m4b)."
+        ),
     ],
     output: Output = None,
     provider: Annotated[str | None, typer.Option(help="See `tts voices`.")] = None,
@@ -121,11 +127,17 @@ def synth(
     ] = None,  # noqa: E501
     url: Url = None,
 ) -> None:
-    """Speak a script: submit it, show each block's progress, download the audio."""
-    source = sys.stdin.read() if script == "-" else Path(script).read_text()
-    stem = "speech" if script == "-" else Path(script).stem
+    """Speak a script: submit it, show each block's progress, download the audio. An EPUB is
+    sent to the service whole, which reads its chapters, title, author and cover: progress is
+    shown per chapter."""
     if format is None and output is not None:
         format = FORMAT_OF.get(output.suffix.lower())
+    if script.lower().endswith(".epub"):
+        options = {"provider": provider, "voice": voice, "speed": speed, "pause_ms": pause}
+        _synth_book(Path(script), output, url, output_format=format, **options)
+        return
+    source = sys.stdin.read() if script == "-" else Path(script).read_text()
+    stem = "speech" if script == "-" else Path(script).stem
     with _client(url) as client:
         kind = "markdown" if script.lower().endswith((".md", ".markdown")) else None
         body = script_to_job(
@@ -144,6 +156,18 @@ def synth(
         final = follow(client, job.job_id, err)
         exit_if_failed(final, err)
         target = output or Path(stem + _extension(final.output_format))
+        client.download(job.job_id, target)
+    out_console().print(Text(str(target)))
+
+
+def _synth_book(book: Path, output: Path | None, url: str | None, **options) -> None:
+    with _client(url) as client:
+        job = client.submit_book(book, **options)
+        err = err_console()
+        err.print(Text(f"job {job.job_id}"))
+        final = follow(client, job.job_id, err, chapters=True)
+        exit_if_failed(final, err)
+        target = output or Path(book.stem + _extension(final.output_format))
         client.download(job.job_id, target)
     out_console().print(Text(str(target)))
 

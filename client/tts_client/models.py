@@ -48,6 +48,7 @@ class BlockStatus(_Model):
     cached: bool = False
     duration_ms: int | None = None
     error: str | None = None
+    chapter: str | None = None  # the title of the chapter this block opens
 
 
 class JobStatus(_Model):
@@ -101,6 +102,8 @@ class JobSummary(_Model):
     created_at: str
     updated_at: str | None = None
     error: str | None = None
+    title: str | None = None  # its title tag
+    preview: str | None = None  # its first words
 
 
 class JobPage(_Model):

@@ -75,6 +75,15 @@ class TTSClient:
         body = _core.job_body(blocks, **options)
         return JobAccepted.model_validate(self._json("POST", "/tts", json=body))
 
+    def submit_book(self, epub: str | Path | bytes, **options) -> JobAccepted:
+        """Submit an EPUB (a path or its bytes) as one chaptered job: provider, voice, speed,
+        output_format, pause_ms, chapter_pause_ms, loudness as POST /tts/book takes them."""
+        data = epub if isinstance(epub, bytes) else Path(epub).read_bytes()
+        params = {k: v for k, v in options.items() if v is not None}
+        headers = {"Content-Type": _core.EPUB_TYPE}
+        answer = self._json("POST", _core.BOOK_PATH, content=data, params=params, headers=headers)
+        return JobAccepted.model_validate(answer)
+
     def status(self, job_id: str) -> JobStatus:
         return JobStatus.model_validate(self._json("GET", f"/status/{job_id}"))
 

@@ -119,10 +119,14 @@ def jobs_view(page: JobPage, out: Console, full_ids: bool = False) -> None:
     shown = ids if full_ids else _job_ids.short_ids(ids)
     table = Table()
     table.add_column("job", no_wrap=True, min_width=max(map(len, shown), default=3))
-    for name in ("status", "blocks", "format", "created"):
+    table.add_column("status", no_wrap=True, min_width=len("cancelled"))
+    for name in ("blocks", "format", "created"):
         table.add_column(name)
+    # what was said gives way first on a narrow terminal
+    table.add_column("title or first words", max_width=40, no_wrap=True, overflow="ellipsis")
     for job, short in zip(page.jobs, shown, strict=True):
-        cells = (short, job.status, job.progress, job.output_format, job.created_at)
+        what = job.title or job.preview or ""
+        cells = (short, job.status, job.progress, job.output_format, job.created_at, what)
         table.add_row(*map(Text, cells))
     out.print(table)
     if page.next_cursor:

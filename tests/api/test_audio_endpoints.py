@@ -7,6 +7,7 @@ from api.deps import get_storage
 from tests.helpers import completed_job_behind_the_api, create_job_behind_the_api
 from utils.errors import StorageError
 from utils.jobs.models import BlockSpec
+from utils.names import job_key
 from utils.storage.base import Storage
 from utils.storage.keys import block_audio_key, final_audio_key
 
@@ -160,11 +161,14 @@ def test_a_store_that_fails_is_503_naming_no_secret(app, alice, job_id, remote):
 
 
 @pytest.mark.parametrize("backend", ["local", "remote"])
-def test_purged_audio_is_404_saying_so(app, alice, job_id, storage, request, backend):
+def test_purged_audio_is_404_saying_so(
+    app, alice, job_id, storage, service_redis, request, backend
+):
     if backend == "remote":
         request.getfixturevalue("remote")
     for key in (final_audio_key(job_id), block_audio_key(job_id, 1)):
         storage.local_path(key).unlink()
+    service_redis.hset(job_key(job_id), "purged", "1")  # as a purge notes it on the job
     for path, what in [
         (f"/result/{job_id}/audio", f"the audio of job {job_id}"),
         (f"/result/{job_id}/audio?stream=true", f"the audio of job {job_id}"),

@@ -88,6 +88,7 @@ def test_an_unexpected_error_is_a_generic_500_with_a_request_id(users, service_r
     assert response.status_code == 500
     body = response.json()
     assert body["detail"] == "internal error" and len(body["request_id"]) == 32
+    assert body["request_id"] == response.headers["X-Request-ID"]  # one id to quote
     assert "hunter2" not in response.text
     assert body["request_id"] in caplog.text and "hunter2" in caplog.text  # details: log only
 

@@ -87,9 +87,10 @@ def test_close_context_stops_its_audio_and_starts_no_provider_call(rt_url, servi
     assert len(started) <= 1 + 3 + 1, [b["text"] for b in started]
     assert len(apples) < len(APPLES)  # the rest never even submitted
     assert all(epoch_of(b["started_at"]) <= closed_at for b in started)
-    time.sleep(1.5)  # and nothing starts later either
-    assert [b for b in blocks_of(service_redis) if b["text"].startswith("Apple") and
-            b.get("started_at")] == started  # fmt: skip
+    time.sleep(1.5)  # and nothing starts later either (a started one may still end, skipped)
+    starts = {(b["job"], b["text"], b["started_at"]) for b in started}
+    assert {(b["job"], b["text"], b["started_at"]) for b in blocks_of(service_redis)
+            if b["text"].startswith("Apple") and b.get("started_at")} == starts  # fmt: skip
     assert service_redis.zcard(open_streams_key("alice")) == 0  # its stream place given back
 
 

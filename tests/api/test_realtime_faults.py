@@ -9,8 +9,7 @@ import time
 import pytest
 import redis
 
-from tests.workers.test_faults import HOUSEKEEPING_ENV, wait_until, worker_making
-from utils.names import user_jobs_key
+from tests.workers.test_faults import HOUSEKEEPING_ENV, worker_in_call
 
 pytestmark = pytest.mark.pipeline
 
@@ -29,9 +28,7 @@ def test_a_worker_killed_mid_sentence_loses_nothing(isolated_service, simulator,
         for sentence in SENTENCES:
             ws.send_text(json.dumps({"text": sentence}))
         ws.send_text(json.dumps({"text": ""}))
-        wait_until(lambda: simulator.stats()["in_flight"] >= 1, timeout_s=30)
-        first_job = store.zrange(user_jobs_key("alice"), 0, 0)[0]
-        victim = worker_making(isolated_service.workers, store, first_job, [0])
+        victim = worker_in_call(isolated_service.workers, store, simulator, "alice")
         victim.kill()  # mid-call: its sentence is cut off
         killed_at = time.monotonic()
         messages = []

@@ -123,20 +123,16 @@ def _collect(redis_db, agen_factory) -> list:
 
 def _finished_job(jobs, storage, fmt: OutputFormat, tones: list[np.ndarray], pauses: list[int]):
     """A job of `fmt` whose blocks are stored as the workers store them."""
-    from workers.synthesis import _store
+    from workers.block_audio import _encoded
 
     job_id = str(uuid.uuid4())
     specs = [BlockSpec(f"b{i}", "piper", "v", pause) for i, pause in enumerate(pauses)]
     jobs.create(job_id, "alice", fmt.name, specs)
-
-    class Ctx:  # what _store reads of a WorkerContext
-        pass
-
-    ctx = Ctx()
-    ctx.storage = storage
     for index, samples in enumerate(tones):
         key, pcm_key = block_keys(job_id, index, fmt)
-        n_frames = _store(ctx, fmt, samples, key, pcm_key)
+        files, n_frames = _encoded(fmt, samples, key, pcm_key)
+        for file_key, data in files:
+            storage.put_bytes(file_key, data)
         result = {"storage_key": key, "n_samples": samples.size, "n_frames": n_frames}
         jobs.finish_block(jobs.get(job_id), index, result)
     return jobs.get(job_id)

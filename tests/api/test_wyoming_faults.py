@@ -16,9 +16,8 @@ from wyoming.tts import SynthesizeChunk, SynthesizeStart, SynthesizeStop, Synthe
 
 from simulator.audio import speech_seconds
 from tests.audio_helpers import rms
-from tests.workers.test_faults import HOUSEKEEPING_ENV, wait_until, worker_making
+from tests.workers.test_faults import HOUSEKEEPING_ENV, worker_in_call
 from tests.wyoming_process import WyomingProcess
-from utils.names import running_blocks_key, running_field, user_jobs_key
 
 pytestmark = pytest.mark.pipeline
 
@@ -56,14 +55,8 @@ def test_a_worker_killed_mid_sentence_loses_nothing(
     before = simulator.stats()["tts_requests"]
 
     def kill() -> float:
-        def running() -> list[str]:
-            jobs = store.zrange(user_jobs_key("wyoming"), 0, -1)
-            busy = store.hkeys(running_blocks_key())
-            return [job for job in jobs if running_field(job, 0) in busy]
-
         # a sentence whose provider call is under way: its maker is killed mid-call
-        wait_until(lambda: simulator.stats()["in_flight"] >= 1 and running(), timeout_s=30)
-        worker_making(isolated_service.workers, store, running()[0], [0]).kill()
+        worker_in_call(isolated_service.workers, store, simulator, "wyoming").kill()
         return time.monotonic()
 
     try:

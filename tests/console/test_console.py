@@ -98,6 +98,8 @@ def test_a_job_composed_by_keyboard_is_followed_live_and_played(
 
         # The job is among the recent ones, and nothing went wrong on the page.
         expect(page.locator("#recent-jobs")).to_contain_text(job_id[:8])
+        # shown by what was said: the job's first words
+        expect(page.locator("#recent-jobs")).to_contain_text(TEXTS[0].split(".")[0][:30])
         assert problems == []
         # The CSP is in force: a script injected into the page does not run.
         page.evaluate(

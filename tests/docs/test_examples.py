@@ -52,6 +52,8 @@ def service(tmp_path_factory):
         WEBHOOK_ALLOWED_HOSTS="127.0.0.1",
         # Every page logs in afresh, faster than a reader would: not the limit under test.
         RATE_LIMIT_TOKEN="1000/minute",
+        # The origin docs/browser-apps.md's pre-flight example comes from.
+        CORS_ALLOW_ORIGINS="http://localhost:5173",
     )
     run = RunCommand(env, tmp / "run.log").start()
     try:

@@ -61,3 +61,27 @@ def test_threads_segmenting_at_once_each_get_their_own_sentences():
     for thread in threads:
         thread.join()
     assert wrong == []
+
+
+def test_text_taken_for_one_sentence_without_the_segmenter_is_what_the_segmenter_says():
+    """sentences() skips pysbd where nothing before the text's last character may end a
+    sentence; on random strings of letters, digits, spaces, commas, dashes, brackets and
+    quotes, that shortcut and pysbd always agree."""
+    import random
+    import string
+
+    import pysbd
+
+    from utils.text.sentences import _MAY_END
+
+    segmenter = pysbd.Segmenter(language="en", clean=False)
+    alphabet = string.ascii_letters + "     ,,'\"-—–([0123456789%$€&/#*@«»“”‘’é中ß" + "ABCDE   "
+    rng = random.Random(7)
+    shortcut = 0
+    for _ in range(3000):
+        body = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 120)))
+        text = body + rng.choice(["", ".", "!", "?", "…", ")", ":", " ", ". "])
+        stripped = text.strip()
+        shortcut += bool(stripped) and not _MAY_END.search(stripped, 0, len(stripped) - 1)
+        assert sentences(text) == [s.strip() for s in segmenter.segment(text) if s.strip()], text
+    assert shortcut > 300  # the shortcut was taken often enough to be tested

@@ -11,7 +11,15 @@ from tests.audio_helpers import decode
 from tests.helpers import wait_for_job
 from tests.worker_process import WorkerProcess
 from utils.embedded_redis import EmbeddedRedis, free_port
-from utils.names import done_key, job_key, leases_key, running_blocks_key, running_field
+from utils.names import (
+    block_key,
+    done_key,
+    job_key,
+    leases_key,
+    running_blocks_key,
+    running_field,
+    user_jobs_key,
+)
 
 pytestmark = pytest.mark.pipeline
 
@@ -79,6 +87,23 @@ def worker_making(workers, store: redis.Redis, job_id: str, indices) -> WorkerPr
     makers = [worker for field, worker in running.items() if field in fields]
     assert makers, running
     return next(w for w in workers if makers[0].endswith(f":{w.process.pid}"))
+
+
+def worker_in_call(workers, store: redis.Redis, simulator, user: str) -> WorkerProcess:
+    """The test worker whose call (a one-block job of `user`'s) reached the vendor first.
+
+    A block is marked running before its call begins, so a maker chosen by the jobs' order may
+    not be in its call yet: killed there, nothing is cut off. The first request the simulator
+    received is still in flight while its latency lasts.
+    """
+    wait_until(lambda: simulator.stats()["in_flight"] >= 1, timeout_s=30)
+    in_call = simulator.stats()["recent"][0]["text"].strip()
+    job_id = next(
+        job_id
+        for job_id in store.zrange(user_jobs_key(user), 0, -1)
+        if (store.hget(block_key(job_id, 0), "text") or "").strip() == in_call
+    )
+    return worker_making(workers, store, job_id, [0])
 
 
 HOUSEKEEPING_ENV = {"STALL_CHECK_INTERVAL": "2", "LOST_WORK_AFTER_S": "5", "HANDOFF_GRACE_S": "5"}
@@ -186,7 +211,11 @@ def test_a_worker_killed_while_making_a_block_it_started_itself_loses_nothing(
     assert store.scard(done_key(job_id)) == 8
     assert store.hget(job_key(job_id), "combine_runs") == "1"
     assert simulator.stats()["tts_requests"] > 8  # what the victim was making was made again
-    assert simulator.stats()["peak_in_flight"] <= 5
+    # The dead process's call stays in flight at the vendor until it notices the closed
+    # connection (here: as its 2 s answer is written); its block, sent again as soon as the
+    # death is seen (at once on the same machine), may overlap it by that one call. The
+    # service's own count of the account's calls never passes 5 (the block keeps its slot).
+    assert simulator.stats()["peak_in_flight"] <= 5 + 1
     assert store.zcard(leases_key("limited")) == 0
 
 

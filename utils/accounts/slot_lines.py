@@ -15,6 +15,7 @@ from __future__ import annotations
 import redis
 
 from utils.names import slots_prefix, waiting_key
+from utils.redis_scripts import execute, queue_script
 
 # KEYS: waiting. ARGV: the account's prefix, job id, owner. Returns how many blocks left.
 _LEAVE = """
@@ -43,9 +44,6 @@ class SlotLines:
         trip; an account it waits in none of costs nothing). How many blocks left a line."""
         with self.redis.pipeline(transaction=False) as pipe:
             for account in sorted(accounts):
-                self._leave(
-                    keys=[waiting_key(account)],
-                    args=[slots_prefix(account), job_id, owner],
-                    client=pipe,
-                )
-            return sum(int(n) for n in pipe.execute())
+                args = [slots_prefix(account), job_id, owner]
+                queue_script(pipe, self._leave, [waiting_key(account)], args)
+            return sum(int(n) for n in execute(pipe))  # scripts alone

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 import redis
 
 from utils.names import handed_key, leases_key, slots_prefix, waiting_key
+from utils.redis_scripts import execute, queue_script
 
 # Shared by the scripts below. KEYS: leases, handed, waiting. ARGV[1]: the account's key prefix.
 _LINE = """
@@ -216,8 +217,8 @@ class AccountSlots:
                     int(r.lease_s * 1000),
                     1,
                 ]
-                self._acquire(keys=self._keys(r.account), args=args, client=pipe)
-            results = pipe.execute()
+                queue_script(pipe, self._acquire, self._keys(r.account), args)
+            results = execute(pipe)  # scripts alone: a NOSCRIPT ran none of them
         return [Acquired(bool(int(r[0])), [str(h) for h in r[1:]]) for r in results]
 
     def release(self, account: str, holder: str, limit: int, lease_s: float) -> list[str]:

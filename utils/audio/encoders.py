@@ -29,7 +29,13 @@ import lameenc
 import numpy as np
 
 from utils.audio.formats import FAMILIES, OutputFormat
-from utils.audio.tags import FileTags, add_vorbis_chapters, ffmpeg_chapters, ffmpeg_metadata
+from utils.audio.tags import (
+    FileTags,
+    add_mp4_cover,
+    add_vorbis_chapters,
+    ffmpeg_chapters,
+    ffmpeg_metadata,
+)
 
 # Bitrates for a stream asked for by family alone (OpenAI's response_format): what its speech
 # API sends at 24 kHz is in this range, and each is transparent for speech.
@@ -249,6 +255,8 @@ def encode_file(
             raise
         if tags is not None and tags.chapters and family in VORBIS_COMMENTED and on_disk:
             add_vorbis_chapters(path, tags.chapters)
+        if tags is not None and tags.cover is not None and muxer == "ipod" and on_disk:
+            add_mp4_cover(path, tags.cover)
         return muxed.pts
     # A caller's file is left open for the caller.
     with open(path, "wb") if isinstance(path, Path) else nullcontext(path) as out:

@@ -48,7 +48,13 @@ def parse_header(data: bytes | memoryview, offset: int) -> FrameHeader | None:
     """The Layer III frame header at `offset`, or None if there is none."""
     if offset + 4 > len(data):
         return None
-    b0, b1, b2, b3 = data[offset : offset + 4]
+    return _header(bytes(data[offset : offset + 4]))
+
+
+# A stream's frames share a handful of distinct headers (padding on or off): each is read once
+@lru_cache(maxsize=256)
+def _header(four: bytes) -> FrameHeader | None:
+    b0, b1, b2, b3 = four
     if b0 != 0xFF or (b1 & 0xE0) != 0xE0 or ((b1 >> 1) & 0b11) != 0b01:
         return None
     version = _VERSION_BITS.get((b1 >> 3) & 0b11)
@@ -144,3 +150,27 @@ def silence_frame(fmt: OutputFormat) -> bytes:
     offset, header = next(iter_frames(data))
     assert main_data_begin(data, offset, header) == 0
     return data[offset : offset + header.length]
+
+
+def encoder_gaps(data: bytes | memoryview) -> tuple[int, int] | None:
+    """(delay, padding) in samples, as the encoder wrote them in its LAME tag (LAME and
+    FFmpeg's libmp3lame write one in the Info/Xing frame that leads a file), or None without
+    one. The speech is the decoded frames less `delay` samples at the start (before the
+    decoder's own delay) and `padding` at the end."""
+    frames = iter_frames(data)
+    first = next(frames, None)
+    if first is None or not is_info_frame(data, *first):
+        return None
+    offset, header = first
+    at = offset + 4 + (2 if header.has_crc else 0) + header.side_info_length
+    if bytes(data[at : at + 4]) not in (b"Xing", b"Info"):
+        return None
+    flags = int.from_bytes(data[at + 4 : at + 8], "big")
+    # the optional fields the flags announce: frames, bytes, table of contents, quality
+    at += (
+        8 + 4 * bool(flags & 1) + 4 * bool(flags & 2) + 100 * bool(flags & 4) + 4 * bool(flags & 8)
+    )
+    if bytes(data[at : at + 4]) not in (b"LAME", b"Lavc", b"Lavf") or at + 24 > len(data):
+        return None
+    b0, b1, b2 = data[at + 21 : at + 24]
+    return (b0 << 4) | (b1 >> 4), ((b1 & 0x0F) << 8) | b2

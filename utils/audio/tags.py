@@ -1,16 +1,18 @@
-"""What a final file says about itself: title, author, album, and chapters.
+"""What a final file says about itself: title, author, album, cover, and chapters.
 
 A block may open a chapter; a chapter runs from its block's start (the block's start_ms in the
 final file) to the next chapter's start, or to the end of the file (chapter_marks). The same
 marks are written into every container that has a place for them:
 
-- MP3: an ID3v2.4 tag before the first frame (id3_tag, with mutagen): TIT2, TPE1, TALB, TLEN
-  and, for chapters, the ID3 chapter frames players read (CHAP per chapter, one top-level
-  ordered CTOC listing them). The frames after the tag are the same CBR stream without a
-  Xing/Info frame, so a player's duration (size over bitrate, the tag skipped) stays exact.
+- MP3: an ID3v2.4 tag before the first frame (id3_tag, with mutagen): TIT2, TPE1, TALB, TLEN,
+  the cover as an attached picture (APIC, front cover) and, for chapters, the ID3 chapter
+  frames players read (CHAP per chapter, one top-level ordered CTOC listing them). The frames
+  after the tag are the same CBR stream without a Xing/Info frame, so a player's duration
+  (size over bitrate, the tag skipped) stays exact.
 - MP4 (aac, m4b), FLAC and Ogg Opus: FFmpeg's muxers, given the metadata (ffmpeg_metadata):
   MP4 atoms (©nam, ©ART, ©alb), Vorbis comments (TITLE, ARTIST, ALBUM) for FLAC and Opus.
-  MP4 chapters too (ffmpeg_chapters): a QuickTime chapter track and Nero chpl.
+  MP4 chapters too (ffmpeg_chapters): a QuickTime chapter track and Nero chpl. The cover as
+  MP4's `covr` atom, added with mutagen once the file is written (add_mp4_cover).
 - FLAC and Opus chapters: the Vorbis CHAPTERnnn / CHAPTERnnnNAME comments, added with mutagen
   once the file is written (add_vorbis_chapters). FFmpeg's FLAC muxer writes none, and its Ogg
   muxer rounds the seconds before adding the milliseconds (1.5 s is written 00:00:02.500).
@@ -25,7 +27,10 @@ from fractions import Fraction
 from pathlib import Path
 
 import mutagen
-from mutagen.id3 import CHAP, CTOC, ID3, TALB, TIT2, TLEN, TPE1, CTOCFlags
+from mutagen.id3 import APIC, CHAP, CTOC, ID3, TALB, TIT2, TLEN, TPE1, CTOCFlags, PictureType
+from mutagen.mp4 import MP4, MP4Cover
+
+from utils.audio.cover_art import Cover
 
 UTF8 = 3  # ID3v2.4 text encoding
 NO_OFFSET = 0xFFFFFFFF  # CHAP: byte offsets unused, times rule
@@ -49,10 +54,11 @@ class FileTags:
     album: str | None = None
     chapters: list[Chapter] = field(default_factory=list)
     duration_ms: int | None = None
+    cover: Cover | None = None
 
     @property
     def empty(self) -> bool:
-        return not (self.title or self.author or self.album or self.chapters)
+        return not (self.title or self.author or self.album or self.chapters or self.cover)
 
 
 def chapter_marks(
@@ -72,16 +78,22 @@ def chapter_marks(
     ]
 
 
-def job_tags(job, starts_ms: list[int | None] | None = None, total_ms: int | None = None):
+def job_tags(
+    job,
+    starts_ms: list[int | None] | None = None,
+    total_ms: int | None = None,
+    cover: Cover | None = None,
+):
     """The tags of a job's file (a JobRecord with its blocks): its title, author and album, and
     where the blocks are placed (`starts_ms`, `total_ms`), its chapters and length. Without
-    placement, what is known at submit (a stream's opening tag)."""
+    placement, what is known at submit (a stream's opening tag). `cover`: the job's image
+    (utils/jobs/covers.py load_cover), read from storage by the caller."""
     options = job.options
     chapters = []
     if starts_ms is not None:
         titles = [block.spec.chapter for block in job.blocks]
         chapters = chapter_marks(titles, starts_ms, total_ms)
-    return FileTags(options.title, options.author, options.album, chapters, total_ms)
+    return FileTags(options.title, options.author, options.album, chapters, total_ms, cover)
 
 
 def id3_tag(tags: FileTags) -> bytes:
@@ -93,6 +105,16 @@ def id3_tag(tags: FileTags) -> bytes:
     for frame, value in ((TIT2, tags.title), (TPE1, tags.author), (TALB, tags.album)):
         if value:
             tag.add(frame(encoding=UTF8, text=value))
+    if tags.cover is not None:
+        tag.add(
+            APIC(
+                encoding=UTF8,
+                mime=tags.cover.mime,
+                type=PictureType.COVER_FRONT,
+                desc="Cover",
+                data=tags.cover.data,
+            )
+        )
     if tags.duration_ms is not None:
         tag.add(TLEN(encoding=UTF8, text=str(tags.duration_ms)))
     if tags.chapters:
@@ -150,6 +172,15 @@ def add_vorbis_chapters(path: Path, chapters: list[Chapter]) -> None:
     for n, chapter in enumerate(chapters):
         audio.tags[f"CHAPTER{n:03d}"] = vorbis_time(chapter.start_ms)
         audio.tags[f"CHAPTER{n:03d}NAME"] = chapter.title
+    audio.save()
+
+
+def add_mp4_cover(path: Path, cover: Cover) -> None:
+    """The cover as the MP4 `covr` atom players show (FFmpeg's ipod muxer writes none from
+    metadata); mutagen moves the sample offsets when the index grows."""
+    audio = MP4(path)
+    kind = MP4Cover.FORMAT_PNG if cover.mime == "image/png" else MP4Cover.FORMAT_JPEG
+    audio["covr"] = [MP4Cover(cover.data, imageformat=kind)]
     audio.save()
 
 

@@ -19,7 +19,8 @@ from utils.audio.formats import OutputFormat
 
 # LAME's encoder delay (576) plus the MP3 decoder's own delay (529): where the first input
 # sample appears in the decoded output. tests/utils/test_mp3.py measures it.
-ENCODER_DELAY = 1105
+DECODER_DELAY = 529
+ENCODER_DELAY = 576 + DECODER_DELAY
 
 
 @dataclass(frozen=True)

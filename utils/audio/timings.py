@@ -15,6 +15,7 @@ so the times of the hundredth block are as exact as those of the first; nothing 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
@@ -29,12 +30,24 @@ from utils.jobs.models import BlockRecord, JobRecord
 def block_timings(audio: ProviderAudio, samples: np.ndarray, sample_rate: int, text: str) -> str:
     """The block's timings as stored: the provider's marks moved to the job's rate, or, where
     it gave none, sentences found in the audio."""
+    return dump_marks(
+        block_marks(audio, samples.size, sample_rate, text, lambda: samples), sample_rate
+    )
+
+
+def block_marks(
+    audio: ProviderAudio,
+    n_samples: int,
+    sample_rate: int,
+    text: str,
+    samples: Callable[[], np.ndarray],
+) -> Marks:
+    """The provider's marks at the job's rate, or sentences found in the audio; `samples()`
+    is asked for only then (a block stored as it came is decoded only where it must be)."""
     marks = audio.marks
     if marks is not None and audio.sample_rate:
-        marks = marks.scaled(sample_rate / audio.sample_rate, int(samples.size))
-    else:
-        marks = estimate_marks(samples, sample_rate, text)
-    return dump_marks(marks, sample_rate)
+        return marks.scaled(sample_rate / audio.sample_rate, int(n_samples))
+    return estimate_marks(samples(), sample_rate, text)
 
 
 def dump_marks(marks: Marks, sample_rate: int) -> str:

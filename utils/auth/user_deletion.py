@@ -6,6 +6,7 @@ then their jobs with their audio, their provider accounts, their webhook secret.
     tts:user:{name}:apikeys           and each tts:apikey:{sha256} it lists
     tts:user:{name}:accounts          their own provider accounts, keys and all
     tts:user:{name}:webhook_secret
+    tts:user:{name}:projects          their projects, and each one's last render
     tts:streams:{name}                their open streams' leases
     tts:user:{name}:jobs              and every job it lists (utils/jobs/deletion.py): the
                                       job's keys, its webhook delivery, its stored audio
@@ -25,7 +26,14 @@ from utils.auth.users import UserStore
 from utils.errors import StorageError
 from utils.jobs.deletion import delete_job
 from utils.jobs.store import JobStore
-from utils.names import open_streams_key, user_accounts_key, user_jobs_key, webhook_secret_key
+from utils.names import (
+    open_streams_key,
+    user_accounts_key,
+    user_jobs_key,
+    user_project_renders_key,
+    user_projects_key,
+    webhook_secret_key,
+)
 from utils.storage.base import Storage
 
 log = logging.getLogger(__name__)
@@ -67,7 +75,13 @@ def delete_user(
     accounts = user_accounts_key(username)
     with client.pipeline(transaction=True) as pipe:
         pipe.hlen(accounts)
-        pipe.delete(accounts, webhook_secret_key(username), open_streams_key(username))
+        pipe.delete(
+            accounts,
+            webhook_secret_key(username),
+            open_streams_key(username),
+            user_projects_key(username),
+            user_project_renders_key(username),
+        )
         n_accounts, n_deleted = pipe.execute()
     n_jobs, n_objects, left = _delete_jobs(jobs, storage, username)
     if not (existed or n_keys or n_deleted or n_jobs):

@@ -45,6 +45,34 @@ redis.call('HSET', KEYS[3], ARGV[3], ARGV[2])
 redis.call('PUBLISH', ARGV[6], ARGV[5])
 return 1
 """
+# A block's finish in one step: its record, the done set, the job's update time, its timings,
+# its event, and the combine marker for the one finisher. KEYS: block, job, done set, running
+# blocks, timings, combine marker. ARGV: expiry (epoch), stamp, running field, channel, event,
+# index, n_blocks, timings ('' for none), then the block's fields as name, value pairs.
+# 1 for the one finisher (it sends the combine); 2 when the job was cancelled meanwhile (the
+# caller discards the block, workers/cancelled_blocks.py); else 0.
+FINISH_BLOCK = """
+local expiry, stamp = ARGV[1], ARGV[2]
+local fields = {'status', 'completed', 'error', ''}
+for i = 9, #ARGV do fields[#fields + 1] = ARGV[i] end
+redis.call('HSET', KEYS[1], unpack(fields))
+redis.call('HSETNX', KEYS[1], 'finished_at', stamp)
+redis.call('SADD', KEYS[3], ARGV[6])
+local done = redis.call('SCARD', KEYS[3])
+redis.call('HSET', KEYS[2], 'updated_at', stamp)
+redis.call('HDEL', KEYS[4], ARGV[3])
+if ARGV[8] ~= '' then
+  redis.call('HSET', KEYS[5], ARGV[6], ARGV[8])
+  redis.call('EXPIREAT', KEYS[5], expiry)
+end
+for i = 1, 3 do redis.call('EXPIREAT', KEYS[i], expiry) end
+redis.call('PUBLISH', ARGV[4], ARGV[5])
+if redis.call('HGET', KEYS[2], 'status') == 'cancelled' then return 2 end
+if done < tonumber(ARGV[7]) then return 0 end
+if redis.call('SET', KEYS[6], '1', 'NX', 'EXAT', expiry) then return 1 end
+return 0
+"""
+FINISHED, LAST, CANCELLED = 0, 1, 2
 # KEYS: block, running blocks. ARGV: error, running field. 1 if the block was failed.
 FAIL_UNFINISHED_BLOCK = (
     "local status = redis.call('HGET', KEYS[1], 'status') "
@@ -60,17 +88,12 @@ def publish_change(pipe: redis.client.Pipeline, job_id: str, **event: str | int)
     pipe.publish(job_events_channel(job_id), json.dumps(event))
 
 
-def _expire_with_job(pipe: redis.client.Pipeline, job: JobRecord, index: int) -> None:
-    """The job's and the block's hash expire when the job does, even written again after the
-    job was deleted (its user deleted while the block was being made)."""
-    pipe.expireat(block_key(job.id, index), job.expires_at)
-    pipe.expireat(job_key(job.id), job.expires_at)
-
-
 class BlockRecords:
     redis: redis.Redis
     _start_block: Script
     _fail_unfinished_block: Script
+    _finish_block: Script
+    _providers: dict[tuple[str, int], str]
 
     def start_block(self, job: JobRecord, index: int, worker: str = "") -> bool:
         """The block is being made by `worker` (utils/jobs/liveness.py), which beat watches;
@@ -93,29 +116,39 @@ class BlockRecords:
     def finish_block(self, job: JobRecord, index: int, result: dict[str, str | int]) -> bool:
         """Record a finished block; True for exactly one caller once every block is done.
         A "timings" entry of `result` goes to the job's timings hash, not the block's."""
+        return self.finish_made_block(job, index, result) == LAST
+
+    def finish_made_block(self, job: JobRecord, index: int, result: dict[str, str | int]) -> int:
+        """finish_block in one Redis command: LAST for the one finisher, CANCELLED where the
+        job was cancelled meanwhile (the block is then the caller's to discard), else
+        FINISHED."""
         result = dict(result)
         timings = result.pop("timings", None)
-        with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(
-                block_key(job.id, index),
-                mapping={**result, "status": BlockStatus.COMPLETED.value, "error": ""},
+        pairs = [str(item) for field in result.items() for item in field]
+        change = json.dumps({"block": index, "status": BlockStatus.COMPLETED})
+        return int(
+            self._finish_block(
+                keys=[
+                    block_key(job.id, index),
+                    job_key(job.id),
+                    done_key(job.id),
+                    running_blocks_key(),
+                    timings_key(job.id),
+                    combine_marker_key(job.id),
+                ],
+                args=[
+                    int(job.expires_at),
+                    now_iso(),
+                    running_field(job.id, index),
+                    job_events_channel(job.id),
+                    change,
+                    index,
+                    job.n_blocks,
+                    timings or "",
+                    *pairs,
+                ],
             )
-            pipe.hsetnx(block_key(job.id, index), "finished_at", now_iso())
-            pipe.sadd(done_key(job.id), index)
-            pipe.expireat(done_key(job.id), job.expires_at)
-            pipe.scard(done_key(job.id))
-            pipe.hset(job_key(job.id), "updated_at", now_iso())
-            _expire_with_job(pipe, job, index)
-            pipe.hdel(running_blocks_key(), running_field(job.id, index))
-            publish_change(pipe, job.id, block=index, status=BlockStatus.COMPLETED)
-            if timings:  # in the same transaction: a finished block always has its timings
-                pipe.hset(timings_key(job.id), str(index), timings)
-                pipe.expireat(timings_key(job.id), job.expires_at)
-            done = pipe.execute()[4]
-        if done < job.n_blocks:
-            return False
-        marker = combine_marker_key(job.id)
-        return bool(self.redis.set(marker, "1", nx=True, exat=job.expires_at))
+        )
 
     def timings(self, job: JobRecord) -> list[str | None]:
         """Each block's stored timings, in order (None where none were kept)."""
@@ -124,7 +157,8 @@ class BlockRecords:
         return self.redis.hmget(timings_key(job.id), [str(i) for i in range(job.n_blocks)])
 
     def provider_of(self, job_id: str, index: int) -> str | None:
-        return self.redis.hget(block_key(job_id, index), "provider")
+        remembered = self._providers.get((job_id, index))
+        return remembered or self.redis.hget(block_key(job_id, index), "provider")
 
     def fail_block(self, job_id: str, index: int, error: str) -> None:
         """Fail the block and its job, unless the block was already made: a finished block is

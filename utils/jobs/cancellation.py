@@ -37,6 +37,7 @@ from utils.names import (
     running_field,
     timings_key,
 )
+from utils.redis_scripts import execute, queue_script
 from utils.storage.base import Storage
 
 log = logging.getLogger(__name__)
@@ -101,8 +102,8 @@ class JobCancellation:
         n_blocks = int(n_blocks or 0)
         with self.redis.pipeline(transaction=False) as pipe:
             for index in range(n_blocks):
-                self._skip_unmade(keys=[block_key(job_id, index)], client=pipe)
-            pipe.execute()
+                queue_script(pipe, self._skip_unmade, [block_key(job_id, index)])
+            execute(pipe)  # scripts alone
         # the local pool's line, and each of its providers' accounts' (where they have one)
         accounts = {LOCAL_POOL, *self.providers_of(job_id, n_blocks)}
         SlotLines(self.redis).leave(accounts, job_id, owner or "")

@@ -11,7 +11,16 @@ import redis
 from utils.names import active_jobs_key, done_key, job_key, user_jobs_key
 
 # What a listing shows of each job (utils/jobs/listing.py JobSummary)
-SUMMARY_FIELDS = ("status", "n_blocks", "output_format", "created_at", "updated_at", "error")
+SUMMARY_FIELDS = (
+    "status",
+    "n_blocks",
+    "output_format",
+    "created_at",
+    "updated_at",
+    "error",
+    "title",
+    "preview",
+)
 
 
 class JobIndexes:

@@ -18,6 +18,7 @@ from utils.jobs.block_records import publish_change
 from utils.jobs.models import BlockStatus, JobRecord, JobStatus
 from utils.metrics import JOBS
 from utils.names import active_jobs_key, block_key, combine_marker_key, job_events_channel, job_key
+from utils.redis_scripts import execute, queue_script
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ class JobOutcomes:
     redis: redis.Redis
     on_finished: Callable[[str, JobStatus], None] | None
     _queued_to_skipped: Script
+    _set_existing: Script
 
     def reopen_combine(self, job_id: str) -> None:
         """Let the next finisher enqueue the combine again (the one who won could not)."""
@@ -49,11 +51,11 @@ class JobOutcomes:
         offsets: list[tuple[int, int]],
     ) -> None:
         with self.redis.pipeline(transaction=True) as pipe:
-            for index, (start_ms, end_ms) in enumerate(offsets):
-                pipe.hset(
-                    block_key(job.id, index), mapping={"start_ms": start_ms, "end_ms": end_ms}
+            if offsets:  # where each block landed, in one command (not on a deleted job's)
+                args = [f for start, end in offsets for f in (2, "start_ms", start, "end_ms", end)]
+                self._set_existing(
+                    keys=[block_key(job.id, i) for i in range(len(offsets))], args=args, client=pipe
                 )
-                pipe.expireat(block_key(job.id, index), job.expires_at)  # even if deleted
             pipe.hset(
                 job_key(job.id),
                 mapping={
@@ -125,8 +127,8 @@ class JobOutcomes:
         n_blocks = self.redis.hget(job_key(job_id), "n_blocks")
         with self.redis.pipeline(transaction=False) as pipe:
             for index in range(int(n_blocks or 0)):
-                self._queued_to_skipped(keys=[block_key(job_id, index)], client=pipe)
-            pipe.execute()
+                queue_script(pipe, self._queued_to_skipped, [block_key(job_id, index)])
+            execute(pipe)  # scripts alone
 
     def _set_status_unless_finished(self, job_id: str, new: JobStatus) -> None:
         key = job_key(job_id)

@@ -34,6 +34,8 @@ class JobSummary:
     created_at: str
     updated_at: str
     error: str | None = None
+    title: str | None = None  # its title tag, where it has one
+    preview: str | None = None  # its first words (JobStore.create); none for older jobs
 
     @property
     def progress(self) -> str:
@@ -123,6 +125,8 @@ class JobListing:
                 created_at=raw["created_at"],
                 updated_at=raw["updated_at"],
                 error=raw["error"] or None,
+                title=raw["title"] or None,
+                preview=raw["preview"] or None,
             )
             out.append((summary, score))
         if expired:

@@ -1,19 +1,24 @@
 """Which worker is making which block, and whether that worker is still alive.
 
-Each worker process that makes blocks keeps a heartbeat key alive (refreshed every
-HEARTBEAT_S, expiring after HEARTBEAT_TTL_S), and a block that starts is noted in one hash
-with the process making it:
+Each worker process that makes blocks keeps a heartbeat key alive (written every
+WORKER_HEARTBEAT_S by a daemon thread of its own, expiring WORKER_DEAD_AFTER_S after the last
+write), and a block that starts is noted in one hash with the process making it:
 
-    tts:worker:{host}:{pid}   heartbeat: the process's stamp; expires HEARTBEAT_TTL_S after
+    tts:worker:{host}:{pid}   heartbeat: JSON of the process's stamp and its storage identity
+                              (utils/storage/identity.py); expires WORKER_DEAD_AFTER_S after
                               the process stops
     tts:blocks:running        "{job id}:{index}" -> "{host}:{pid}"
     tts:workers:local         local (CPU) pool processes -> when their heartbeat expires
     tts:workers:network       every other worker process -> when its heartbeat expires
 
-A block whose process stopped beating (killed, its machine gone) was lost mid-way; beat finds
-it here within a minute and sends it again, rather than waiting for the broker's visibility
-timeout (longer than the longest block). A block's own task refreshes nothing: the heartbeat
-is the process's, so a long block never looks lost while its process lives.
+A beat is one pipelined write (SET with its expiry, ZADD), which also reads the storage the API
+announced (utils/jobs/shared_storage.py): a process whose storage is not that one takes no
+blocks while it differs. A block whose process stopped beating
+(killed, its machine gone) was lost mid-way; beat looks every WORKER_CHECK_S, finds it here and
+sends it again, rather than waiting for the broker's visibility timeout (longer than the longest
+block). A block's own task refreshes nothing: the heartbeat is the process's, written from a
+thread the block's work never holds (synthesis in onnxruntime, network waits and encoders all
+release the GIL), so a long block never looks lost while its process lives.
 
 A process dead on the machine of the one asking is known at once, without waiting for its
 heartbeat to expire: the heartbeat holds the process's stamp (the kernel's boot id, its pid
@@ -25,6 +30,7 @@ where another was killed finds it dead and sends its blocks again (workers/house
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
@@ -34,6 +40,7 @@ import time
 import redis
 
 from utils.names import (
+    api_storage_key,
     local_devices_key,
     local_workers_key,
     network_workers_key,
@@ -43,8 +50,10 @@ from utils.names import (
 
 log = logging.getLogger(__name__)
 
-HEARTBEAT_S = 10
-HEARTBEAT_TTL_S = 30
+# Defaults of WORKER_HEARTBEAT_S and WORKER_DEAD_AFTER_S (settings/cluster.py), for a process
+# that beats before it has read its settings.
+HEARTBEAT_S = 2.0
+DEAD_AFTER_S = 6.0
 
 
 def this_worker() -> str:
@@ -85,6 +94,15 @@ class Heartbeat:
     _lock = threading.Lock()
     _pid: int | None = None
     stamp = ""
+    every_s = HEARTBEAT_S
+    dead_after_s = DEAD_AFTER_S
+    storage: dict | None = None  # StorageIdentity.as_dict() of this process's storage
+    api_storage: str | None = None  # what the API announced (JSON), as of the last beat
+
+    @classmethod
+    def configure(cls, every_s: float, dead_after_s: float, storage: dict | None) -> None:
+        """How often to beat, when silence means dead, and what storage to announce."""
+        cls.every_s, cls.dead_after_s, cls.storage = every_s, dead_after_s, storage
 
     @classmethod
     def ensure(cls, client: redis.Redis, local: bool = False) -> None:
@@ -93,26 +111,52 @@ class Heartbeat:
                 return
             cls._pid = os.getpid()
             cls.stamp = process_stamp() or ""
-            args = (client, this_worker(), local, cls.stamp)
-            _beat_once(*args)  # alive from the first block on
-            threading.Thread(target=cls._beat, args=args, daemon=True).start()
+            value = json.dumps({"stamp": cls.stamp, "storage": cls.storage})
+            args = (client, this_worker(), local, value, cls.dead_after_s)
+            cls.api_storage = _beat_once(*args)  # alive from the first block on
+            threading.Thread(
+                target=cls._beat, args=(*args, cls.every_s), daemon=True, name="heartbeat"
+            ).start()
 
-    @staticmethod
-    def _beat(client: redis.Redis, worker: str, local: bool, stamp: str) -> None:
-        stop = threading.Event()
-        while not stop.wait(HEARTBEAT_S):
+    @classmethod
+    def _beat(cls, client, worker: str, local: bool, value: str, ttl_s: float, every_s: float):
+        # Paced by the monotonic clock from the start, so a slow write never adds up.
+        next_at = time.monotonic()
+        while True:
+            next_at += every_s
+            time.sleep(max(0.0, next_at - time.monotonic()))
             try:
-                _beat_once(client, worker, local, stamp)
+                cls.api_storage = _beat_once(client, worker, local, value, ttl_s)
             except redis.RedisError:  # an outage: beat again when Redis is back
                 log.warning("heartbeat not written (Redis unavailable)")
+                next_at = time.monotonic()
 
 
-def _beat_once(client: redis.Redis, worker: str, local: bool, stamp: str) -> None:
+def _beat_once(
+    client: redis.Redis, worker: str, local: bool, value: str, ttl_s: float
+) -> str | None:
+    """Beat once; the API's announced storage (JSON), read in the same round trip."""
     with client.pipeline(transaction=False) as pipe:
-        pipe.set(worker_heartbeat_key(worker), stamp or "1", ex=HEARTBEAT_TTL_S)
+        pipe.set(worker_heartbeat_key(worker), value, px=round(ttl_s * 1000))
         pool = local_workers_key() if local else network_workers_key()
-        pipe.zadd(pool, {worker: time.time() + HEARTBEAT_TTL_S})
-        pipe.execute()
+        pipe.zadd(pool, {worker: time.time() + ttl_s})
+        pipe.get(api_storage_key())
+        announced = pipe.execute()[-1]
+    return announced.decode() if isinstance(announced, bytes) else announced
+
+
+def read_heartbeat(value: str | None) -> tuple[str | None, dict | None]:
+    """(stamp, storage identity dict) of a heartbeat's value; (None, None) where it expired.
+    A bare stamp (as written before heartbeats carried storage) has no storage."""
+    if value is None:
+        return None, None
+    if value.startswith("{"):
+        try:
+            beat = json.loads(value)
+            return str(beat.get("stamp") or ""), beat.get("storage")
+        except (ValueError, AttributeError):
+            return "", None
+    return value, None
 
 
 def local_pool_size(client: redis.Redis) -> int:
@@ -138,13 +182,13 @@ def dead_workers(client: redis.Redis, workers: list[str]) -> set[str]:
     with client.pipeline(transaction=False) as pipe:
         for worker in workers:
             pipe.get(worker_heartbeat_key(worker))
-        stamps = pipe.execute()
+        stamps = [read_heartbeat(value)[0] for value in pipe.execute()]
     mine = process_stamp()
     dead = set()
     for worker, stamp in zip(workers, stamps, strict=True):
         if stamp is None:
             dead.add(worker)
-        elif mine and stamp.rsplit("|", 1)[0] == mine.rsplit("|", 1)[0]:
+        elif mine and stamp and stamp.rsplit("|", 1)[0] == mine.rsplit("|", 1)[0]:
             pid = worker.rsplit(":", 1)[1]
             now = process_stamp(int(pid)) if pid.isdigit() else ""
             if now != stamp and now != "":  # "": /proc cannot say, so the expiry will

@@ -93,6 +93,7 @@ class BlockRecord:
     error: str | None = None
     cached: bool = False
     leveled: Leveled | None = None  # its loudness before and after, where the job has a target
+    worker: str | None = None  # host:pid of the process that made it (or is making it)
 
     @classmethod
     def from_hash(cls, index: int, raw: dict[str, str]) -> BlockRecord:
@@ -131,24 +132,29 @@ class BlockRecord:
             error=raw.get("error") or None,
             cached=raw.get("cached") == "1",
             leveled=Leveled.from_fields(raw),
+            worker=raw.get("worker") or None,
         )
 
 
 @dataclass(frozen=True)
 class JobOptions:
-    """What a job asks beyond the blocks: tags and a loudness target for its final file, and
-    whether its first block is made alone before the rest (workers/lead_first.py)."""
+    """What a job asks beyond the blocks: tags, a cover and a loudness target for its final
+    file, and whether its first block is made alone before the rest (workers/lead_first.py)."""
 
     title: str | None = None
     author: str | None = None
     album: str | None = None
     loudness: LoudnessTarget | None = None
     lead_alone: bool = False
+    # The type of the cover image stored with the job (utils/jobs/covers.py), else None.
+    cover: str | None = None
 
     def to_fields(self) -> dict[str, str]:
         """As stored on the job's hash (only what was asked for)."""
         tags = {"title": self.title, "author": self.author, "album": self.album}
         fields = {name: value for name, value in tags.items() if value}
+        if self.cover:
+            fields["cover"] = self.cover
         if self.lead_alone:
             fields["lead_alone"] = "1"
         return fields | (self.loudness.to_fields() if self.loudness else {})
@@ -161,6 +167,7 @@ class JobOptions:
             album=raw.get("album") or None,
             loudness=LoudnessTarget.from_fields(raw),
             lead_alone=raw.get("lead_alone") == "1",
+            cover=raw.get("cover") or None,
         )
 
 

@@ -6,8 +6,11 @@ from __future__ import annotations
 import time
 
 from utils.clock import epoch_of
-from utils.jobs.models import BlockStatus, JobRecord, JobStatus
+from utils.errors import ObjectNotFound
+from utils.jobs.models import BlockRecord, BlockStatus, JobRecord, JobStatus
 from utils.jobs.store import JobStore
+from utils.names import done_key
+from utils.storage.base import Storage
 
 
 def without_progress(store: JobStore, timeout_s: float, now: float | None = None) -> list[str]:
@@ -23,12 +26,29 @@ def without_progress(store: JobStore, timeout_s: float, now: float | None = None
     ]
 
 
-def reset_for_retry(store: JobStore, job: JobRecord) -> list[int]:
+def reset_for_retry(store: JobStore, job: JobRecord, storage: Storage | None = None) -> list[int]:
     """Put a failed job's unfinished blocks back in the queue state; their indices.
 
-    Finished blocks are kept and reused; the block that now finishes last enqueues the
-    combine again.
+    Finished blocks are kept and reused where their audio can be read (given `storage`): a
+    block stored where this storage cannot read it (a worker on other storage) is made again,
+    not reused to fail the combine the same way. The block that now finishes last enqueues
+    the combine again.
     """
-    retry = [b.index for b in job.blocks if b.status != BlockStatus.COMPLETED]
+    unreadable = [b.index for b in job.blocks if _unreadable(storage, b)]
+    if unreadable:  # counted again when made again
+        store.redis.srem(done_key(job.id), *unreadable)
+    retry = [
+        b.index for b in job.blocks if b.status != BlockStatus.COMPLETED or b.index in unreadable
+    ]
     store.requeue(job, retry)
     return retry
+
+
+def _unreadable(storage: Storage | None, block: BlockRecord) -> bool:
+    if storage is None or block.status != BlockStatus.COMPLETED or not block.storage_key:
+        return False
+    try:
+        storage.open(block.storage_key).close()
+    except ObjectNotFound:
+        return True
+    return False

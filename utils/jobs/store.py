@@ -28,7 +28,12 @@ import redis
 
 from utils.clock import now_iso
 from utils.errors import NotFound
-from utils.jobs.block_records import FAIL_UNFINISHED_BLOCK, START_BLOCK, BlockRecords
+from utils.jobs.block_records import (
+    FAIL_UNFINISHED_BLOCK,
+    FINISH_BLOCK,
+    START_BLOCK,
+    BlockRecords,
+)
 from utils.jobs.job_indexes import JobIndexes
 from utils.jobs.job_outcomes import QUEUED_TO_SKIPPED, JobOutcomes
 from utils.jobs.models import BlockRecord, BlockSpec, BlockStatus, JobOptions, JobRecord, JobStatus
@@ -41,10 +46,97 @@ from utils.names import (
     timings_key,
     user_jobs_key,
 )
+from utils.redis_scripts import execute, queue_script
 from utils.text.source_map import marks_to_json
 
 # The job's field saying a speech request's other pieces wait for its first (workers/lead_first.py)
 REST_HELD = "rest_held"
+
+
+# Hashes made with one expiry. KEYS: the hashes. ARGV: expiry (epoch), then for each hash its
+# number of fields and the fields as name, value pairs.
+CREATE_HASHES = """
+local at = 2
+for i, key in ipairs(KEYS) do
+  local n = tonumber(ARGV[at])
+  local fields = {}
+  for j = 1, 2 * n do fields[j] = ARGV[at + j] end
+  redis.call('HSET', key, unpack(fields))
+  redis.call('EXPIREAT', key, ARGV[1])
+  at = at + 2 * n + 1
+end
+return #KEYS
+"""
+# Fields set on hashes that exist (a job deleted meanwhile is not written back without expiry).
+# KEYS: the hashes. ARGV: for each, its number of fields, then the fields as name, value pairs.
+SET_WHERE_EXISTING = """
+local at = 1
+for i, key in ipairs(KEYS) do
+  local n = tonumber(ARGV[at])
+  if redis.call('EXISTS', key) == 1 then
+    local fields = {}
+    for j = 1, 2 * n do fields[j] = ARGV[at + j] end
+    redis.call('HSET', key, unpack(fields))
+  end
+  at = at + 2 * n + 1
+end
+return 1
+"""
+REMEMBERED_PROVIDERS = 4096
+# KEYS: hashes. Each, as a flat list (empty where there is none).
+HASHES = """
+local all = {}
+for i, key in ipairs(KEYS) do all[i] = redis.call('HGETALL', key) end
+return all
+"""
+# KEYS: job, block. Both hashes, as flat lists.
+JOB_AND_BLOCK = "return {redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2])}"
+
+
+def _as_dict(flat: list) -> dict:
+    return dict(zip(flat[::2], flat[1::2], strict=True))
+
+
+def _block_fields(spec: BlockSpec) -> dict:
+    return {
+        "text": spec.text,
+        "provider": spec.provider,
+        "voice": spec.voice,
+        "wait_after_ms": spec.wait_after_ms,
+        "speed": spec.speed,
+        "status": BlockStatus.QUEUED.value,
+        "attempts": 0,
+        **({"client_id": spec.client_id} if spec.client_id else {}),
+        **({"model": spec.model} if spec.model else {}),
+        **({"instructions": spec.instructions} if spec.instructions else {}),
+        **({"volume_db": spec.volume_db} if spec.volume_db else {}),
+        **({"speaker": spec.speaker} if spec.speaker is not None else {}),
+        **({"chapter": spec.chapter} if spec.chapter else {}),
+        **({"source_map": spec.source_map.to_json()} if spec.source_map else {}),
+        **({"marks": marks_to_json(spec.marks)} if spec.marks else {}),
+        **({"said": spec.said} if spec.said is not None else {}),
+        **({"said_map": spec.said_map} if spec.said_map else {}),
+        **({"lexicons": spec.lexicons} if spec.lexicons else {}),
+    }
+
+
+PREVIEW_CHARS = 80  # the first words of a job, as its listing shows them
+
+
+def text_preview(blocks: list[BlockSpec]) -> str:
+    """The job's first words: its text from the start, whitespace collapsed, cut at a word
+    end within PREVIEW_CHARS (with an ellipsis where cut)."""
+    text, length = [], 0
+    for spec in blocks:  # enough blocks for the preview, not the whole job
+        text.append(spec.text)
+        length += len(spec.text)
+        if length > PREVIEW_CHARS:
+            break
+    words = " ".join(" ".join(text).split())
+    if len(words) <= PREVIEW_CHARS:
+        return words
+    cut = words[: PREVIEW_CHARS + 1].rsplit(" ", 1)[0]
+    return (cut if len(cut) > PREVIEW_CHARS // 2 else words[:PREVIEW_CHARS]).rstrip() + "…"
 
 
 class Announcement(NamedTuple):
@@ -75,6 +167,14 @@ class JobStore(BlockRecords, JobOutcomes, JobIndexes):
         self._start_block = client.register_script(START_BLOCK)
         self._queued_to_skipped = client.register_script(QUEUED_TO_SKIPPED)
         self._fail_unfinished_block = client.register_script(FAIL_UNFINISHED_BLOCK)
+        self._finish_block = client.register_script(FINISH_BLOCK)
+        self._create_blocks = client.register_script(CREATE_HASHES)
+        self._job_and_block = client.register_script(JOB_AND_BLOCK)
+        self._hashes = client.register_script(HASHES)
+        self._set_existing = client.register_script(SET_WHERE_EXISTING)
+        # A block's provider never changes: remembered from the read that started the block,
+        # so counting the block's end reads nothing (bounded: only recent blocks)
+        self._providers: dict[tuple[str, int], str] = {}
 
     def create(
         self,
@@ -104,6 +204,7 @@ class JobStore(BlockRecords, JobOutcomes, JobIndexes):
             **({"callback_url": callback_url} if callback_url else {}),
             **({"links_base": links_base} if callback_url and links_base else {}),
             **(options.to_fields() if options else {}),
+            "preview": text_preview(blocks),
         }
         with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(job_key(job_id), mapping=fields)
@@ -114,33 +215,14 @@ class JobStore(BlockRecords, JobOutcomes, JobIndexes):
             # jobs until a read prunes them.
             pipe.zadd(user_jobs_key(owner), {job_id: created})
             pipe.expireat(user_jobs_key(owner), expires_at)
-            for index, spec in enumerate(blocks):
-                key = block_key(job_id, index)
-                pipe.hset(
-                    key,
-                    mapping={
-                        "text": spec.text,
-                        "provider": spec.provider,
-                        "voice": spec.voice,
-                        "wait_after_ms": spec.wait_after_ms,
-                        "speed": spec.speed,
-                        "status": BlockStatus.QUEUED.value,
-                        "attempts": 0,
-                        **({"client_id": spec.client_id} if spec.client_id else {}),
-                        **({"model": spec.model} if spec.model else {}),
-                        **({"instructions": spec.instructions} if spec.instructions else {}),
-                        **({"volume_db": spec.volume_db} if spec.volume_db else {}),
-                        **({"speaker": spec.speaker} if spec.speaker is not None else {}),
-                        **({"chapter": spec.chapter} if spec.chapter else {}),
-                        **({"source_map": spec.source_map.to_json()} if spec.source_map else {}),
-                        **({"marks": marks_to_json(spec.marks)} if spec.marks else {}),
-                        **({"said": spec.said} if spec.said is not None else {}),
-                        **({"said_map": spec.said_map} if spec.said_map else {}),
-                        **({"lexicons": spec.lexicons} if spec.lexicons else {}),
-                    },
-                )
-                pipe.expireat(key, expires_at)
-            pipe.execute()
+            # every block's hash in one command (a 200-block job was 400 of them)
+            args: list[str | int] = [expires_at]
+            for spec in blocks:
+                block = _block_fields(spec)
+                args += [len(block), *(str(item) for pair in block.items() for item in pair)]
+            keys = [block_key(job_id, i) for i in range(len(blocks))]
+            queue_script(pipe, self._create_blocks, keys, args)
+            execute(pipe)  # safe to send twice: every command sets what it writes
         return JobRecord.from_hash(job_id, {k: str(v) for k, v in fields.items()})
 
     def delete(self, job_id: str, n_blocks: int) -> None:
@@ -156,24 +238,27 @@ class JobStore(BlockRecords, JobOutcomes, JobIndexes):
         if not raw or (owner is not None and raw.get("owner") != owner):
             raise NotFound(f"job {job_id} not found")
         job = JobRecord.from_hash(job_id, raw)
-        if with_blocks:
-            with self.redis.pipeline(transaction=False) as pipe:
-                for index in range(job.n_blocks):
-                    pipe.hgetall(block_key(job_id, index))
-                job.blocks = [
-                    BlockRecord.from_hash(i, b) for i, b in enumerate(pipe.execute()) if b
-                ]
+        if with_blocks:  # every block's hash in one command, however many there are
+            keys = [block_key(job_id, index) for index in range(job.n_blocks)]
+            found = self._hashes(keys=keys) if keys else []
+            job.blocks = [
+                BlockRecord.from_hash(i, _as_dict(flat)) for i, flat in enumerate(found) if flat
+            ]
         return job
 
     def get_with_block(self, job_id: str, index: int) -> tuple[JobRecord, BlockRecord]:
-        """The job (without its other blocks) and one block, in one round trip."""
-        with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hgetall(job_key(job_id))
-            pipe.hgetall(block_key(job_id, index))
-            job_raw, block_raw = pipe.execute()
+        """The job (without its other blocks) and one block, in one command."""
+        job_raw, block_raw = (
+            _as_dict(flat)
+            for flat in self._job_and_block(keys=[job_key(job_id), block_key(job_id, index)])
+        )
         if not job_raw or not block_raw:
             raise NotFound(f"block {index} of job {job_id} not found")
-        return JobRecord.from_hash(job_id, job_raw), BlockRecord.from_hash(index, block_raw)
+        block = BlockRecord.from_hash(index, block_raw)
+        if len(self._providers) >= REMEMBERED_PROVIDERS:
+            self._providers.clear()
+        self._providers[(job_id, index)] = block.spec.provider
+        return JobRecord.from_hash(job_id, job_raw), block
 
     def neighbours(self, job: JobRecord, index: int) -> tuple[BlockRecord | None, ...]:
         """The blocks just before and after `index` (None at either end)."""

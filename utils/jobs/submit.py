@@ -22,6 +22,7 @@ from utils.jobs.models import BlockSpec, JobOptions, JobRecord, JobStatus, proso
 from utils.jobs.queue import JobQueue
 from utils.jobs.recovery import reset_for_retry
 from utils.jobs.store import JobStore
+from utils.storage.base import Storage
 from utils.storage.keys import block_keys
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ class JobSubmitter:
     queue: JobQueue
     cache: AudioCache | None
     providers: object  # a ProviderRegistry: the cache identity includes each provider's model
+    storage: Storage | None = None  # a retry makes again the blocks it cannot read
 
     def submit(
         self,
@@ -44,9 +46,12 @@ class JobSubmitter:
         options: JobOptions | None = None,
         callback_url: str | None = None,
         links_base: str | None = None,
+        job_id: str | None = None,
     ) -> JobRecord:
+        """`job_id`: chosen by the caller where something is stored under it before the job
+        exists (its cover image); else a new one."""
         job = self.jobs.create(
-            str(uuid.uuid4()),
+            job_id or str(uuid.uuid4()),
             owner,
             output_format,
             specs,
@@ -78,7 +83,7 @@ class JobSubmitter:
                 f"only a failed job can be retried; job {job.id} is {job.status.value}",
                 job.status.value,
             )
-        indices = reset_for_retry(self.jobs, job)
+        indices = reset_for_retry(self.jobs, job, self.storage)
         if indices:
             self.queue.dispatch(job.id, indices)
         else:

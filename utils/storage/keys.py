@@ -9,6 +9,7 @@ from __future__ import annotations
 
 JOBS_FOLDER = "jobs"  # one folder per job; its audio lives as long as the job (JOB_TTL)
 CACHE_FOLDER = "cache"  # reused block audio, kept AUDIO_CACHE_TTL after its last use
+PREVIEWS_FOLDER = "previews"  # a voice's sample sentence: made once, purged by no age
 PCM_EXTENSION = "pcm"  # a block's source audio: raw mono s16le at the job's rate
 
 
@@ -31,8 +32,18 @@ def final_audio_key(job_id: str, extension: str = "mp3") -> str:
     return f"{JOBS_FOLDER}/{job_id}/final.{extension}"
 
 
+def cover_key(job_id: str, extension: str) -> str:
+    """A job's cover image (png or jpg), embedded in its final file by the combine."""
+    return f"{JOBS_FOLDER}/{job_id}/cover.{extension}"
+
+
 def cached_audio_key(digest: str, extension: str = "mp3") -> str:
     return f"{CACHE_FOLDER}/{digest[:2]}/{digest}.{extension}"
+
+
+def voice_preview_key(digest: str) -> str:
+    """A voice's preview (utils/projects/previews.py): the digest of provider and voice."""
+    return f"{PREVIEWS_FOLDER}/{digest[:2]}/{digest}.mp3"
 
 
 def block_keys(job_id: str, index: int, fmt) -> tuple[str, str | None]:

@@ -7,6 +7,7 @@ alone: a stream's first bytes wait for it and nothing more.
 
 from __future__ import annotations
 
+import re
 import threading
 import unicodedata
 
@@ -37,9 +38,22 @@ def speakable(text: str) -> bool:
     return any(unicodedata.category(char)[0] in "LN" for char in text)
 
 
+# Where pysbd may end a sentence (terminal marks of its languages, line breaks, the brackets and
+# quotes its rules split after), or a quote that may close one. Text with none of these before
+# its last character is one sentence (checked against pysbd on 100,000 random strings): most
+# blocks, each a sentence of a longer text, skip the segmenter's ~0.5 ms.
+_MAY_END = re.compile(
+    r"[.!?…;:\n\r)\]\"“”«»‘’\u0589\u061f\u06d4\u0964\u0965\u104a\u104b\u1362\u1367\u1368"
+    r"\u203c\u2047-\u2049\u3002\uff01\uff0e\uff1f\uff61]|'(?=\s)"
+)
+
+
 def sentences(text: str, language: str = "en") -> list[str]:
     """The sentences of `text`, each with its own trailing spaces stripped; nothing dropped
     but whitespace between them."""
+    body = text.strip()
+    if not _MAY_END.search(body, 0, len(body) - 1):
+        return [body] if body else []
     segmenter = _segmenter(language if language in SEGMENTER_LANGUAGES else "en")
     return [s.strip() for s in segmenter.segment(text) if s.strip()]
 

@@ -57,6 +57,9 @@ class SynthesisRequest:
     # Made with nothing else of its job beside it (workers/lead_first.py): a local engine may
     # spread it over every core.
     alone: bool = False
+    # The job's output format (utils/audio/formats.py): a provider that can answer in it does,
+    # and the block is stored as it came (utils/audio/passthrough.py).
+    output_format: str | None = None
 
 
 class TTSProvider(ABC):

@@ -1,11 +1,14 @@
 """ElevenLabs through its official SDK.
 
-Audio is asked for as raw PCM by default (`pcm_24000`): nothing to decode, and the job's
-encoder is the only lossy step. It comes from the with-timestamps endpoint
-(`convert_with_timestamps`: base64 audio and a start and end time for every character), which
-gives each sentence and word its place in the audio (utils/audio/marks.py). Neighbouring
-blocks in the same voice are passed as
-previous_text / next_text so prosody flows across blocks synthesized in parallel.
+Audio is asked for in the job's own format where ElevenLabs offers it on every plan (MP3 up to
+128 kbps, PCM up to 24 kHz), so the block stores it as it came (utils/audio/passthrough.py);
+otherwise as raw PCM (`pcm_24000`): nothing to decode, and the job's encoder is the only lossy
+step. An account's `output_format`, where set, is asked for always.
+
+It comes from the with-timestamps endpoint (`convert_with_timestamps`: base64 audio and a start
+and end time for every character), which gives each sentence and word its place in the audio
+(utils/audio/marks.py). Neighbouring blocks in the same voice are passed as previous_text /
+next_text so prosody flows across blocks synthesized in parallel.
 """
 
 from __future__ import annotations
@@ -25,6 +28,12 @@ from workers.providers.upstream import message_from_body, upstream_error
 
 DEFAULT_MODEL = "eleven_multilingual_v2"
 DEFAULT_FORMAT = "pcm_24000"
+# The job's formats ElevenLabs answers in on every plan (192 kbps MP3 and PCM above 24 kHz
+# need a paid tier): asked for as they are.
+JOB_FORMATS = frozenset(
+    {"mp3_22050_32", "mp3_44100_64", "mp3_44100_96", "mp3_44100_128"}
+    | {f"pcm_{rate}" for rate in (8000, 16000, 22050, 24000)}
+)
 DEFAULT_VOICE = "21m00Tcm4TlvDq8ikWAM"  # "Rachel", a premade voice every account has
 _FORMAT_RE = re.compile(r"^(mp3|pcm|wav)_(\d+)(?:_\d+)?$")
 
@@ -42,6 +51,7 @@ class ElevenLabsProvider(TTSProvider):
             timeout=config.timeout_s,
             httpx_client=self.upstream.http_client(config.timeout_s),
         )
+        self.configured_format = config.output_format
         self.output_format = config.output_format or DEFAULT_FORMAT
         if not _FORMAT_RE.match(self.output_format):
             raise ValueError(f"{name}: output_format must be mp3_*, pcm_* or wav_*")
@@ -75,13 +85,25 @@ class ElevenLabsProvider(TTSProvider):
     def audio_identity(self) -> list[str]:
         return [*super().audio_identity(), self.output_format]
 
+    def format_for(self, job_format: str | None) -> str:
+        """What to ask for: the account's format where set, else the job's where offered."""
+        if self.configured_format or job_format is None:
+            return self.output_format
+        if job_format in JOB_FORMATS:
+            return job_format
+        family, rate = job_format.split("_")[:2]
+        pcm = f"pcm_{rate}"  # any other family at a rate ElevenLabs sends as PCM
+        return pcm if family != "mp3" and pcm in JOB_FORMATS else self.output_format
+
     def synthesize(self, request: SynthesisRequest) -> ProviderAudio:
+        output_format = self.format_for(request.output_format)
+
         def convert():
             return self.client.text_to_speech.convert_with_timestamps(
                 request.voice,
                 text=request.text,
                 model_id=request.model or self.model,
-                output_format=self.output_format,
+                output_format=output_format,
                 previous_text=request.previous_text,
                 next_text=request.next_text,
                 voice_settings={"speed": request.speed} if request.speed != 1.0 else None,
@@ -90,7 +112,7 @@ class ElevenLabsProvider(TTSProvider):
 
         response = self._call(convert)
         data = base64.b64decode(response.audio_base_64)
-        kind, rate = _FORMAT_RE.match(self.output_format).group(1, 2)
+        kind, rate = _FORMAT_RE.match(output_format).group(1, 2)
         alignment = response.alignment
         marks = alignment and marks_from_alignment(
             request.text,

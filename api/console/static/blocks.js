@@ -12,7 +12,9 @@ export function setProviders(list) {
   providers = list;
 }
 
-async function voicesOf(provider) {
+export const providerList = () => providers;
+
+export async function voicesOf(provider) {
   if (!voices.has(provider)) {
     const response = await api(`/tts/voices/${encodeURIComponent(provider)}`);
     voices.set(provider, response.ok ? await response.json() : []);
@@ -103,7 +105,7 @@ export async function addBlock(values = {}) {
   return fieldset;
 }
 
-function defaultProvider() {
+export function defaultProvider() {
   const configured = document.body.dataset.defaultProvider; // DEFAULT_PROVIDER, filled in by the server
   return (providers.find((p) => p.name === configured) || providers[0] || {}).name;
 }

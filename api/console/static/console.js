@@ -6,6 +6,10 @@
 import { TOKEN, UNAUTHORIZED, USER, api, errorText, sseEvents, token } from "./api.js";
 import { addBlock, applyLimits, blocksFromScript, field, readBlocks, setProviders } from "./blocks.js";
 import { clearProblems, showRefusal } from "./problems.js";
+import { setUpReadAlong } from "./readalong.js";
+import { loadProjects, openProject, setUpStudio } from "./studio.js";
+import { setUpTheme } from "./theme.js";
+import { setUpVoices, showVoices } from "./voices.js";
 
 const SESSION_JOBS = "tts.jobs"; // jobs submitted in this tab, for when GET /jobs is absent
 const FINISHED = new Set(["completed", "failed", "cancelled"]);
@@ -50,7 +54,7 @@ function signOut(message) {
   sessionStorage.removeItem(TOKEN);
   sessionStorage.removeItem(USER);
   watching?.abort();
-  for (const id of ["compose", "job", "recent", "who"]) $(id).hidden = true;
+  for (const id of ["compose", "job", "recent", "who", "nav", "projects", "editor", "voices"]) $(id).hidden = true;
   $("sign-in").hidden = false;
   $("player").removeAttribute("src");
   showError(message || "");
@@ -65,11 +69,28 @@ async function enter() {
   }
   setProviders(await response.json());
   $("sign-in").hidden = true;
-  for (const id of ["compose", "recent", "who"]) $(id).hidden = false;
+  $("who").hidden = $("nav").hidden = false;
+  showView("quick");
   $("who-name").textContent = `Signed in as ${sessionStorage.getItem(USER) || "you"}`;
   if (!$("blocks").children.length) await addBlock();
   $("blocks").querySelector("textarea").focus();
   loadRecent();
+}
+
+// ---- the sections: a quick job, projects, voices
+
+// Each section shows in its view; the job's once one is followed, the editor's once a
+// project is open.
+function showView(view) {
+  for (const tab of document.querySelectorAll("#nav .tab")) {
+    tab.setAttribute("aria-pressed", String(tab.dataset.view === view));
+  }
+  for (const section of document.querySelectorAll("main section[data-view]")) {
+    const wanted = { job: watchedJob !== null, editor: openProject() !== null }[section.id] ?? true;
+    section.hidden = section.dataset.view !== view || !wanted;
+  }
+  if (view === "projects") loadProjects();
+  if (view === "voices") showVoices(showError);
 }
 
 // ---- submitting and following a job
@@ -248,9 +269,13 @@ async function loadRecent() {
     const id = job.job_id || job.id;
     const item = document.createElement("li");
     const when = job.created_at ? new Date(job.created_at).toLocaleString() : "";
-    item.append(`${id.slice(0, 8)}… ${job.status || ""} ${when}`);
+    // what was said: the job's title, else its first words (GET /jobs), else its id
+    const said = job.title || job.preview || `${id.slice(0, 8)}…`;
+    const name = Object.assign(document.createElement("span"), { className: "job-said" });
+    name.textContent = said;
+    item.append(name, ` (${id.slice(0, 8)}) ${job.status || ""} ${when}`);
     const show = Object.assign(document.createElement("button"), { type: "button" });
-    show.textContent = `Show job ${id.slice(0, 8)}`;
+    show.textContent = `Show job: ${said.slice(0, 40)}`;
     show.addEventListener("click", () => watchJob(id, null));
     item.append(show);
     return item;
@@ -261,6 +286,13 @@ async function loadRecent() {
 
 // ---- wiring
 
+setUpTheme($("theme-toggle"));
+setUpStudio(showError);
+setUpVoices(showError);
+setUpReadAlong($("studio-player"));
+for (const tab of document.querySelectorAll("#nav .tab")) {
+  tab.addEventListener("click", () => showView(tab.dataset.view));
+}
 $("sign-in-form").addEventListener("submit", signIn);
 $("sign-out").addEventListener("click", () => signOut());
 $("add-block").addEventListener("click", async () => {
