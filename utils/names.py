@@ -53,6 +53,11 @@ def running_field(job_id: str, index: int) -> str:
     return f"{job_id}:{index}"
 
 
+def liveness_looks_key() -> str:
+    """When beat last looked for lost blocks, and since when its looks have run unbroken."""
+    return f"{PREFIX}:liveness:looks"
+
+
 def worker_heartbeat_key(worker: str) -> str:
     return f"{PREFIX}:worker:{worker}"
 

@@ -115,7 +115,7 @@ def recover_lost_work(ctx: WorkerContext, grace_s: float) -> list[tuple[str, int
     """Send again the blocks whose worker process died while making them (its heartbeat
     stopped, or it is gone from this machine), and those handed an account slot whose task
     never started."""
-    return _resend_lost(ctx, lost_blocks(ctx.redis)) + [
+    return _resend_lost(ctx, lost_blocks(ctx.redis, ctx.settings.liveness)) + [
         parse_holder(h) for h in resend_stranded_blocks(ctx, grace_s)
     ]
 
@@ -124,7 +124,7 @@ def reclaim_at_start(ctx: WorkerContext, local: bool) -> list[tuple[str, int]]:
     """What a worker process does as it starts, before its first block: send again the blocks
     of dead processes on this machine (as a replacement starts where one was killed) and of
     an earlier process under its own name; and, in the local pool, take the slots it adds."""
-    lost = _resend_lost(ctx, lost_blocks(ctx.redis, reborn=this_worker()))
+    lost = _resend_lost(ctx, lost_blocks(ctx.redis, ctx.settings.liveness, reborn=this_worker()))
     if local:
         fill_local_slots(ctx)
     return lost

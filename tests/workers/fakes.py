@@ -15,7 +15,7 @@ from utils.audio.cache import AudioCache
 from utils.audio.pcm import ProviderAudio
 from utils.jobs.models import BlockSpec
 from utils.jobs.store import JobStore
-from utils.names import NETWORK_BLOCKS_QUEUE
+from utils.names import NETWORK_BLOCKS_QUEUE, liveness_looks_key
 from utils.storage.local import LocalStorage
 from workers.context import WorkerContext
 from workers.providers import SynthesisRequest, TTSProvider, Voice
@@ -118,3 +118,11 @@ def new_job(ctx, *texts: str, provider: str = "free") -> str:
 
 def calls(ctx, provider: str = "free") -> int:
     return len(ctx.providers.get(provider).requests)
+
+
+def looks_unbroken(client) -> None:
+    """As if beat had looked for lost blocks without a break for an hour: an expired heartbeat
+    then counts as a death at once (utils/jobs/liveness.py expiries_count)."""
+    seconds, micros = client.time()
+    now = seconds + micros / 1e6
+    client.hset(liveness_looks_key(), mapping={"since": f"{now - 3600:.6f}", "last": f"{now:.6f}"})

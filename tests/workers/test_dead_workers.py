@@ -78,7 +78,7 @@ def test_a_dead_process_s_block_is_sent_again_at_once_keeping_its_slot(ctx, proc
     assert ctx.redis.zrange(leases_key("acct"), 0, -1) == [holder_id(job_id, 0)]
     assert ctx.redis.zrange(handed_key("acct"), 0, -1) == [holder_id(job_id, 0)]
     assert worker not in ctx.redis.zrange(local_workers_key(), 0, -1)  # out of the pool
-    assert lost_blocks(ctx.redis) == []  # once
+    assert lost_blocks(ctx.redis, ctx.settings.liveness) == []  # once
 
 
 def test_a_process_starting_under_a_dead_one_s_name_sends_its_blocks_again(ctx):
@@ -86,7 +86,7 @@ def test_a_process_starting_under_a_dead_one_s_name_sends_its_blocks_again(ctx):
     job_id = new_job(ctx, "made before the restart")
     ctx.jobs.start_block(ctx.jobs.get(job_id), 0, this_worker())
     ctx.redis.set(worker_heartbeat_key(this_worker()), process_stamp(), ex=30)  # it beats
-    assert lost_blocks(ctx.redis) == []  # alive to anyone else
+    assert lost_blocks(ctx.redis, ctx.settings.liveness) == []  # alive to anyone else
     assert reclaim_at_start(ctx, local=False) == [(job_id, 0)]
     assert ctx.queue.resent == [(job_id, 0)]
     assert ctx.redis.hlen(running_blocks_key()) == 0

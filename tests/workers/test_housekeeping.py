@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from config import Settings
-from tests.workers.fakes import LEASE_S, new_job
+from tests.workers.fakes import LEASE_S, looks_unbroken, new_job
 from utils.jobs.liveness import lost_blocks
 from utils.jobs.models import BlockStatus, JobStatus
 from utils.jobs.recovery import reset_for_retry
@@ -81,10 +81,11 @@ def test_a_block_whose_worker_stopped_beating_is_sent_again_once(ctx):
     ctx.redis.set(worker_heartbeat_key("live-host:1"), "1", ex=30)
     ctx.jobs.start_block(job, 0, "gone-host:4242")  # no heartbeat: that process is dead
     ctx.jobs.start_block(job, 1, "live-host:1")
+    looks_unbroken(ctx.redis)
 
     assert recover_lost_work(ctx, grace_s=30) == [(job_id, 0)]
     assert ctx.queue.resent == [(job_id, 0)]
-    assert lost_blocks(ctx.redis) == []  # once
+    assert lost_blocks(ctx.redis, ctx.settings.liveness) == []  # once
     assert ctx.redis.hkeys(running_blocks_key()) == [f"{job_id}:1"]
 
 

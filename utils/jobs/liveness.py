@@ -26,6 +26,11 @@ namespace and its start time), and a process of the same kernel and namespace wh
 a zombie, or another process's now, is dead (`dead_workers`). So a worker process starting
 where another was killed finds it dead and sends its blocks again (workers/housekeeping.py
 `reclaim_at_start`). Elsewhere (another machine, or no /proc) only the expiry says so.
+
+An expiry says so only while the looks for lost blocks have run unbroken (`expiries_count`):
+after Redis was out of reach (down, failing over) every heartbeat may have expired with its
+process alive, and reading those as deaths would send every running block again, to be made
+twice. Each look notes when it ran, by Redis's clock (one hash, `liveness_looks_key`).
 """
 
 from __future__ import annotations
@@ -39,8 +44,10 @@ import time
 
 import redis
 
+from settings.cluster import LivenessSettings
 from utils.names import (
     api_storage_key,
+    liveness_looks_key,
     local_devices_key,
     local_workers_key,
     network_workers_key,
@@ -173,10 +180,42 @@ def running_blocks(client: redis.Redis) -> list[str]:
     return list(client.hkeys(running_blocks_key()))
 
 
-def dead_workers(client: redis.Redis, workers: list[str]) -> set[str]:
-    """Those of `workers` that are dead: their heartbeat expired, or they were processes of
-    this kernel and pid namespace that are gone (module docstring). A process that beats is
-    alive however slow its block."""
+# A look notes its time and how long looks have run unbroken: a gap longer than ARGV[1]
+# seconds starts the count again. Redis's clock, so every machine's looks agree.
+_LOOK = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local last = tonumber(redis.call('HGET', KEYS[1], 'last'))
+local since = tonumber(redis.call('HGET', KEYS[1], 'since'))
+if not last or not since or now - last > tonumber(ARGV[1]) then
+  since = now
+  redis.call('HSET', KEYS[1], 'since', string.format('%.6f', since))
+end
+redis.call('HSET', KEYS[1], 'last', string.format('%.6f', now))
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return string.format('%.6f', now - since)
+"""
+
+
+def expiries_count(client: redis.Redis, liveness: LivenessSettings) -> bool:
+    """Note a look for lost blocks; whether a heartbeat found expired now means a dead process.
+
+    It does once the looks have run unbroken for WORKER_DEAD_AFTER_S: by then every live
+    process has beaten since Redis last answered it (it tries every heartbeat). A gap between
+    looks that an outage could hide, long enough for a heartbeat to expire (WORKER_DEAD_AFTER_S
+    less one heartbeat) or a look missed (one and a half WORKER_CHECK_S), starts the count
+    again; so does the first look on a Redis that has none noted. Meanwhile only the deaths
+    /proc shows are acted on, and a death elsewhere waits at most WORKER_DEAD_AFTER_S more."""
+    gap_s = max(liveness.dead_after_s - liveness.heartbeat_s, 1.5 * liveness.check_s)
+    look = client.register_script(_LOOK)
+    unbroken_s = float(look(keys=[liveness_looks_key()], args=[gap_s, 24 * 3600]))
+    return unbroken_s >= liveness.dead_after_s
+
+
+def dead_workers(client: redis.Redis, workers: list[str], expiries: bool = True) -> set[str]:
+    """Those of `workers` that are dead: their heartbeat expired (if `expiries` count: see
+    `expiries_count`), or they were processes of this kernel and pid namespace that are gone
+    (module docstring). A process that beats is alive however slow its block."""
     if not workers:
         return set()
     with client.pipeline(transaction=False) as pipe:
@@ -187,7 +226,8 @@ def dead_workers(client: redis.Redis, workers: list[str]) -> set[str]:
     dead = set()
     for worker, stamp in zip(workers, stamps, strict=True):
         if stamp is None:
-            dead.add(worker)
+            if expiries:
+                dead.add(worker)
         elif mine and stamp and stamp.rsplit("|", 1)[0] == mine.rsplit("|", 1)[0]:
             pid = worker.rsplit(":", 1)[1]
             now = process_stamp(int(pid)) if pid.isdigit() else ""
@@ -208,18 +248,21 @@ def forget_workers(client: redis.Redis, workers: set[str]) -> None:
             pipe.execute()
 
 
-def lost_blocks(client: redis.Redis, reborn: str | None = None) -> list[tuple[str, int]]:
+def lost_blocks(
+    client: redis.Redis, liveness: LivenessSettings, reborn: str | None = None
+) -> list[tuple[str, int]]:
     """Blocks noted as running in a process that is dead (`dead_workers`); each removed from
     the note, so it is returned once (its task, sent again, notes it anew). Dead processes are
-    taken out of the pools too.
+    taken out of the pools too. Each call is a look (`expiries_count`).
 
     `reborn`: the caller's own name, given by a process that has only just started: a block
     noted under it was a dead process's with the same pid (a restarted container's, say)."""
+    expiries = expiries_count(client, liveness)
     running = {f: note.split("|")[0] for f, note in client.hgetall(running_blocks_key()).items()}
     pools = set(client.zrange(local_workers_key(), 0, -1))
     pools |= set(client.zrange(network_workers_key(), 0, -1))
     named = sorted((set(running.values()) | pools) - {reborn})
-    dead = dead_workers(client, named)
+    dead = dead_workers(client, named, expiries)
     forget_workers(client, dead)
     lost = []
     for field, worker in running.items():
