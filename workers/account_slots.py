@@ -131,10 +131,21 @@ def resend_lost_block(ctx: WorkerContext, provider_name: str, job_id: str, index
     held for it (it had its turn: sent to the back of the line, a block lost behind a long
     backlog would wait for all of it); a slot it no longer holds is taken anew as it starts."""
     slots = slots_for(ctx, provider_name)
-    queue = slots.queue if slots else ctx.providers.queue_for(provider_name)
     if slots is not None:
         ctx.slots.keep_for_resend(slots.account, holder_id(job_id, index), slots.lease_s)
-    ctx.queue.resend_block(job_id, index, queue)
+    ctx.queue.resend_block(job_id, index, _queue(ctx, provider_name, slots))
+
+
+def resend_later(ctx: WorkerContext, provider_name: str, job_id: str, index: int) -> None:
+    """Send the block's task again after a heartbeat: another delivery of it is being made
+    (utils/jobs/liveness.py still_making), and this one looks again then, to find it made (and
+    stop), its maker gone (and make it), or still making it."""
+    queue = _queue(ctx, provider_name, slots_for(ctx, provider_name))
+    ctx.queue.resend_block(job_id, index, queue, countdown=ctx.settings.liveness.heartbeat_s)
+
+
+def _queue(ctx: WorkerContext, provider_name: str, slots: Slots | None) -> str:
+    return slots.queue if slots else ctx.providers.queue_for(provider_name)
 
 
 def fill_local_slots(ctx: WorkerContext) -> list[str]:

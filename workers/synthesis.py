@@ -8,16 +8,19 @@ Plain functions over a WorkerContext, so tests call them without Celery; an atte
 from __future__ import annotations
 
 import logging
+import time
 from enum import Enum
 
 from utils.audio.cache import content_digest
 from utils.audio.formats import OutputFormat
+from utils.clock import epoch_of
 from utils.jobs.block_records import CANCELLED, LAST
-from utils.jobs.liveness import this_worker
+from utils.jobs.liveness import Heartbeat, still_making, this_worker
 from utils.jobs.models import BlockRecord, BlockStatus, JobRecord, prosody_context
+from utils.names import block_key, running_field
 from utils.storage.keys import block_keys
 from workers import cpu_lane
-from workers.account_slots import account_slot, release_slot
+from workers.account_slots import account_slot, release_slot, resend_later
 from workers.block_audio import prepare_block
 from workers.cancelled_blocks import cancelled_meanwhile, discard_block
 from workers.context import WorkerContext
@@ -30,7 +33,8 @@ log = logging.getLogger(__name__)
 class Outcome(Enum):
     STORED = "stored"
     COMBINE = "combine"  # this block was the last one: the caller enqueues the combine
-    WAITING = "waiting"  # every slot of the account is taken; resent when one frees
+    WAITING = "waiting"  # every slot of the account is taken, or another delivery of this
+    # block's task is making it: resent, when a slot frees or after a heartbeat
     SKIPPED = "skipped"  # the job already finished
 
 
@@ -48,7 +52,19 @@ def synthesize_block(ctx: WorkerContext, job_id: str, index: int) -> Outcome:
     if block.status == BlockStatus.COMPLETED:
         release_slot(ctx, block.spec.provider, job_id, index)
         return _finished(ctx.jobs.finish_block(job, index, {}))
+    field = running_field(job_id, index)
+    # Only a task delivered again finds its block processing: read the maker's heartbeat then.
+    maker = block.worker if block.status == BlockStatus.PROCESSING else None
+    if maker and still_making(ctx.redis, maker, field) and not _past_hard_limit(ctx, job_id, index):
+        log.info("block %d of job %s is being made by %s; look again later", index, job_id, maker)
+        resend_later(ctx, block.spec.provider, job_id, index)
+        return Outcome.WAITING  # its slot, if any, is the maker's: kept
+    with Heartbeat.making(field):
+        return _make(ctx, job, block)
 
+
+def _make(ctx: WorkerContext, job: JobRecord, block: BlockRecord) -> Outcome:
+    job_id, index = job.id, block.index
     provider = ctx.providers.get(block.spec.provider)
     fmt = OutputFormat.parse(job.output_format)
     key, pcm_key = block_keys(job_id, index, fmt)
@@ -83,6 +99,14 @@ def synthesize_block(ctx: WorkerContext, job_id: str, index: int) -> Outcome:
         discard_block(ctx, job_id, index)
         return Outcome.SKIPPED
     return _finished(finished == LAST)
+
+
+def _past_hard_limit(ctx: WorkerContext, job_id: str, index: int) -> bool:
+    """Whether the block started longer ago than any process may make one (its hard time
+    limit, and a heartbeat's silence more): nobody is making it now, whatever was noted."""
+    started = ctx.redis.hget(block_key(job_id, index), "started_at")
+    limit_s = ctx.settings.hard_time_limit + ctx.settings.liveness.dead_after_s
+    return started is None or time.time() - epoch_of(started) > limit_s
 
 
 def _finished(last: bool) -> Outcome:

@@ -4,9 +4,9 @@ Each worker process that makes blocks keeps a heartbeat key alive (written every
 WORKER_HEARTBEAT_S by a daemon thread of its own, expiring WORKER_DEAD_AFTER_S after the last
 write), and a block that starts is noted in one hash with the process making it:
 
-    tts:worker:{host}:{pid}   heartbeat: JSON of the process's stamp and its storage identity
-                              (utils/storage/identity.py); expires WORKER_DEAD_AFTER_S after
-                              the process stops
+    tts:worker:{host}:{pid}   heartbeat: JSON of the process's stamp, its storage identity
+                              (utils/storage/identity.py) and the blocks it is making now;
+                              expires WORKER_DEAD_AFTER_S after the process stops
     tts:blocks:running        "{job id}:{index}" -> "{host}:{pid}"
     tts:workers:local         local (CPU) pool processes -> when their heartbeat expires
     tts:workers:network       every other worker process -> when its heartbeat expires
@@ -27,6 +27,13 @@ a zombie, or another process's now, is dead (`dead_workers`). So a worker proces
 where another was killed finds it dead and sends its blocks again (workers/housekeeping.py
 `reclaim_at_start`). Elsewhere (another machine, or no /proc) only the expiry says so.
 
+A block's task delivered again while its first delivery is still being made (the broker
+hands unacknowledged tasks out again after its connection was lost, though the process making
+them lives and finishes them once Redis is back) waits for that one rather than make the block
+a second time: `still_making` reads the maker's heartbeat, which lists the blocks it is making
+(as of its last beat; exact in the asking process itself), or whose heartbeat lapsed in an
+outage, until it beats again or beat's looks find it dead.
+
 An expiry says so only while the looks for lost blocks have run unbroken (`expiries_count`):
 after Redis was out of reach (down, failing over) every heartbeat may have expired with its
 process alive, and reading those as deaths would send every running block again, to be made
@@ -41,6 +48,7 @@ import os
 import socket
 import threading
 import time
+from contextlib import contextmanager
 
 import redis
 
@@ -105,6 +113,7 @@ class Heartbeat:
     dead_after_s = DEAD_AFTER_S
     storage: dict | None = None  # StorageIdentity.as_dict() of this process's storage
     api_storage: str | None = None  # what the API announced (JSON), as of the last beat
+    _making: set[str] = set()  # running fields ({job id}:{index}) of the blocks made here now
 
     @classmethod
     def configure(cls, every_s: float, dead_after_s: float, storage: dict | None) -> None:
@@ -117,30 +126,49 @@ class Heartbeat:
             if cls._pid == os.getpid():
                 return
             cls._pid = os.getpid()
+            cls._making = set()  # a fork makes none of its parent's blocks
             cls.stamp = process_stamp() or ""
-            value = json.dumps({"stamp": cls.stamp, "storage": cls.storage})
-            args = (client, this_worker(), local, value, cls.dead_after_s)
-            cls.api_storage = _beat_once(*args)  # alive from the first block on
+            args = (client, this_worker(), local, cls.dead_after_s)
+            cls.api_storage = _beat_once(*args, cls._value())  # alive from the first block on
             threading.Thread(
                 target=cls._beat, args=(*args, cls.every_s), daemon=True, name="heartbeat"
             ).start()
 
     @classmethod
-    def _beat(cls, client, worker: str, local: bool, value: str, ttl_s: float, every_s: float):
+    def _value(cls) -> str:
+        making = sorted(cls._making)  # a copy: blocks start and end on other threads
+        return json.dumps({"stamp": cls.stamp, "storage": cls.storage, "making": making})
+
+    @classmethod
+    @contextmanager
+    def making(cls, field: str):
+        """While this process makes the block `field` (listed from its next beat on)."""
+        cls._making.add(field)
+        try:
+            yield
+        finally:
+            cls._making.discard(field)
+
+    @classmethod
+    def is_making(cls, field: str) -> bool:
+        return field in cls._making
+
+    @classmethod
+    def _beat(cls, client, worker: str, local: bool, ttl_s: float, every_s: float):
         # Paced by the monotonic clock from the start, so a slow write never adds up.
         next_at = time.monotonic()
         while True:
             next_at += every_s
             time.sleep(max(0.0, next_at - time.monotonic()))
             try:
-                cls.api_storage = _beat_once(client, worker, local, value, ttl_s)
+                cls.api_storage = _beat_once(client, worker, local, ttl_s, cls._value())
             except redis.RedisError:  # an outage: beat again when Redis is back
                 log.warning("heartbeat not written (Redis unavailable)")
                 next_at = time.monotonic()
 
 
 def _beat_once(
-    client: redis.Redis, worker: str, local: bool, value: str, ttl_s: float
+    client: redis.Redis, worker: str, local: bool, ttl_s: float, value: str
 ) -> str | None:
     """Beat once; the API's announced storage (JSON), read in the same round trip."""
     with client.pipeline(transaction=False) as pipe:
@@ -152,18 +180,52 @@ def _beat_once(
     return announced.decode() if isinstance(announced, bytes) else announced
 
 
-def read_heartbeat(value: str | None) -> tuple[str | None, dict | None]:
-    """(stamp, storage identity dict) of a heartbeat's value; (None, None) where it expired.
-    A bare stamp (as written before heartbeats carried storage) has no storage."""
+def _fields(value: str | None) -> dict | None:
+    """A heartbeat's value as a dict; None where it expired. A bare stamp (as written before
+    heartbeats were JSON) has nothing else."""
     if value is None:
-        return None, None
+        return None
     if value.startswith("{"):
         try:
             beat = json.loads(value)
-            return str(beat.get("stamp") or ""), beat.get("storage")
-        except (ValueError, AttributeError):
-            return "", None
-    return value, None
+        except ValueError:
+            beat = None
+        if isinstance(beat, dict):
+            return {**beat, "stamp": str(beat.get("stamp") or "")}
+        return {"stamp": ""}
+    return {"stamp": value}
+
+
+def read_heartbeat(value: str | None) -> tuple[str | None, dict | None]:
+    """(stamp, storage identity dict) of a heartbeat's value; (None, None) where it expired."""
+    beat = _fields(value)
+    return (None, None) if beat is None else (beat["stamp"], beat.get("storage"))
+
+
+def still_making(client: redis.Redis, worker: str, field: str) -> bool:
+    """Whether the block `field`, noted as being made by the process `worker`, may still be
+    in its hands: exactly, in the asking process itself; elsewhere, while the block's note
+    still names it and its heartbeat lists the block (as of its last beat: one it ended since
+    may be listed for up to a heartbeat) or has lapsed. A lapsed heartbeat is a process that
+    died, or one that lives but could not beat while Redis was out of reach; which of the two,
+    /proc says of a process of this machine, and beat's looks of any other (`lost_blocks`,
+    which clears the note of a dead one's block); a live one beats again within a heartbeat
+    of Redis answering."""
+    if worker == this_worker():
+        return Heartbeat.is_making(field)
+    with client.pipeline(transaction=False) as pipe:
+        pipe.get(worker_heartbeat_key(worker))
+        pipe.hget(running_blocks_key(), field)
+        value, note = pipe.execute()
+    if note is None or note.split("|")[0] != worker:
+        return False  # found lost and sent again, or started since by another
+    beat = _fields(value)
+    if beat is None:  # where /proc can tell (a process of this machine, gone), it does
+        host, _, pid = worker.rpartition(":")
+        return not (host == socket.gethostname() and pid.isdigit() and process_stamp(pid) is None)
+    if _gone_from_here(worker, beat["stamp"], process_stamp()):
+        return False
+    return field in (beat.get("making") or ())
 
 
 def local_pool_size(client: redis.Redis) -> int:
@@ -228,12 +290,19 @@ def dead_workers(client: redis.Redis, workers: list[str], expiries: bool = True)
         if stamp is None:
             if expiries:
                 dead.add(worker)
-        elif mine and stamp and stamp.rsplit("|", 1)[0] == mine.rsplit("|", 1)[0]:
-            pid = worker.rsplit(":", 1)[1]
-            now = process_stamp(int(pid)) if pid.isdigit() else ""
-            if now != stamp and now != "":  # "": /proc cannot say, so the expiry will
-                dead.add(worker)
+        elif _gone_from_here(worker, stamp, mine):
+            dead.add(worker)
     return dead
+
+
+def _gone_from_here(worker: str, stamp: str, mine: str | None) -> bool:
+    """Whether `worker`, whose heartbeat holds `stamp`, was a process of this kernel and pid
+    namespace (`mine`: the asking process's stamp) that is gone."""
+    if not (mine and stamp and stamp.rsplit("|", 1)[0] == mine.rsplit("|", 1)[0]):
+        return False
+    pid = worker.rsplit(":", 1)[1]
+    now = process_stamp(int(pid)) if pid.isdigit() else ""
+    return now != stamp and now != ""  # "": /proc cannot say, so the expiry will
 
 
 def forget_workers(client: redis.Redis, workers: set[str]) -> None:
