@@ -29,15 +29,10 @@ where another was killed finds it dead and sends its blocks again (workers/house
 
 A block's task delivered again while its first delivery is still being made (the broker
 hands unacknowledged tasks out again after its connection was lost, though the process making
-them lives and finishes them once Redis is back) waits for that one rather than make the block
-a second time: `still_making` reads the maker's heartbeat, which lists the blocks it is making
-(as of its last beat; exact in the asking process itself), or whose heartbeat lapsed in an
-outage, until it beats again or beat's looks find it dead.
-
-An expiry says so only while the looks for lost blocks have run unbroken (`expiries_count`):
-after Redis was out of reach (down, failing over) every heartbeat may have expired with its
-process alive, and reading those as deaths would send every running block again, to be made
-twice. Each look notes when it ran, by Redis's clock (one hash, `liveness_looks_key`).
+them lives and finishes them) waits for that one: `still_making` reads the maker's heartbeat,
+which lists the blocks it is making. An expiry says so only while the looks for lost blocks
+have run unbroken (utils/jobs/liveness_looks.py): after an outage every heartbeat may have
+lapsed with its process alive.
 """
 
 from __future__ import annotations
@@ -53,9 +48,9 @@ from contextlib import contextmanager
 import redis
 
 from settings.cluster import LivenessSettings
+from utils.jobs.liveness_looks import expiries_count
 from utils.names import (
     api_storage_key,
-    liveness_looks_key,
     local_devices_key,
     local_workers_key,
     network_workers_key,
@@ -240,38 +235,6 @@ def local_pool_size(client: redis.Redis) -> int:
 def running_blocks(client: redis.Redis) -> list[str]:
     """Every block noted as being made now, as `{job id}:{index}` (a slot's holder id)."""
     return list(client.hkeys(running_blocks_key()))
-
-
-# A look notes its time and how long looks have run unbroken: a gap longer than ARGV[1]
-# seconds starts the count again. Redis's clock, so every machine's looks agree.
-_LOOK = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local last = tonumber(redis.call('HGET', KEYS[1], 'last'))
-local since = tonumber(redis.call('HGET', KEYS[1], 'since'))
-if not last or not since or now - last > tonumber(ARGV[1]) then
-  since = now
-  redis.call('HSET', KEYS[1], 'since', string.format('%.6f', since))
-end
-redis.call('HSET', KEYS[1], 'last', string.format('%.6f', now))
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-return string.format('%.6f', now - since)
-"""
-
-
-def expiries_count(client: redis.Redis, liveness: LivenessSettings) -> bool:
-    """Note a look for lost blocks; whether a heartbeat found expired now means a dead process.
-
-    It does once the looks have run unbroken for WORKER_DEAD_AFTER_S: by then every live
-    process has beaten since Redis last answered it (it tries every heartbeat). A gap between
-    looks that an outage could hide, long enough for a heartbeat to expire (WORKER_DEAD_AFTER_S
-    less one heartbeat) or a look missed (one and a half WORKER_CHECK_S), starts the count
-    again; so does the first look on a Redis that has none noted. Meanwhile only the deaths
-    /proc shows are acted on, and a death elsewhere waits at most WORKER_DEAD_AFTER_S more."""
-    gap_s = max(liveness.dead_after_s - liveness.heartbeat_s, 1.5 * liveness.check_s)
-    look = client.register_script(_LOOK)
-    unbroken_s = float(look(keys=[liveness_looks_key()], args=[gap_s, 24 * 3600]))
-    return unbroken_s >= liveness.dead_after_s
 
 
 def dead_workers(client: redis.Redis, workers: list[str], expiries: bool = True) -> set[str]:
