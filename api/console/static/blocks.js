@@ -35,6 +35,8 @@ function options(select, items, selected) {
 async function fillVoices(fieldset, wanted) {
   const provider = field(fieldset, "provider").value;
   const found = await voicesOf(provider);
+  // The provider may have changed while its voices were fetched: the newer choice fills the list.
+  if (field(fieldset, "provider").value !== provider) return;
   const fallback = providers.find((p) => p.name === provider)?.default_voice;
   const items = found.map((v) => ({ value: v.id, label: v.language ? `${v.name} (${v.language})` : v.name }));
   options(field(fieldset, "voice"), items, wanted || fallback);

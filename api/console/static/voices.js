@@ -7,6 +7,9 @@ import { providerList, voicesOf } from "./blocks.js";
 
 const $ = (id) => document.getElementById(id);
 let playing = null; // the blob: URL being played
+// Each change of a filter starts a new listing; a provider's voices arrive when they arrive, so
+// only the newest listing may draw (an older one finishing later would show the wrong provider).
+let listing = 0;
 
 function fill(select, values, labelOf, keep) {
   const current = keep ? select.value : "";
@@ -18,7 +21,9 @@ export async function showVoices(showError) {
   const names = providerList().map((p) => p.name);
   if (!$("voice-provider").options.length) fill($("voice-provider"), names, (n) => n, false);
   const provider = $("voice-provider").value;
+  const mine = ++listing;
   const voices = await voicesOf(provider);
+  if (mine !== listing) return;
   const languages = [...new Set(voices.map((v) => v.language).filter(Boolean))].sort();
   fill($("voice-language"), ["", ...languages], (l) => l || "Any", true);
   const language = $("voice-language").value;
