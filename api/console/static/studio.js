@@ -92,6 +92,8 @@ async function show(loaded) {
 async function fillVoices(item, wanted) {
   const provider = field(item, "provider").value;
   const voices = await voicesOf(provider);
+  // The provider may have changed while its voices were fetched: the newer choice fills the list.
+  if (field(item, "provider").value !== provider) return;
   const fallback = providerList().find((p) => p.name === provider)?.default_voice;
   const select = field(item, "voice");
   select.replaceChildren(...voices.map((v) => new Option(v.language ? `${v.name} (${v.language})` : v.name, v.id)));
