@@ -32,14 +32,17 @@ function options(select, items, selected) {
   );
 }
 
-async function fillVoices(fieldset, wanted) {
-  const provider = field(fieldset, "provider").value;
+// Fills the voice list of a block or a studio paragraph (anything with a provider and a voice
+// field) with its provider's voices, choosing `wanted` if offered, else the provider's default.
+export async function fillVoices(container, wanted) {
+  const provider = field(container, "provider").value;
   const found = await voicesOf(provider);
   // The provider may have changed while its voices were fetched: the newer choice fills the list.
-  if (field(fieldset, "provider").value !== provider) return;
+  if (field(container, "provider").value !== provider) return;
   const fallback = providers.find((p) => p.name === provider)?.default_voice;
-  const items = found.map((v) => ({ value: v.id, label: v.language ? `${v.name} (${v.language})` : v.name }));
-  options(field(fieldset, "voice"), items, wanted || fallback);
+  const select = field(container, "voice");
+  select.replaceChildren(...found.map((v) => new Option(v.language ? `${v.name} (${v.language})` : v.name, v.id)));
+  select.value = found.some((v) => v.id === wanted) ? wanted : fallback || found[0]?.id || "";
 }
 
 export const field = (fieldset, name) => fieldset.querySelector(`[data-field="${name}"]`);

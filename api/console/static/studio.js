@@ -4,7 +4,7 @@
 // again: the answer says which), and the read-along of the rendered audio.
 
 import { api, errorText, sseEvents } from "./api.js";
-import { defaultProvider, providerList, voicesOf } from "./blocks.js";
+import { defaultProvider, field, fillVoices, providerList } from "./blocks.js";
 import { showReadAlong } from "./readalong.js";
 
 const $ = (id) => document.getElementById(id);
@@ -15,7 +15,6 @@ let showError = () => {};
 
 export const openProject = () => project;
 const say = (message) => ($("project-status").textContent = message);
-const field = (item, name) => item.querySelector(`[data-field="${name}"]`);
 const items = () => [...$("paragraphs").querySelectorAll("li.paragraph")];
 
 // ---- the list
@@ -87,17 +86,6 @@ async function show(loaded) {
   say(`Version ${loaded.version}, ${loaded.blocks.length} paragraphs.`);
   $("listen").hidden = true;
   if (loaded.last_render) showRender(loaded.last_render.job_id);
-}
-
-async function fillVoices(item, wanted) {
-  const provider = field(item, "provider").value;
-  const voices = await voicesOf(provider);
-  // The provider may have changed while its voices were fetched: the newer choice fills the list.
-  if (field(item, "provider").value !== provider) return;
-  const fallback = providerList().find((p) => p.name === provider)?.default_voice;
-  const select = field(item, "voice");
-  select.replaceChildren(...voices.map((v) => new Option(v.language ? `${v.name} (${v.language})` : v.name, v.id)));
-  select.value = voices.some((v) => v.id === wanted) ? wanted : fallback || voices[0]?.id || "";
 }
 
 async function addParagraph(block = {}) {
